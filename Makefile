@@ -1,0 +1,85 @@
+# authcodes: vendor auth error codes for Lua, with a C core.
+#
+# Targets
+#   make / make all     build the C module for $(LUA) (regenerating the catalog if data/ changed)
+#   make demo           install what is needed (Debian), build, and run bin/authcodes on real codes
+#   make test           install what is needed (Debian), then run every test on every runtime
+#   make install        install modules and the command under $(PREFIX)
+#   make bench          benchmarks against plain-Lua peers (see BENCHMARKS.md)
+#   make docs           API reference (LDoc) and docs/codes.md
+#   make deps           install the Debian packages the above need (apt-get; root or sudo)
+#   make clean
+#
+# Variables (all may be set on the command line)
+#   LUA        runtime to build for: lua5.1, lua5.2, lua5.3, lua5.4 or luajit   [lua5.4]
+#   LUA_INC    its C headers                           [derived from LUA]
+#   LUA_ABI    its module ABI version (5.1 for luajit)  [derived from LUA]
+#   GEN_LUA    interpreter that runs the generator      [$(LUA)]
+#   RUNTIMES   runtimes `make test` runs the specs on   [every one of the five that is installed]
+#   CC         C compiler                               [cc]
+#   CFLAGS     optimisation/debug flags                 [-O2 -g]
+#   PREFIX     install prefix                           [/usr/local]
+#   DESTDIR    staging root for packagers               []
+#   BUILD      build directory                          [build]
+
+LUA      ?= lua5.4
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+GEN_LUA  ?= $(LUA)
+ALL_RUNTIMES := lua5.1 lua5.2 lua5.3 lua5.4 luajit
+RUNTIMES ?= $(foreach r,$(ALL_RUNTIMES),$(if $(shell command -v $(r) 2>/dev/null),$(r)))
+
+ifeq ($(LUA),luajit)
+LUA_ABI ?= 5.1
+LUA_INC ?= /usr/include/luajit-2.1
+else
+LUA_ABI ?= $(patsubst lua%,%,$(LUA))
+LUA_INC ?= /usr/include/$(LUA)
+endif
+
+# The project's own warnings and ABI choices; not meant to be overridden.
+AC_CFLAGS = -std=c99 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -I$(LUA_INC) -Isrc
+AC_LDFLAGS = -shared
+
+CORE_SRC  = src/authcodes_core.c src/catalog.c src/clock.c
+CORE_HDR  = src/catalog.h src/catalog_data.h src/clock.h src/compat.h
+CORE_SO   = $(BUILD)/$(LUA)/authcodes/core.so
+DATA      = $(wildcard data/*.tsv data/vendor/*)
+LUA_MODS  = lua/authcodes.lua $(wildcard lua/authcodes/*.lua)
+
+.PHONY: all demo test install deps clean bench docs check-data
+
+all: $(CORE_SO)
+
+src/catalog_data.h: $(DATA) tools/gencatalog.lua lua/authcodes/schema.lua
+	$(GEN_LUA) tools/gencatalog.lua --data data --out $@
+
+$(CORE_SO): $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AC_CFLAGS) $(CORE_SRC) $(AC_LDFLAGS) $(LDFLAGS) -o $@
+
+deps:
+	sh tools/deps.sh
+
+# One build per runtime, side by side under $(BUILD)/<runtime>/.
+build-all:
+	@for r in $(RUNTIMES); do $(MAKE) --no-print-directory LUA=$$r all || exit 1; done
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	sh tools/demo.sh
+
+test: deps
+	sh tools/test.sh
+
+install: $(CORE_SO)
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes
+	install -m 0755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes/core.so
+	install -m 0644 lua/authcodes.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes.lua
+	install -m 0644 $(wildcard lua/authcodes/*.lua) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes/
+
+clean:
+	rm -rf $(BUILD)

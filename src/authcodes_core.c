@@ -1,0 +1,151 @@
+/*
+ * authcodes_core.c: the catalog as a Lua module, `require "authcodes.core"`.
+ *
+ * The Lua side (lua/authcodes.lua) calls these only on a cache miss: each entry is
+ * materialised once per Lua state into a plain table, and every later lookup is a
+ * table index that LuaJIT can compile. Nothing here keeps state between calls.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "compat.h"
+#include "catalog.h"
+#include "clock.h"
+
+/* Most entries a key can name: one per domain (a name shared by domains). */
+#define MAX_KEY_MATCHES 16
+
+static void set_string(lua_State *L, const char *field, uint32_t off) {
+  const char *s = ac_string(off);
+  if (s == NULL) return;
+  lua_pushstring(L, s);
+  lua_setfield(L, -2, field);
+}
+
+static void set_integer(lua_State *L, const char *field, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, field);
+}
+
+/* aliases "a,b,c" -> { "a", "b", "c" } */
+static void push_aliases(lua_State *L, uint32_t off) {
+  const char *s = ac_string(off);
+  int n = 0;
+  lua_newtable(L);
+  while (s != NULL && *s != '\0') {
+    const char *comma = strchr(s, ',');
+    size_t len = comma ? (size_t)(comma - s) : strlen(s);
+    lua_pushlstring(L, s, len);
+    lua_rawseti(L, -2, ++n);
+    s = comma ? comma + 1 : NULL;
+  }
+}
+
+/* Entry index (1-based) -> the entry's fields as a new table. */
+static int core_entry(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 1);
+  const struct ac_entry *e;
+  const struct ac_domain *d;
+  if (i < 1 || (size_t)i > ac_entry_count()) return 0;
+  e = ac_entry_at((size_t)(i - 1));
+  d = ac_domain_at(e->domain);
+  lua_createtable(L, 0, 20);
+  set_string(L, "domain", d->name);
+  set_integer(L, "code", e->code);
+  set_string(L, "name", e->name);
+  push_aliases(L, e->aliases);
+  lua_setfield(L, -2, "aliases");
+  set_string(L, "message", e->message);
+  set_string(L, "description", e->description);
+  set_string(L, "sdk_message", e->sdk_message);
+  set_string(L, "doc_message", e->doc_message);
+  set_string(L, "doc_description", e->doc_description);
+  set_string(L, "summary", e->summary);
+  set_string(L, "action", e->action);
+  set_string(L, "note", e->note);
+  lua_pushstring(L, ac_class_name(e->klass));
+  lua_setfield(L, -2, "class");
+  lua_pushstring(L, ac_retry_name(e->retry));
+  lua_setfield(L, -2, "retry");
+  lua_pushstring(L, ac_source_name(e->source));
+  lua_setfield(L, -2, "source");
+  set_integer(L, "http", e->http);
+  if (e->retry_after > 0) set_integer(L, "retry_after", e->retry_after);
+  lua_pushboolean(L, e->ok);
+  lua_setfield(L, -2, "ok");
+  set_integer(L, "index", i);
+  return 1;
+}
+
+/* number -> entry index, or nothing. Non-integers and non-numbers find nothing. */
+static int core_find_code(lua_State *L) {
+  lua_Number n;
+  long idx;
+  if (lua_type(L, 1) != LUA_TNUMBER) return 0;
+  n = lua_tonumber(L, 1);
+  /* NaN fails every comparison; the bounds keep the cast defined. */
+  if (!(n >= -9.0e18 && n <= 9.0e18) || floor(n) != n) return 0;
+  idx = ac_find_code((int64_t)n);
+  if (idx < 0) return 0;
+  lua_pushinteger(L, (lua_Integer)idx + 1);
+  return 1;
+}
+
+/* string -> entry indices of every entry with that name or alias (any case). */
+static int core_find_key(lua_State *L) {
+  size_t len, out[MAX_KEY_MATCHES], n, i;
+  const char *s;
+  if (lua_type(L, 1) != LUA_TSTRING) return 0;
+  s = lua_tolstring(L, 1, &len);
+  n = ac_find_key(s, len, out, MAX_KEY_MATCHES);
+  if (n > MAX_KEY_MATCHES) n = MAX_KEY_MATCHES;
+  luaL_checkstack(L, (int)n, "authcodes.core.find_key");
+  for (i = 0; i < n; i++) lua_pushinteger(L, (lua_Integer)out[i] + 1);
+  return (int)n;
+}
+
+/* { name = { first = i, count = n }, ... } plus the names in order at 1..n */
+static int core_domains(lua_State *L) {
+  size_t i, n = ac_domain_count();
+  lua_createtable(L, (int)n, (int)n);
+  for (i = 0; i < n; i++) {
+    const struct ac_domain *d = ac_domain_at(i);
+    lua_pushstring(L, ac_string(d->name));
+    lua_rawseti(L, -2, (int)i + 1);
+    lua_createtable(L, 0, 2);
+    set_integer(L, "first", (lua_Integer)d->first + 1);
+    set_integer(L, "count", d->count);
+    lua_setfield(L, -2, ac_string(d->name));
+  }
+  return 1;
+}
+
+static int core_now(lua_State *L) {
+  lua_pushnumber(L, ac_now());
+  return 1;
+}
+
+static int core_sleep(lua_State *L) {
+  if (ac_sleep(luaL_checknumber(L, 1)) != 0) return luaL_error(L, "authcodes.core.sleep: clock failed");
+  return 0;
+}
+
+static const luaL_Reg core_funcs[] = {
+  { "entry", core_entry },
+  { "find_code", core_find_code },
+  { "find_key", core_find_key },
+  { "domains", core_domains },
+  { "now", core_now },
+  { "sleep", core_sleep },
+  { NULL, NULL }
+};
+
+#if defined(__GNUC__)
+__attribute__((visibility("default")))
+#endif
+int luaopen_authcodes_core(lua_State *L) {
+  ac_newlib(L, core_funcs);
+  lua_pushinteger(L, (lua_Integer)ac_entry_count());
+  lua_setfield(L, -2, "count");
+  return 1;
+}

@@ -1,0 +1,18 @@
+/*
+ * compat.h: the one place that knows Lua versions differ.
+ * Lua 5.1 and LuaJIT 2.1 lack luaL_newlib/luaL_setfuncs; everything else the core
+ * uses is common to 5.1 .. 5.4.
+ */
+#ifndef AUTHCODES_COMPAT_H
+#define AUTHCODES_COMPAT_H
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#if !defined(LUA_VERSION_NUM) || LUA_VERSION_NUM < 502
+#define ac_newlib(L, l) (lua_newtable(L), luaL_register(L, NULL, l))
+#else
+#define ac_newlib(L, l) luaL_newlib(L, l)
+#endif
+
+#endif
