@@ -1,0 +1,313 @@
+--- Error objects: a catalog entry plus what is specific to one occurrence.
+--
+-- An error object is a plain table holding only `detail`, `cause` and `context` (and,
+-- for unknown codes, the raw `key`); everything else (code, name, class, retry...) is
+-- read through its metatable from the shared entry, which is never modified. One
+-- metatable per entry, made on first use, so `new` is one small table and a
+-- `setmetatable`, like a hand-written Kong-style constructor.
+-- @module authcodes.errors
+
+local catalog = require "authcodes.catalog"
+
+local type, tostring, pcall, rawget, setmetatable, error, ipairs =
+  type, tostring, pcall, rawget, setmetatable, error, ipairs
+-- Our metatables are protected (`getmetatable` answers a string), so that nobody can
+-- reach an entry's fields through an error object; we read them with the debug one.
+local getmetatable = debug.getmetatable
+local format = string.format
+local floor = math.floor
+
+local lookup, fields_of, show, methods = catalog.lookup, catalog.fields_of, catalog.show, catalog.methods
+
+local M = {}
+
+local MAX_CHAIN = 8   -- causes printed; a longer (or cyclic) chain ends in "..."
+
+--- Text of any value without trusting it: strings as they are, error objects through
+-- their own `tostring`, other tables only through a `__tostring` that behaves.
+-- @local
+local function text_of(v)
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "number" or t == "boolean" then return tostring(v) end
+  if t == "nil" then return nil end
+  if t == "table" or t == "userdata" then
+    local ok, s = pcall(tostring, v)
+    if ok and type(s) == "string" then return s end
+  end
+  return "<" .. t .. ">"
+end
+M.text_of = text_of
+
+local error_mts = {}   -- metatable -> true: how is_error knows its own
+local mt_of = {}       -- entry fields -> metatable of its error objects
+
+local function line_of(f, key)
+  local code = f.code
+  if code == nil then code = key ~= nil and show(key) or "-" end
+  return format("%s %s %s (%s): %s", f.domain or "authcodes", tostring(code), f.name, f.class, f.summary)
+end
+
+-- `tostring(err)`: the entry's line, then detail, then the causes.
+local function render(err, depth)
+  local mt = getmetatable(err)
+  local s = mt.line or line_of(err, rawget(err, "key"))
+  local detail = rawget(err, "detail")
+  if detail ~= nil then s = s .. "; detail: " .. text_of(detail) end
+  local cause = rawget(err, "cause")
+  if cause ~= nil then
+    if depth >= MAX_CHAIN then return s .. "; caused by: ..." end
+    if M.is_error(cause) then
+      s = s .. "; caused by: " .. render(cause, depth + 1)
+    else
+      s = s .. "; caused by: " .. text_of(cause)
+    end
+  end
+  return s
+end
+
+local function err_tostring(err) return render(err, 1) end
+
+local function err_concat(a, b)
+  return (M.is_error(a) and render(a, 1) or text_of(a)) .. (M.is_error(b) and render(b, 1) or text_of(b))
+end
+
+local function make_mt(fields, line)
+  local mt = {
+    __index = fields,
+    __tostring = err_tostring,
+    __concat = err_concat,
+    __metatable = "authcodes.error",
+    line = line,
+  }
+  error_mts[mt] = true
+  return mt
+end
+
+-- Error objects of unknown codes share these fields; the raw key and the domain asked
+-- for stay on the object itself.
+local unknown_fields = setmetatable({
+  name = "unknown", class = "UNKNOWN", retry = "never", retryable = false, http = 500,
+  action = "none", ok = false, source = "unknown", aliases = setmetatable({}, { __newindex = error }),
+  summary = "The code is not in the catalog.",
+}, { __index = methods })
+local unknown_mt = make_mt(unknown_fields, nil)
+
+-- A vendor reply that could not be read at all: the upstream is at fault (502).
+local bad_reply_fields = setmetatable({
+  name = "bad_reply", class = "UNKNOWN", retry = "never", retryable = false, http = 502,
+  action = "contact_vendor", ok = false, source = "unknown", aliases = unknown_fields.aliases,
+  summary = "The vendor's reply could not be understood.",
+}, { __index = methods })
+local bad_reply_mt = make_mt(bad_reply_fields, nil)
+
+local function mt_for(entry)
+  local f = fields_of[entry]
+  local mt = mt_of[f]
+  if mt == nil then
+    mt = make_mt(f, line_of(f))
+    mt_of[f] = mt
+  end
+  return mt
+end
+
+--- True when `v` is an authcodes error object.
+function M.is_error(v)
+  return type(v) == "table" and error_mts[getmetatable(v)] == true
+end
+
+local function entry_of(v)
+  if type(v) ~= "table" then return nil end
+  if fields_of[v] then return v end
+  if M.is_error(v) then
+    local f = getmetatable(v).__index
+    if f == unknown_fields or f == bad_reply_fields then return nil end
+    return lookup(f.domain, f.code)
+  end
+  return nil
+end
+
+local function check_opts(opts, fname)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(format("bad argument #2 to '%s' (table expected, got %s)", fname, type(opts)), 3)
+  end
+  local context = opts and rawget(opts, "context")
+  if context ~= nil and type(context) ~= "table" then
+    error(format("bad argument #2 to '%s' (opts.context must be a table, got %s)", fname, type(context)), 3)
+  end
+end
+
+local function fill(o, opts)
+  local detail = rawget(opts, "detail")
+  if detail ~= nil then o.detail = text_of(detail) end
+  o.cause = rawget(opts, "cause")
+  o.context = rawget(opts, "context")
+  return o
+end
+
+--- Make an error object. Never raises on the key: an unknown or garbage key gives an
+-- object of class UNKNOWN (http 500) that keeps the raw key (as `code` if integral).
+-- @param key anything `lookup` accepts, or an entry / error object
+-- @tparam[opt] table opts `{ domain=, detail=, cause=, context= }`
+function M.new(key, opts)
+  if opts == nil then
+    local e = lookup(key)
+    if e == nil then e = entry_of(key) end
+    if e ~= nil then return setmetatable({}, mt_for(e)) end
+    return M.unknown(key, nil)
+  end
+  check_opts(opts, "new")
+  local domain = rawget(opts, "domain")
+  local e, why
+  if domain ~= nil then e, why = lookup(domain, key) else e, why = lookup(key) end
+  if e == nil then e = entry_of(key) end
+  local o
+  if e ~= nil then
+    o = setmetatable({}, mt_for(e))
+  else
+    o = M.unknown(key, type(domain) == "string" and domain or nil, why)
+  end
+  return fill(o, opts)
+end
+
+--- An UNKNOWN error object for a key that names nothing.
+-- @local
+function M.unknown(key, domain, why)
+  local o = { domain = domain, reason = why }
+  local t = type(key)
+  if t == "number" and key == key and floor(key) == key and key > -2^53 and key < 2^53 then
+    o.code = floor(key)
+  elseif t == "string" then
+    o.key = #key > 256 and key:sub(1, 256) or key
+  elseif t ~= "nil" then
+    o.key = "<" .. t .. ">"
+  end
+  return setmetatable(o, unknown_mt)
+end
+
+--- An error object for a reply that could not be read (class UNKNOWN, http 502).
+-- @local
+function M.bad_reply(domain, detail)
+  return setmetatable({ domain = domain, detail = detail }, bad_reply_mt)
+end
+
+local MAX_REPLY = 1024 * 1024
+local MAX_MESSAGE = 1024
+
+-- Where each domain's replies carry the code. Wilddog REST errors say `errcode`, its
+-- SDK-style bodies `code`; iMSDK says `code`. Unknown domains try both.
+local CODE_FIELDS = { wilddog = { "errcode", "code" }, imsdk = { "code" } }
+local ANY_FIELDS = { "errcode", "code" }
+
+--- Read a vendor reply: a decoded table or a JSON string.
+-- iMSDK `{code=, desc=}` (1 is success, 2..6 are next-step instructions), Wilddog
+-- `{errcode=, message=}` or `{code=, ...}`.
+-- @return reply (the decoded table) and its entry when the code is not a failure;
+-- otherwise nil and an error object (class UNKNOWN for unreadable replies), never raises
+-- on the reply.
+function M.check(reply, domain)
+  if domain ~= nil and not catalog.has_domain(domain) then
+    error("bad argument #2 to 'check' (unknown domain " .. show(domain) .. ")", 2)
+  end
+  local t = reply
+  if type(reply) == "string" then
+    if #reply > MAX_REPLY then
+      return nil, M.bad_reply(domain, format("reply is too large (%d bytes)", #reply))
+    end
+    local ok, cjson = pcall(require, "cjson.safe")
+    if not ok then return nil, M.bad_reply(domain, "lua-cjson is not installed: cannot decode a JSON reply") end
+    local v, why = cjson.decode(reply)
+    if v == nil then return nil, M.bad_reply(domain, "reply is not JSON: " .. text_of(why)) end
+    t = v
+  end
+  if type(t) ~= "table" then
+    return nil, M.bad_reply(domain, "reply is a " .. type(t) .. ", not a JSON object")
+  end
+  local code, field
+  for _, f in ipairs(CODE_FIELDS[domain] or ANY_FIELDS) do
+    code = rawget(t, f)
+    if code ~= nil then field = f; break end
+  end
+  if code == nil or type(code) == "userdata" then  -- userdata: cjson.null
+    return nil, M.bad_reply(domain, "reply has no code")
+  end
+  if type(code) == "string" then
+    code = catalog.parse_code(code) or code
+  end
+  if type(code) ~= "number" or code ~= code or floor(code) ~= code then
+    return nil, M.bad_reply(domain, format("reply %s is %s, not an integer code", field,
+      type(code) == "number" and show(code) or "a " .. type(code)))
+  end
+  code = floor(code)  -- JSON numbers decode as floats; codes print as integers
+  local e
+  if domain ~= nil then e = lookup(domain, code) else e = lookup(code) end
+  if e ~= nil and e.ok then return t, e end
+  local msg = rawget(t, "desc")
+  if type(msg) ~= "string" then msg = rawget(t, "message") end
+  if type(msg) == "string" and #msg > MAX_MESSAGE then msg = msg:sub(1, MAX_MESSAGE) .. "..." end
+  if e == nil then
+    local o = M.unknown(code, domain)
+    o.detail = "reply " .. field .. " " .. show(code) .. " is not in the catalog"
+      .. (type(msg) == "string" and (": " .. msg) or "")
+    return nil, o
+  end
+  local o = setmetatable({}, mt_for(e))
+  if type(msg) == "string" and msg ~= e.message then o.detail = msg end
+  return nil, o
+end
+
+--- Error object methods (also available on entries).
+-- @section methods
+
+--- True when x names the same error: its code, name or alias, `"domain.name"`, its
+-- class name (`"UNAUTHENTICATED"`), or another entry / error object of the same code.
+function methods.is(self, x)
+  local code, domain = self.code, self.domain
+  local tx = type(x)
+  if tx == "number" then return x == code end
+  if tx == "string" then
+    if x == self.class then return true end
+    if self.name == "unknown" and code == nil and x == rawget(self, "key") then return true end
+    local e
+    if domain ~= nil and catalog.has_domain(domain) then
+      e = lookup(domain, x)
+      if e == nil and x:find(".", 1, true) then e = lookup(x) end
+    else
+      e = lookup(x)
+    end
+    return e ~= nil and e.code == code and e.domain == domain
+  end
+  if tx == "table" then
+    local ok, c = pcall(function() return x.code end)
+    local ok2, d = pcall(function() return x.domain end)
+    if not (ok and ok2) or c == nil then return false end
+    return (M.is_error(x) or fields_of[x] ~= nil) and c == code and d == domain
+  end
+  return false
+end
+
+--- The message in a language: `"zh"` gives the vendor's Chinese description (falling
+-- back to English), anything else the English summary.
+function methods.text(self, lang)
+  if lang == "zh" then return self.description or self.summary end
+  return self.summary
+end
+
+--- A plain, writable copy of the fields (for JSON or inspection).
+function methods.totable(self)
+  local t = {}
+  for _, k in ipairs { "domain", "code", "name", "message", "description", "sdk_message",
+                       "doc_message", "doc_description", "summary", "class", "retry",
+                       "retryable", "retry_after", "http", "action", "ok", "source", "note" } do
+    t[k] = self[k]
+  end
+  local al = {}
+  for i, a in ipairs(self.aliases or {}) do al[i] = a end
+  t.aliases = al
+  if M.is_error(self) then
+    t.detail, t.key = rawget(self, "detail"), rawget(self, "key")
+  end
+  return t
+end
+
+return M
