@@ -50,7 +50,7 @@ CORE_SO   = $(BUILD)/$(LUA)/authcodes/core.so
 DATA      = $(wildcard data/*.tsv data/vendor/*)
 LUA_MODS  = lua/authcodes.lua $(wildcard lua/authcodes/*.lua)
 
-.PHONY: all demo test install deps clean bench docs check-data
+.PHONY: all build-all demo test install deps clean
 
 all: $(CORE_SO)
 
@@ -80,6 +80,13 @@ install: $(CORE_SO)
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes/core.so
 	install -m 0644 lua/authcodes.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes.lua
 	install -m 0644 $(wildcard lua/authcodes/*.lua) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes/
+	@if [ -f bin/authcodes ]; then \
+	  install -d $(DESTDIR)$(PREFIX)/bin && \
+	  sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/authcodes > $(DESTDIR)$(PREFIX)/bin/authcodes && \
+	  chmod 0755 $(DESTDIR)$(PREFIX)/bin/authcodes; fi
 
 clean:
 	rm -rf $(BUILD)
+
+# Further targets (sanitizers, fuzzing, benchmarks, docs...), one file per concern.
+include $(wildcard mk/*.mk)

@@ -1,0 +1,232 @@
+--- Retry policy: whether, and when, to call a vendor again.
+--
+-- Only `backoff` (transient) and `after_delay` (rate limited) codes are retried on
+-- their own; `reauth` codes once, and only when the caller says how to sign in again;
+-- `never` and `restart` codes are not. Delays are AWS-style full-jitter exponential
+-- backoff, `rand(0,1) * min(cap, base * 2^attempt)`, never shorter than a code's
+-- `retry_after`. A token-bucket retry budget keeps an outage from becoming a retry
+-- storm: each retry costs tokens, each success refunds one.
+-- @module authcodes.retry
+
+local errors = require "authcodes.errors"
+local core = require "authcodes.core"
+
+local type, error, pairs, select, tostring, setmetatable = type, error, pairs, select, tostring, setmetatable
+local min, max, random, floor = math.min, math.max, math.random, math.floor
+local format = string.format
+local unpack = table.unpack or unpack  -- luacheck: ignore 143
+
+local M = {}
+
+--- Policy defaults (AWS SDK "standard" mode).
+M.defaults = { attempts = 3, base = 0.05, cap = 20 }
+
+--- Budget defaults: AWS's retry quota.
+M.budget_defaults = { capacity = 500, cost = 5, refund = 1 }
+
+local function bad(fname, n, msg)
+  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+end
+
+local function number_field(p, k, fname, n, lo)
+  local v = p[k]
+  if v == nil then return M.defaults[k] end
+  if type(v) ~= "number" or v ~= v or v < lo then
+    bad(fname, n, format("policy.%s must be a number >= %s", k, tostring(lo)))
+  end
+  return v
+end
+
+-- Read and check a policy table once; returns a private copy.
+local function read_policy(policy, fname, n)
+  if policy == nil then policy = {} end
+  if type(policy) ~= "table" then bad(fname, n, "policy must be a table, got " .. type(policy)) end
+  local p = {}
+  for k, v in pairs(policy) do p[k] = v end
+  p.attempts = floor(number_field(policy, "attempts", fname, n, 1))
+  p.base = number_field(policy, "base", fname, n, 0)
+  p.cap = number_field(policy, "cap", fname, n, 0)
+  if p.deadline ~= nil and (type(p.deadline) ~= "number" or p.deadline ~= p.deadline or p.deadline < 0) then
+    bad(fname, n, "policy.deadline must be a number of seconds")
+  end
+  for _, k in ipairs { "sleep", "reauth", "on_retry", "random", "now" } do
+    if p[k] ~= nil and type(p[k]) ~= "function" then
+      bad(fname, n, "policy." .. k .. " must be a function")
+    end
+  end
+  if p.budget ~= nil and p.budget ~= false and type(p.budget) ~= "table" then
+    bad(fname, n, "policy.budget must be a budget (authcodes.budget()) or false")
+  end
+  return p
+end
+
+local function as_error(err)
+  if errors.is_error(err) then return err end
+  return errors.new(err)
+end
+
+-- The decision itself, on a checked policy.
+local function decide(err, attempt, p)
+  if attempt >= p.attempts then return false, nil, "no attempts left" end
+  local kind = err.retry
+  if kind == "reauth" then
+    if p.reauth == nil then return false, nil, "needs reauth: give policy.reauth" end
+    if p.reauthed then return false, nil, "already signed in again once" end
+  elseif kind ~= "backoff" and kind ~= "after_delay" then
+    return false, nil, "code is not retryable (retry " .. tostring(kind) .. ")"
+  end
+  local delay = 0
+  if kind ~= "reauth" then
+    local r = (p.random or random)()
+    delay = r * min(p.cap, p.base * 2 ^ attempt)
+    local ra = err.retry_after
+    if kind == "after_delay" and type(ra) == "number" then delay = max(delay, ra) end
+  end
+  local b = p.budget
+  if b and not b:acquire() then return false, nil, "retry budget exhausted" end
+  return true, delay
+end
+
+--- Should a failed call be tried again?
+-- @param err an error object, entry, code or name (anything `new` accepts)
+-- @int attempt how many attempts have been made so far (1 after the first failure)
+-- @tparam[opt] table policy `{ attempts=3, base=0.05, cap=20, reauth=fn, reauthed=bool,
+--   budget=, random=fn }`
+-- @return `true, delay` (seconds), or `false, nil, reason`
+function M.should_retry(err, attempt, policy)
+  if type(attempt) ~= "number" or attempt ~= attempt or attempt < 0 then
+    bad("should_retry", 2, "attempt must be a number >= 0, got " .. type(attempt))
+  end
+  return decide(as_error(err), attempt, read_policy(policy, "should_retry", 3))
+end
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+local function default_sleep()
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) == "table" and type(ngx.sleep) == "function" and type(ngx.get_phase) == "function" then
+    local phase = ngx.get_phase()
+    if phase == "rewrite" or phase == "access" or phase == "content" or phase == "timer"
+       or phase == "ssl_cert" or phase == "ssl_session_fetch" or phase == "server_rewrite"
+       or phase == "preread" then
+      return ngx.sleep
+    end
+  end
+  return core.sleep
+end
+
+--- Call `fn(attempt)` until it succeeds or the policy says stop.
+-- `fn` returns its results, or `nil, err` (a code, a name or an error object).
+-- Policy: `attempts`, `base`, `cap`, `deadline` (seconds in all), `sleep` (default
+-- `ngx.sleep` inside nginx, else the C core's), `reauth(err)` (sign in again; return
+-- a true value on success), `on_retry(err, attempt, delay)`, `budget` (default: the
+-- process-wide budget; `false` for none).
+-- @return fn's results, or `nil, last_err, attempts_made`
+function M.retry(fn, policy)
+  if type(fn) ~= "function" then bad("retry", 1, "function expected, got " .. type(fn)) end
+  local p = read_policy(policy, "retry", 2)
+  if p.budget == nil then p.budget = M.default_budget() end
+  local sleep = p.sleep or default_sleep()
+  local now = p.now or core.now
+  local start = now()
+  local attempt, last = 0, nil
+  while attempt < p.attempts do
+    attempt = attempt + 1
+    local res = pack(fn(attempt))
+    if res[1] ~= nil then
+      if p.budget then p.budget:refund() end
+      return unpack(res, 1, res.n)
+    end
+    last = as_error(res[2])
+    local ok, delay = decide(last, attempt, p)
+    if not ok then break end
+    if p.deadline and (now() - start) + delay > p.deadline then break end
+    if last.retry == "reauth" then
+      p.reauthed = true
+      if not p.reauth(last) then break end
+    end
+    if p.on_retry then p.on_retry(last, attempt, delay) end
+    if delay > 0 then sleep(delay) end
+  end
+  return nil, last, attempt
+end
+
+--- Retry budgets.
+-- @section budget
+
+local Budget = {}
+Budget.__index = Budget
+
+--- Take the cost of one retry; false when the budget is spent.
+function Budget:acquire(cost)
+  cost = cost or self.cost
+  local dict = self.dict
+  if dict then
+    local level = dict:incr(self.key, -cost, self.capacity)
+    if level == nil or level < 0 then
+      if level ~= nil then dict:incr(self.key, cost, self.capacity) end
+      return false
+    end
+    return true
+  end
+  if self.level < cost then return false end
+  self.level = self.level - cost
+  return true
+end
+
+--- Give back tokens after a success (default `refund`), up to the capacity.
+function Budget:refund(n)
+  n = n or self.refund_amount
+  local dict = self.dict
+  if dict then
+    local level = dict:incr(self.key, n, self.capacity)
+    if level and level > self.capacity then dict:incr(self.key, self.capacity - level, self.capacity) end
+    return
+  end
+  self.level = min(self.capacity, self.level + n)
+end
+
+--- Tokens left.
+function Budget:available()
+  if self.dict then
+    local v = self.dict:get(self.key)
+    if v == nil then return self.capacity end
+    return v
+  end
+  return self.level
+end
+
+--- A new retry budget. `opts`: `capacity` (500), `cost` (5 a retry), `refund` (1 a
+-- success), and to share one budget between nginx workers, `dict` (a
+-- `lua_shared_dict`, e.g. `ngx.shared.authcodes`) with `key`.
+function M.budget(opts)
+  if opts ~= nil and type(opts) ~= "table" then bad("budget", 1, "table expected, got " .. type(opts)) end
+  opts = opts or {}
+  local d = M.budget_defaults
+  local b = setmetatable({
+    capacity = opts.capacity or d.capacity,
+    cost = opts.cost or d.cost,
+    refund_amount = opts.refund or d.refund,
+    dict = opts.dict,
+    key = opts.key or "authcodes:retry_budget",
+  }, Budget)
+  for _, k in ipairs { "capacity", "cost", "refund_amount" } do
+    if type(b[k]) ~= "number" or b[k] ~= b[k] or b[k] < 0 then
+      bad("budget", 1, k:gsub("_amount", "") .. " must be a number >= 0")
+    end
+  end
+  if b.dict ~= nil and type(b.dict) ~= "table" and type(b.dict) ~= "userdata" then
+    bad("budget", 1, "dict must be a lua_shared_dict")
+  end
+  b.level = b.capacity
+  return b
+end
+
+local process_budget
+--- The process-wide budget `retry` uses when its policy names none.
+function M.default_budget()
+  if process_budget == nil then process_budget = M.budget() end
+  return process_budget
+end
+
+return M
