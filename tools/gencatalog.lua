@@ -57,7 +57,7 @@ local function is_int_text(s) return s:find("^%-?%d+$") ~= nil end
 -- A vendor markdown table: `| code | message | description |`. The description is
 -- everything after the second bar, so a bar inside it survives.
 local function parse_seed(path, shown)
-  local rows = {}
+  local rows, in_table = {}, false
   for ln, line in ipairs(read_lines(path, shown)) do
     local s = trim(line)
     if s:sub(1, 1) == "|" then
@@ -65,9 +65,10 @@ local function parse_seed(path, shown)
       if s:sub(-1) == "|" then s = s:sub(1, -2) end
       local code, rest = s:match("^([^|]*)|(.*)$")
       local first = trim(code or s)
-      if first:find("^:?%-+:?$") then -- separator row
+      if first:find("^:?%-+:?$") or (not in_table and not is_int_text(first)) then
+        in_table = true  -- the header row and its separator
       elseif not is_int_text(first) then
-        if next(rows) ~= nil then fail(shown, ln, "non-integer code '" .. first .. "'") end
+        fail(shown, ln, "non-integer code '" .. first .. "'")
       elseif not rest then
         fail(shown, ln, "missing column: a row needs at least code and message")
       else
@@ -140,7 +141,7 @@ local function parse_curated(path, shown)
         bad = "non-integer code '" .. c[1] .. "'"
       end
       for i = 1, #c do
-        if not bad and trim(c[i]) == "" then
+        if not bad and trim(c[i]) == "" and schema.columns[i] ~= "summary" then
           bad = "empty " .. (schema.columns[i] or "cell") .. " (write - for none)"
         end
         c[i] = trim(c[i])
@@ -149,7 +150,7 @@ local function parse_curated(path, shown)
       if not bad then
         row = { line = ln, code = tonumber(c[1]), name = c[2], aliases = {},
                 class = c[4], retry = c[5], action = c[8], seed_quirk = opt(c[10]),
-                summary = c[11], note = opt(c[12]) }
+                summary = opt(c[11]), note = opt(c[12]) }
         if c[3] ~= "-" then
           for a in (c[3] .. ","):gmatch("([^,]*),") do row.aliases[#row.aliases + 1] = trim(a) end
         end
@@ -197,7 +198,8 @@ local function build_domain(dir, d)
       local quirk = (s.cells == 2 and "two_columns") or (s.cells > 3 and "pipe_in_description") or nil
       if quirk ~= row.seed_quirk then
         if quirk then
-          fail(shown_s, s.line, format("%s column: row has %d cells; if this is the vendor's, mark seed_quirk %s at %s:%d",
+          fail(shown_s, s.line, format(
+            "%s column: row has %d cells; if this is the vendor's, mark seed_quirk %s at %s:%d",
             s.cells == 2 and "missing" or "extra", s.cells, quirk, shown_c, row.line))
         else
           fail(shown_c, row.line, "seed_quirk " .. row.seed_quirk .. " but the seed row has 3 cells")
@@ -364,7 +366,8 @@ local function main(argv)
     local rows = build_domain(dir, d)
     for _, r in ipairs(rows) do
       if seen[r.code] and seen[r.code] ~= d.name then
-        fail("data/" .. d.curated, r.line, format("code %d is also a %s code: codes must be unique across domains", r.code, seen[r.code]))
+        fail("data/" .. d.curated, r.line,
+          format("code %d is also a %s code: codes must be unique across domains", r.code, seen[r.code]))
       end
       seen[r.code] = d.name
     end

@@ -34,7 +34,7 @@ local by_key = {}                       -- canonical spelling -> entry, bare (no
 local by_domain = {}                    -- domain -> { canonical spelling -> entry }
 for _, d in ipairs(builtin) do by_domain[d] = {} end
 
-local function readonly_error(t, k)
+local function readonly_error(_, k)
   error(format("authcodes: catalog entries are read-only (assigning %s)", tostring(k)), 2)
 end
 

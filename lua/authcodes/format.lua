@@ -7,7 +7,7 @@
 
 local errors = require "authcodes.errors"
 
-local type, tostring, pairs, ipairs, pcall, rawget, next = type, tostring, pairs, ipairs, pcall, rawget, next
+local type, tostring, ipairs, pcall, rawget, next = type, tostring, ipairs, pcall, rawget, next
 local format, byte, lower = string.format, string.byte, string.lower
 local concat, sort = table.concat, table.sort
 local huge = math.huge
