@@ -122,13 +122,15 @@ end
 local function opt(s) if s == "-" then return nil end return s end
 
 -- Our curated rows: see data/README.md for the columns.
+-- Returns the valid rows and the codes of the rejected ones (`true`: all of them), so
+-- that a rejected row is reported once, not again as "vendor code has no curated row".
 local function parse_curated(path, shown)
-  local rows, ncol = {}, #schema.columns
+  local rows, ncol, rejected = {}, #schema.columns, {}
   local lines = read_lines(path, shown)
-  if #lines == 0 then return rows end
+  if #lines == 0 then return rows, rejected end
   if concat(split_tabs(lines[1] or ""), ",") ~= concat(schema.columns, ",") then
     fail(shown, 1, "header must be the columns " .. concat(schema.columns, " "))
-    return rows
+    return rows, true
   end
   for ln = 2, #lines do
     local line = lines[ln]
@@ -169,7 +171,12 @@ local function parse_curated(path, shown)
         local _, why = schema.check_row(row)
         bad = why
       end
-      if bad then fail(shown, ln, bad) else rows[#rows + 1] = row end
+      if bad then
+        fail(shown, ln, bad)
+        if is_int_text(c[1]) then rejected[tonumber(c[1])] = true end
+      else
+        rows[#rows + 1] = row
+      end
     end
   end
   local ok, why = schema.check_unique(rows, function(i) return shown .. ":" .. rows[i].line end)
@@ -177,7 +184,7 @@ local function parse_curated(path, shown)
     local file, line, reason = why:match("^(.-):(%d+): (.*)$")
     fail(file, tonumber(line), reason)
   end
-  return rows
+  return rows, rejected
 end
 
 -- Join one domain's curated rows with its vendor text.
@@ -186,7 +193,7 @@ local function build_domain(dir, d)
   local shown_c, shown_s, shown_d = "data/" .. d.curated, "data/" .. d.seed, "data/" .. d.docs.file
   local seed = parse_seed(at(d.seed), shown_s)
   local docs = parse_docs(at(d.docs.file), shown_d, d.docs.map)
-  local rows = parse_curated(at(d.curated), shown_c)
+  local rows, rejected = parse_curated(at(d.curated), shown_c)
   local curated = {}
   for _, row in ipairs(rows) do
     curated[row.code] = row
@@ -219,7 +226,9 @@ local function build_domain(dir, d)
   end
   local function orphans(map, shown)
     local codes = {}
-    for code in pairs(map) do if not curated[code] then codes[#codes + 1] = code end end
+    for code in pairs(map) do
+      if not curated[code] and not (rejected == true or rejected[code]) then codes[#codes + 1] = code end
+    end
     sort(codes, function(a, b) return map[a].line < map[b].line end)
     for _, code in ipairs(codes) do
       fail(shown, map[code].line, "code " .. code .. " has no curated row in " .. shown_c)
