@@ -62,15 +62,16 @@ $(CORE_SO): $(CORE_SRC) $(CORE_HDR)
 	$(CC) $(CFLAGS) $(AC_CFLAGS) $(CORE_SRC) $(AC_LDFLAGS) $(LDFLAGS) -o $@
 
 deps:
-	sh tools/deps.sh
+	sh tools/deps.sh test
 
 # One build per runtime, side by side under $(BUILD)/<runtime>/.
 build-all:
 	@for r in $(RUNTIMES); do $(MAKE) --no-print-directory LUA=$$r all || exit 1; done
 
-demo: deps
-	@$(MAKE) --no-print-directory all
-	sh tools/demo.sh
+demo:
+	@sh tools/deps.sh demo
+	@$(MAKE) --no-print-directory LUA=lua5.4 all
+	@sh tools/demo.sh
 
 test: deps
 	sh tools/test.sh

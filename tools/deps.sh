@@ -4,12 +4,20 @@
 # AUTHCODES_NO_DEPS=1 skips this (for machines managed another way).
 set -eu
 
-PACKAGES="gcc make libc6-dev
-lua5.1 lua5.2 lua5.3 lua5.4 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev
+# Usage: sh tools/deps.sh [demo|test]   (test, the default, is everything)
+BASE="gcc make libc6-dev lua5.4 liblua5.4-dev lua-cjson"
+ALL="$BASE
+lua5.1 lua5.2 lua5.3 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev
 luajit2 libluajit2-5.1-dev
-lua-busted lua-cjson lua-check lua-ldoc luarocks
+lua-busted lua-check lua-ldoc luarocks
 nginx libnginx-mod-http-lua lua-resty-core wrk curl
 clang-14 libclang-rt-14-dev valgrind binutils"
+
+case "${1:-test}" in
+  demo) PACKAGES=$BASE ;;
+  test) PACKAGES=$ALL ;;
+  *) echo "usage: sh tools/deps.sh [demo|test]" >&2; exit 2 ;;
+esac
 
 [ "${AUTHCODES_NO_DEPS:-0}" = 1 ] && exit 0
 

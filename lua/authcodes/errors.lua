@@ -239,6 +239,7 @@ function M.check(reply, domain)
       type(code) == "number" and show(code) or "a " .. type(code)))
   end
   code = floor(code)  -- JSON numbers decode as floats; codes print as integers
+  if t ~= reply then t[field] = code end  -- our own decoded copy: tidy it too
   local e
   if domain ~= nil then e = lookup(domain, code) else e = lookup(code) end
   if e ~= nil and e.ok then return t, e end
