@@ -15,7 +15,7 @@ local type, tostring, pcall, rawget, setmetatable, error, ipairs =
 -- reach an entry's fields through an error object; we read them with the debug one.
 local getmetatable = debug.getmetatable
 local format = string.format
-local floor = math.floor
+local floor, huge = math.floor, math.huge
 
 local lookup, fields_of, show, methods = catalog.lookup, catalog.fields_of, catalog.show, catalog.methods
 
@@ -48,19 +48,25 @@ local function line_of(f, key)
   return format("%s %s %s (%s): %s", f.domain or "authcodes", tostring(code), f.name, f.class, f.summary)
 end
 
+-- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
+local BREAKS = { ["\r"] = "\\r", ["\n"] = "\\n" }
+local function one_line(s)
+  return (s:gsub("[\r\n]", BREAKS))
+end
+
 -- `tostring(err)`: the entry's line, then detail, then the causes.
 local function render(err, depth)
   local mt = getmetatable(err)
   local s = mt.line or line_of(err, rawget(err, "key"))
   local detail = rawget(err, "detail")
-  if detail ~= nil then s = s .. "; detail: " .. text_of(detail) end
+  if detail ~= nil then s = s .. "; detail: " .. one_line(text_of(detail)) end
   local cause = rawget(err, "cause")
   if cause ~= nil then
     if depth >= MAX_CHAIN then return s .. "; caused by: ..." end
     if M.is_error(cause) then
       s = s .. "; caused by: " .. render(cause, depth + 1)
     else
-      s = s .. "; caused by: " .. text_of(cause)
+      s = s .. "; caused by: " .. one_line(text_of(cause))
     end
   end
   return s
@@ -131,6 +137,10 @@ local function check_opts(opts, fname)
   if opts ~= nil and type(opts) ~= "table" then
     error(format("bad argument #2 to '%s' (table expected, got %s)", fname, type(opts)), 3)
   end
+  local domain = opts and rawget(opts, "domain")
+  if domain ~= nil and type(domain) ~= "string" then
+    error(format("bad argument #2 to '%s' (opts.domain must be a string, got %s)", fname, type(domain)), 3)
+  end
   local context = opts and rawget(opts, "context")
   if context ~= nil and type(context) ~= "table" then
     error(format("bad argument #2 to '%s' (opts.context must be a table, got %s)", fname, type(context)), 3)
@@ -179,6 +189,8 @@ function M.unknown(key, domain, why)
     o.code = floor(key)
   elseif t == "string" then
     o.key = #key > 256 and key:sub(1, 256) or key
+  elseif t == "number" then
+    o.key = key   -- not integral, or too large to be exact: kept as it came
   elseif t ~= "nil" then
     o.key = "<" .. t .. ">"
   end
@@ -234,7 +246,7 @@ function M.check(reply, domain)
   if type(code) == "string" then
     code = catalog.parse_code(code) or code
   end
-  if type(code) ~= "number" or code ~= code or floor(code) ~= code then
+  if type(code) ~= "number" or code ~= code or code == huge or code == -huge or floor(code) ~= code then
     return nil, M.bad_reply(domain, format("reply %s is %s, not an integer code", field,
       type(code) == "number" and show(code) or "a " .. type(code)))
   end
