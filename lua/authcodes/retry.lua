@@ -11,7 +11,8 @@
 local errors = require "authcodes.errors"
 local core = require "authcodes.core"
 
-local type, error, pairs, select, tostring, setmetatable = type, error, pairs, select, tostring, setmetatable
+local type, error, next, select, tostring, setmetatable, getmetatable, rawget =
+  type, error, next, select, tostring, setmetatable, getmetatable, rawget
 local min, max, random, floor = math.min, math.max, math.random, math.floor
 local format = string.format
 local unpack = table.unpack or unpack  -- luacheck: ignore 143
@@ -28,6 +29,9 @@ local function bad(fname, n, msg)
   error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
 end
 
+local Budget = {}
+Budget.__index = Budget
+
 local function number_field(p, k, fname, n, lo)
   local v = p[k]
   if v == nil then return M.defaults[k] end
@@ -41,11 +45,12 @@ end
 local function read_policy(policy, fname, n)
   if policy == nil then policy = {} end
   if type(policy) ~= "table" then bad(fname, n, "policy must be a table, got " .. type(policy)) end
+  -- Raw reads: a policy's metamethods never run here (nor raise anything but bad argument).
   local p = {}
-  for k, v in pairs(policy) do p[k] = v end
-  p.attempts = floor(number_field(policy, "attempts", fname, n, 1))
-  p.base = number_field(policy, "base", fname, n, 0)
-  p.cap = number_field(policy, "cap", fname, n, 0)
+  for k, v in next, policy do p[k] = v end
+  p.attempts = floor(number_field(p, "attempts", fname, n, 1))
+  p.base = number_field(p, "base", fname, n, 0)
+  p.cap = number_field(p, "cap", fname, n, 0)
   if p.deadline ~= nil and (type(p.deadline) ~= "number" or p.deadline ~= p.deadline or p.deadline < 0) then
     bad(fname, n, "policy.deadline must be a number of seconds")
   end
@@ -54,7 +59,7 @@ local function read_policy(policy, fname, n)
       bad(fname, n, "policy." .. k .. " must be a function")
     end
   end
-  if p.budget ~= nil and p.budget ~= false and type(p.budget) ~= "table" then
+  if p.budget ~= nil and p.budget ~= false and getmetatable(p.budget) ~= Budget then
     bad(fname, n, "policy.budget must be a budget (authcodes.budget()) or false")
   end
   return p
@@ -65,8 +70,9 @@ local function as_error(err)
   return errors.new(err)
 end
 
--- The decision itself, on a checked policy.
-local function decide(err, attempt, p)
+-- The decision itself, on a checked policy; `elapsed` (seconds so far) when a
+-- deadline applies. The budget is spent last, only on a retry that will happen.
+local function decide(err, attempt, p, elapsed)
   if attempt >= p.attempts then return false, nil, "no attempts left" end
   local kind = err.retry
   if kind == "reauth" then
@@ -81,6 +87,9 @@ local function decide(err, attempt, p)
     delay = r * min(p.cap, p.base * 2 ^ attempt)
     local ra = err.retry_after
     if kind == "after_delay" and type(ra) == "number" then delay = max(delay, ra) end
+  end
+  if elapsed and p.deadline and elapsed + delay > p.deadline then
+    return false, nil, "deadline would pass"
   end
   local b = p.budget
   if b and not b:acquire() then return false, nil, "retry budget exhausted" end
@@ -138,9 +147,8 @@ function M.retry(fn, policy)
       return unpack(res, 1, res.n)
     end
     last = as_error(res[2])
-    local ok, delay = decide(last, attempt, p)
+    local ok, delay = decide(last, attempt, p, p.deadline and now() - start)
     if not ok then break end
-    if p.deadline and (now() - start) + delay > p.deadline then break end
     if last.retry == "reauth" then
       p.reauthed = true
       if not p.reauth(last) then break end
@@ -153,9 +161,6 @@ end
 
 --- Retry budgets.
 -- @section budget
-
-local Budget = {}
-Budget.__index = Budget
 
 --- Take the cost of one retry; false when the budget is spent.
 function Budget:acquire(cost)
@@ -203,12 +208,17 @@ function M.budget(opts)
   if opts ~= nil and type(opts) ~= "table" then bad("budget", 1, "table expected, got " .. type(opts)) end
   opts = opts or {}
   local d = M.budget_defaults
+  local function opt(k, default)
+    local v = rawget(opts, k)
+    if v == nil then return default end
+    return v
+  end
   local b = setmetatable({
-    capacity = opts.capacity or d.capacity,
-    cost = opts.cost or d.cost,
-    refund_amount = opts.refund or d.refund,
-    dict = opts.dict,
-    key = opts.key or "authcodes:retry_budget",
+    capacity = opt("capacity", d.capacity),
+    cost = opt("cost", d.cost),
+    refund_amount = opt("refund", d.refund),
+    dict = opt("dict"),
+    key = opt("key", "authcodes:retry_budget"),
   }, Budget)
   for _, k in ipairs { "capacity", "cost", "refund_amount" } do
     if type(b[k]) ~= "number" or b[k] ~= b[k] or b[k] < 0 then
