@@ -204,8 +204,9 @@ describe("authcodes.retry", function()
 
     policy, clock = fake { attempts = 5, base = 1, cap = 6 }
     fn, calls = flaky(99, BACKOFF)
-    r, _, n = authcodes.retry(fn, policy)
+    r, err, n = authcodes.retry(fn, policy)
     assert.is_nil(r)
+    assert.equal(BACKOFF, err.code)
     assert.equal(5, n)
     assert.same({ 1, 2, 3, 4, 5 }, calls)
     assert.same({ 2, 4, 6, 6 }, clock.slept)
