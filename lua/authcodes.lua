@@ -10,6 +10,32 @@
 -- vendor replies), `authcodes.retry` (retry policy), `authcodes.format` (text, log,
 -- JSON, RFC 9457) and, inside nginx, `authcodes.ngx`. The retry and format modules
 -- load on first use, so `require "authcodes"` stays small.
+--
+-- `authcodes.X` is the very function `authcodes.<submodule>.X`; its reference is there:
+--
+-- * `lookup(key)`, `lookup(domain, key)`: entry, or `nil, reason` (`authcodes.catalog.lookup`)
+-- * `domains()`: the domain names (`authcodes.catalog.domains`)
+-- * `each(domain)`: iterate over a domain's entries (`authcodes.catalog.each`)
+-- * `register(domain, rows)`: add a domain of your own (`authcodes.catalog.register`)
+-- * `new(key [, opts])`: an error object (`authcodes.errors.new`)
+-- * `is_error(v)`: is v an error object? (`authcodes.errors.is_error`)
+-- * `check(reply [, domain])`: read a vendor reply (`authcodes.errors.check`)
+-- * `should_retry(err, attempt [, policy])` (`authcodes.retry.should_retry`)
+-- * `retry(fn [, policy])`: call until success or the policy says stop (`authcodes.retry.retry`)
+-- * `budget([opts])`: a retry budget (`authcodes.retry.budget`)
+-- * `format(err, style [, opts])`: text, log, JSON or problem (`authcodes.format.format`)
+-- * `problem(err [, opts])`: RFC 9457 table (`authcodes.format.problem`)
+-- * `negotiate(accept_language)`: `"zh"` or `"en"` (`authcodes.format.negotiate`)
+-- * `_VERSION`: this library's version, a string such as `"0.1.0"`
+--
+-- Inside nginx, `require "authcodes.ngx"` adds `respond` and `log` (`authcodes.ngx`).
+-- Entries and error objects, their fields and methods: see the topic
+-- *Entries and error objects* (`docs/topics/entries.md`).
+--
+-- Errors: a wrong argument from the programmer (wrong type, unknown domain, unknown
+-- style) raises `bad argument #n to 'fn' (...)`; anything that comes from the network
+-- (an unknown code, garbage, an unreadable reply) never raises: `lookup` and `register`
+-- answer `nil, reason`, `new` gives an UNKNOWN error object, `check` gives `nil, err`.
 -- @module authcodes
 
 local catalog = require "authcodes.catalog"

@@ -22,6 +22,7 @@ local format, lower = string.format, string.lower
 local M = {}
 
 --- Methods every entry (and error object) answers to; filled by `authcodes.errors`.
+-- @local
 M.methods = {}
 local methods_mt = { __index = M.methods }
 
@@ -70,6 +71,7 @@ M.parse_code = schema.parse_code
 
 --- Internal: entry -> its fields table, for `authcodes.errors` (error objects index the
 -- fields directly, one hop fewer than through the read-only entry). Not for users.
+-- @local
 M.fields_of = {}
 
 local function entry_from_fields(f)
@@ -222,8 +224,20 @@ end
 --- Find an entry.
 -- `lookup(key)` or `lookup(domain, key)`. A key is a code (integer or integral float),
 -- a decimal string (`"-204"`), a name or alias in any case, or `"domain.name"`.
+-- Codes are unique across the built-in domains; a name two domains use (`failure`)
+-- must be qualified, or `lookup` answers `nil, "ambiguous name ..."`.
 -- Never raises: anything else gives `nil` and a reason.
--- @return entry, or nil and a message
+--
+--     authcodes.lookup(-204).name                    --> "session_expired"
+--     authcodes.lookup("wilddog", "expired_token").code   --> 22002
+--     authcodes.lookup(12345)                        --> nil, "unknown code 12345"
+-- @param a the key (`number` or `string`), or with `b` the domain name (`string`)
+-- @param[opt] b the key, looked up in domain `a` only
+-- @treturn[1] table the read-only entry (see the topic *Entries and error objects*);
+-- assigning to it raises
+-- @return[2] nil: unknown code or name, unknown domain, ambiguous name, or a key that
+-- is no key (wrong type, NaN, not an integer, out of range, empty, over 256 bytes)
+-- @treturn[2] string the reason, e.g. `unknown code 12345`
 function M.lookup(a, b)
   if b == nil then
     local e = by_key[a]
@@ -239,15 +253,21 @@ function M.lookup(a, b)
 end
 
 --- The domain names, sorted: `{ "imsdk", "wilddog" }` plus any registered ones.
+-- @treturn {string,...} a new list on every call
 function M.domains() return known_domains() end
 
 --- True when `d` is a known domain name.
+-- @local
 function M.has_domain(d)
   return type(d) == "string" and (builtin[d] ~= nil or registered[d] ~= nil)
 end
 
 --- Iterate over a domain's entries in ascending code order: `for e in each("imsdk")`.
 -- Raises `bad argument` for an unknown domain (a programming error).
+-- @string domain a built-in or registered domain name (exact case)
+-- @treturn function an iterator giving one entry per call, then nil
+-- @raise `bad argument #1 to 'each' (unknown domain ...)` for an unknown domain or a
+-- non-string
 function M.each(domain)
   if type(domain) == "string" and builtin[domain] then
     local d = builtin[domain]
@@ -268,6 +288,24 @@ function M.each(domain)
 end
 
 --- Add a domain of the caller's own at run time (see `authcodes.register`).
+-- Its entries get the same checks and shape as built-in ones (`source` is
+-- `"registered"`); look them up with `lookup(domain, key)`, or bare when no built-in
+-- entry answers to the key: a registered domain never shadows a built-in code or name.
+-- A domain can be registered once; all rows are checked before any is added.
+-- @string domain the new domain's name, `[a-z][a-z0-9_]*`, at most 64 bytes, not a
+-- built-in or already registered one
+-- @tparam {table,...} rows one table per code, with the fields of an entry:
+-- `code` (integer, required, unique), `name` (`[A-Za-z][A-Za-z0-9_]*`, required, unique
+-- with the aliases, case ignored), `class` (a gRPC class name, required), `summary`
+-- (required), and optionally `aliases` (list of names), `retry` (default `"never"`),
+-- `retry_after` (seconds, required for and only for `"after_delay"`), `http` (default
+-- from the class), `action` (default `"none"`), `message`, `description`, `note`,
+-- `ok` (default: class is `OK`). Other fields are ignored.
+-- @treturn[1] boolean true
+-- @return[2] nil when the domain name or a row is invalid (nothing is added)
+-- @treturn[2] string the reason, e.g. `row 2: unknown class UNAVAILBLE`
+-- @raise `bad argument #1 to 'register'` when domain is not a string,
+-- `bad argument #2` when rows is not a table
 function M.register(domain, rows)
   if type(domain) ~= "string" then
     error("bad argument #1 to 'register' (string expected, got " .. type(domain) .. ")", 2)

@@ -117,7 +117,10 @@ local function mt_for(entry)
   return mt
 end
 
---- True when `v` is an authcodes error object.
+--- True when `v` is an authcodes error object (made by `new`, `check` or `retry`);
+-- false for entries and for anything else. Never raises.
+-- @param v any value
+-- @treturn boolean
 function M.is_error(v)
   return type(v) == "table" and error_mts[getmetatable(v)] == true
 end
@@ -157,8 +160,20 @@ end
 
 --- Make an error object. Never raises on the key: an unknown or garbage key gives an
 -- object of class UNKNOWN (http 500) that keeps the raw key (as `code` if integral).
+--
+--     local err = authcodes.new(-204, { detail = "login of player 42" })
+--     err.name, err.http, err:is("UNAUTHENTICATED")   --> "session_expired", 401, true
+--     tostring(err)   --> "imsdk -204 session_expired (UNAUTHENTICATED): ...; detail: ..."
 -- @param key anything `lookup` accepts, or an entry / error object
--- @tparam[opt] table opts `{ domain=, detail=, cause=, context= }`
+-- @tparam[opt] table opts `{ domain=, detail=, cause=, context= }`:
+-- `domain` (string) looks the key up in that domain only; `detail` (any; kept as a
+-- string) what this occurrence adds; `cause` (any, e.g. another error object) what led
+-- to it; `context` (table) data for logs and JSON (see `authcodes.format`)
+-- @return a new error object (see the topic *Entries and error objects*): fields of
+-- the entry plus `detail`, `cause`, `context`; for an unknown key name `"unknown"`,
+-- class `UNKNOWN`, and `code` (integral number) or `key` (anything else) as given
+-- @raise `bad argument #2 to 'new'` when opts is not a table, or opts.domain is not
+-- a string, or opts.context is not a table
 function M.new(key, opts)
   if opts == nil then
     local e = lookup(key)
@@ -217,6 +232,25 @@ local ANY_FIELDS = { "errcode", "code" }
 -- @return reply (the decoded table) and its entry when the code is not a failure;
 -- otherwise nil and an error object (class UNKNOWN for unreadable replies), never raises
 -- on the reply.
+--
+--     local reply, err = authcodes.check(body, "imsdk")
+--     if not reply then return nil, err end      -- err: an error object
+--     -- here err is the entry: err.ok is true, err.name "success" or a next step
+--
+-- A string reply is decoded with lua-cjson (`cjson.safe`); a code given as a decimal
+-- string is accepted. When the vendor's message differs from the catalog's, it becomes
+-- the error's `detail`; a code not in the catalog gives an UNKNOWN error (http 500)
+-- whose `detail` quotes it. Replies that are not JSON, over 1 MiB, without a code or
+-- with a non-integral code give a `bad_reply` error (class UNKNOWN, http 502).
+-- @tparam table|string reply the reply: a decoded table, or its JSON text
+-- @tparam[opt] string domain `"imsdk"`, `"wilddog"` or a registered domain; without
+-- it, the code field is looked for as `errcode` then `code`, in every domain
+-- @treturn[1] table the reply (decoded, the code field made an integer)
+-- @treturn[1] table the entry (`entry.ok` is true)
+-- @return[2] nil
+-- @return[2] an error object
+-- @raise `bad argument #2 to 'check' (unknown domain ...)` when domain is given but
+-- not a known domain name
 function M.check(reply, domain)
   if domain ~= nil and not catalog.has_domain(domain) then
     error("bad argument #2 to 'check' (unknown domain " .. show(domain) .. ")", 2)
@@ -270,10 +304,18 @@ function M.check(reply, domain)
 end
 
 --- Error object methods (also available on entries).
+-- Call them with a colon: `err:is("session_expired")`, `entry:text("zh")`. Error
+-- objects also convert with `tostring(err)` (one line: domain, code, name, class,
+-- summary, then `; detail: ...` and `; caused by: ...`) and concatenate with `..`.
 -- @section methods
 
 --- True when x names the same error: its code, name or alias, `"domain.name"`, its
 -- class name (`"UNAUTHENTICATED"`), or another entry / error object of the same code.
+-- Never raises; false for anything else.
+-- @param self the entry or error object (`err:is(x)`)
+-- @param x a code (number), a name, alias, `"domain.name"` or class (string), or an
+-- entry or error object
+-- @treturn boolean
 function methods.is(self, x)
   local code, domain = self.code, self.domain
   local tx = type(x)
@@ -301,12 +343,18 @@ end
 
 --- The message in a language: `"zh"` gives the vendor's Chinese description (falling
 -- back to English), anything else the English summary.
+-- @param self the entry or error object (`err:text(lang)`)
+-- @tparam[opt] string lang `"zh"` or `"en"` (the default)
+-- @treturn string the message
 function methods.text(self, lang)
   if lang == "zh" then return self.description or self.summary end
   return self.summary
 end
 
 --- A plain, writable copy of the fields (for JSON or inspection).
+-- @param self the entry or error object (`err:totable()`)
+-- @treturn table the entry's fields (absent ones absent), `aliases` as a new list,
+-- and for an error object its `detail` and `key`
 function methods.totable(self)
   local t = {}
   for _, k in ipairs { "domain", "code", "name", "message", "description", "sdk_message",

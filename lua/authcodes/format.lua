@@ -24,6 +24,8 @@ local MAX_KEYS = 64       -- keys per context table copied
 -- domain and name. Pass `opts.type_base` to `problem` to point at your own pages.
 M.type_base = "urn:authcodes:"
 
+-- A base that does not start with `urn:` is joined with `/`:
+-- `type_base = "https://errors.example.com/"` gives `https://errors.example.com/imsdk/session_expired`.
 local function as_error(err)
   if is_error(err) then return err end
   return errors.new(err)
@@ -39,6 +41,12 @@ end
 -- honoured; anything unreadable gives `"en"`.
 function M.negotiate(accept_language)
   if type(accept_language) ~= "string" then return "en" end
+--
+--     authcodes.negotiate("zh-CN,zh;q=0.9,en;q=0.8")   --> "zh"
+--     authcodes.negotiate("fr, en;q=0.5")              --> "en"
+-- @param accept_language the header's value (`string`); anything else (nil when the
+-- header is absent) gives `"en"`
+-- @treturn string `"zh"` or `"en"`; never raises
   local best, best_q = "en", -1
   local n = 0
   for part in accept_language:sub(1, 1024):gmatch("[^,]+") do
@@ -97,6 +105,11 @@ end
 function M.problem(err, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #2 to 'problem' (table expected, got " .. type(opts) .. ")", 2)
+-- @treturn table `type` (`type_base` .. domain .. name), `title` (`err:text(lang)`),
+-- `status` (`err.http`), `detail`, `instance`, and the extension members `code`,
+-- `domain`, `name`, `class`, `retryable`, `retry_after` (and `key` for an unknown key);
+-- absent values are absent
+-- @raise `bad argument #2 to 'problem'` when opts is not a table
   end
   err = as_error(err)
   local lang = opts and opts.lang or "en"
@@ -219,6 +232,24 @@ function M.format(err, style, opts)
     error("bad argument #2 to 'format' (style must be text, log, json or problem, got "
       .. (type(style) == "string" and format("%q", style:sub(1, 40)) or type(style)) .. ")", 2)
   end
+--
+--     authcodes.format(-204, "text")   --> "The user's login session has expired. (imsdk -204)"
+--     authcodes.format(-204, "log")    --> "domain=imsdk code=-204 name=session_expired class=..."
+--
+-- `"text"`: the message in `opts.lang` and where it comes from. `"log"`: `key=value`
+-- pairs (domain, code, name, class, http, retry, retry_after, summary, detail, cause,
+-- then `ctx.<key>` for the context), values quoted and escaped when needed, always one
+-- line. `"json"`: an object with the entry's fields, `detail`, `cause` (as text) and
+-- `context` (copied: strings, finite numbers, booleans, nested tables to depth 4).
+-- `"problem"`: the JSON of `problem(err, opts)`.
+-- @param err an error object (or anything `new` accepts: a code, a name, an entry)
+-- @string style `"text"`, `"log"`, `"json"` or `"problem"`
+-- @tparam[opt] table opts `lang` (`"en"` or `"zh"`); for `"problem"` also `instance`
+-- and `type_base`
+-- @treturn string
+-- @raise `bad argument #2 to 'format'` for another style, `bad argument #3` when opts
+-- is not a table; `authcodes.format: lua-cjson is required ...` for `"json"` and
+-- `"problem"` when lua-cjson is not installed
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #3 to 'format' (table expected, got " .. type(opts) .. ")", 2)
   end

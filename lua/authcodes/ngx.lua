@@ -5,6 +5,8 @@
 --     if not reply then return acngx.respond(err) end
 --
 -- Only this module touches `ngx`; the rest of authcodes runs anywhere.
+-- Requiring it where there is no `ngx` API (plain Lua) raises
+-- `authcodes.ngx needs OpenResty / lua-nginx-module (no ngx API here)`.
 -- @module authcodes.ngx
 
 local ngx = rawget(_G, "ngx")
@@ -33,6 +35,11 @@ local LEVEL = {
 }
 
 --- The log level `log` uses for an error.
+-- `ngx.ERR` for UNKNOWN, INTERNAL and DATA_LOSS (our or the vendor's fault),
+-- `ngx.WARN` for UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (pressure),
+-- `ngx.DEBUG` for OK, `ngx.INFO` for the rest (a caller's or user's mistake).
+-- @param err an error object (or anything `authcodes.new` accepts)
+-- @treturn int an `ngx` log level constant
 function M.level(err)
   return LEVEL[as_error(err).class] or ngx.INFO
 end
@@ -42,7 +49,12 @@ end
 -- the request's Accept-Language), `Retry-After` for rate-limited codes, writes the
 -- body and returns `true` (or `nil, reason` when the headers were already sent).
 -- The handler then returns, or calls `ngx.exit(ngx.status)`.
+-- @param err an error object (or anything `authcodes.new` accepts)
 -- @tparam[opt] table opts `lang`, `instance`, `type_base`, `status` (overrides err.http)
+-- @treturn[1] boolean true, the response is written
+-- @return[2] nil
+-- @treturn[2] string `"headers already sent"` (nothing is written)
+-- @raise `bad argument #2 to 'respond'` when opts is not a table
 function M.respond(err, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #2 to 'respond' (table expected, got " .. type(opts) .. ")", 2)
@@ -67,6 +79,7 @@ function M.respond(err, opts)
 end
 
 --- Write the error's log line (style "log") through `ngx.log` at `M.level(err)`.
+-- @param err an error object (or anything `authcodes.new` accepts)
 function M.log(err)
   err = as_error(err)
   ngx.log(M.level(err), fmt.format(err, "log"))

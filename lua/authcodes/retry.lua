@@ -19,10 +19,11 @@ local unpack = table.unpack or unpack  -- luacheck: ignore 143
 
 local M = {}
 
---- Policy defaults (AWS SDK "standard" mode).
+--- Policy defaults (AWS SDK "standard" mode): 3 attempts in all, delays from a 0.05 s
+-- base up to a 20 s cap. A policy's own fields override them, per call.
 M.defaults = { attempts = 3, base = 0.05, cap = 20 }
 
---- Budget defaults: AWS's retry quota.
+--- Budget defaults: AWS's retry quota (500 tokens, 5 a retry, 1 back per success).
 M.budget_defaults = { capacity = 500, cost = 5, refund = 1 }
 
 local function bad(fname, n, msg)
@@ -102,6 +103,23 @@ end
 -- @tparam[opt] table policy `{ attempts=3, base=0.05, cap=20, reauth=fn, reauthed=bool,
 --   budget=, random=fn }`
 -- @return `true, delay` (seconds), or `false, nil, reason`
+--
+-- Policy fields (all optional): `attempts` (number >= 1, attempts in all), `base` and
+-- `cap` (seconds >= 0), `reauth` (function; without it `reauth` codes are not
+-- retried), `reauthed` (true once the caller has signed in again: no second time),
+-- `budget` (a `budget`, whose tokens a yes consumes; none by default here), `random`
+-- (function giving a number in [0, 1), for tests). Reasons for no: `no attempts
+-- left`, `code is not retryable (retry never)` (or `restart`), `needs reauth: give
+-- policy.reauth`, `already signed in again once`, `retry budget exhausted`.
+-- @treturn[1] boolean true
+-- @treturn[1] number delay, seconds to wait first (0 for `reauth`; at least the
+-- code's `retry_after` for `after_delay`)
+-- @treturn[2] boolean false
+-- @return[2] nil
+-- @treturn[2] string reason
+-- @raise `bad argument #2 to 'should_retry'` when attempt is not a number >= 0,
+-- `bad argument #3` when policy is not a table or one of its fields has a wrong type
+-- or value
 function M.should_retry(err, attempt, policy)
   if type(attempt) ~= "number" or attempt ~= attempt or attempt < 0 then
     bad("should_retry", 2, "attempt must be a number >= 0, got " .. type(attempt))
@@ -131,6 +149,27 @@ end
 -- a true value on success), `on_retry(err, attempt, delay)`, `budget` (default: the
 -- process-wide budget; `false` for none).
 -- @return fn's results, or `nil, last_err, attempts_made`
+--
+--     local reply, err, attempts = authcodes.retry(function(attempt)
+--       return authcodes.check(call_vendor(), "imsdk")    -- reply, entry | nil, err
+--     end, { attempts = 4, reauth = function(err) return sign_in_again() end })
+--
+-- Success is a first result other than nil; it refunds the budget one `refund`. After
+-- a failure, `should_retry` decides; a retry that would end past `deadline` is not
+-- made; `reauth` is called (at most once) before retrying a `reauth` code, and a false
+-- result stops. Errors raised by `fn`, `reauth`, `on_retry` or `sleep` propagate.
+-- @tparam function fn called as `fn(attempt)`, attempt 1, 2, ...
+-- @tparam[opt] table policy fields of `should_retry`'s policy (`attempts`, `base`,
+-- `cap`, `reauth`, `budget`, `random`) plus `deadline` (number, seconds), `sleep`
+-- (function(seconds)), `on_retry` (function(err, attempt, delay), called before each
+-- wait), `now` (function giving seconds, for `deadline`); `budget = false` for none
+-- @return[1] ... fn's results, as fn returned them
+-- @return[2] nil
+-- @return[2] the last error, an error object (what fn returned as its second result,
+-- made an error object by `new`)
+-- @treturn[2] int how many times fn was called
+-- @raise `bad argument #1 to 'retry'` when fn is not a function, `bad argument #2`
+-- when policy is not a table or one of its fields has a wrong type or value
 function M.retry(fn, policy)
   if type(fn) ~= "function" then bad("retry", 1, "function expected, got " .. type(fn)) end
   local p = read_policy(policy, "retry", 2)
@@ -160,9 +199,14 @@ function M.retry(fn, policy)
 end
 
 --- Retry budgets.
+-- A budget is a token bucket shared by every `retry` that uses it: a retry takes
+-- `cost` tokens and is not made when too few are left, a success gives back `refund`.
+-- Make one with `budget`; it has the methods below (call them with a colon).
 -- @section budget
 
 --- Take the cost of one retry; false when the budget is spent.
+-- @tparam[opt] number cost tokens to take (default: the budget's `cost`)
+-- @treturn boolean true when taken, false when too few were left (nothing taken)
 function Budget:acquire(cost)
   cost = cost or self.cost
   local dict = self.dict
@@ -180,6 +224,7 @@ function Budget:acquire(cost)
 end
 
 --- Give back tokens after a success (default `refund`), up to the capacity.
+-- @tparam[opt] number n tokens to give back
 function Budget:refund(n)
   n = n or self.refund_amount
   local dict = self.dict
@@ -192,6 +237,7 @@ function Budget:refund(n)
 end
 
 --- Tokens left.
+-- @treturn number
 function Budget:available()
   if self.dict then
     local v = self.dict:get(self.key)
@@ -204,6 +250,14 @@ end
 --- A new retry budget. `opts`: `capacity` (500), `cost` (5 a retry), `refund` (1 a
 -- success), and to share one budget between nginx workers, `dict` (a
 -- `lua_shared_dict`, e.g. `ngx.shared.authcodes`) with `key`.
+--
+--     local shared = authcodes.budget { dict = ngx.shared.authcodes }
+--     authcodes.retry(call, { budget = shared })
+-- @tparam[opt] table opts `capacity`, `cost`, `refund` (numbers >= 0), `dict` (a
+-- shared dict), `key` (string, default `"authcodes:retry_budget"`)
+-- @return a new budget, full: methods `acquire`, `refund`, `available`
+-- @raise `bad argument #1 to 'budget'` when opts is not a table, a number field is
+-- not a number >= 0, or dict is neither a table nor a userdata
 function M.budget(opts)
   if opts ~= nil and type(opts) ~= "table" then bad("budget", 1, "table expected, got " .. type(opts)) end
   opts = opts or {}
@@ -234,6 +288,8 @@ end
 
 local process_budget
 --- The process-wide budget `retry` uses when its policy names none.
+-- Made on first use, one per Lua state (so one per nginx worker).
+-- @return the budget
 function M.default_budget()
   if process_budget == nil then process_budget = M.budget() end
   return process_budget
