@@ -19,6 +19,8 @@ local text_of, is_error = errors.text_of, errors.is_error
 local MAX_FIELD = 2048    -- bytes of any one free-text value in a log line
 local MAX_DEPTH = 4       -- nesting of context tables copied into JSON
 local MAX_KEYS = 64       -- keys per context table copied
+local MAX_TABLES = 64     -- tables copied from one context in all (a wide, self-referring
+                          -- table would otherwise give MAX_KEYS ^ MAX_DEPTH of them)
 
 --- The default `type` URI of a problem: `urn:authcodes:<domain>:<name>`, stable per
 -- domain and name. Pass `opts.type_base` to `problem` to point at your own pages.
@@ -69,7 +71,7 @@ end
 
 --- A JSON-safe copy of any value: strings, finite numbers, booleans, and tables of
 -- those (string keys, bounded depth and size). Everything else becomes a string.
-local function plain(v, depth)
+local function plain(v, depth, left)
   local t = type(v)
   if t == "string" or t == "boolean" then return v end
   if t == "number" then
@@ -78,13 +80,14 @@ local function plain(v, depth)
     return v
   end
   if t == "table" and not is_error(v) then
-    if depth >= MAX_DEPTH then return "<table>" end
+    if depth >= MAX_DEPTH or left[1] <= 0 then return "<table>" end
+    left[1] = left[1] - 1
     local out, n = {}, 0
     local k = next(v)
     while k ~= nil and n < MAX_KEYS do
       n = n + 1
       local key = type(k) == "string" and k or text_of(k)
-      out[key] = plain(rawget(v, k), depth + 1)
+      out[key] = plain(rawget(v, k), depth + 1, left)
       k = next(v, k)
     end
     return out
@@ -111,11 +114,14 @@ function M.problem(err, opts)
 -- absent values are absent
 -- @raise `bad argument #2 to 'problem'` when opts is not a table
   end
+  local lang = opts and rawget(opts, "lang") or "en"
+  local base = opts and rawget(opts, "type_base") or M.type_base
+  if type(base) ~= "string" then
+    error("bad argument #2 to 'problem' (opts.type_base must be a string, got " .. type(base) .. ")", 2)
+  end
   err = as_error(err)
-  local lang = opts and opts.lang or "en"
-  local base = opts and opts.type_base or M.type_base
   local detail = rawget(err, "detail")
-  local instance = opts and opts.instance
+  local instance = opts and rawget(opts, "instance")
   local p = {
     type = base .. (err.domain or "authcodes") .. (base:find("^urn:") and ":" or "/") .. err.name,
     title = err:text(lang),
@@ -141,10 +147,10 @@ local function json_table(err, opts)
     description = err.description, ok = err.ok,
     detail = rawget(err, "detail") ~= nil and text_of(rawget(err, "detail")) or nil,
     cause = cause_text(err),
-    context = rawget(err, "context") ~= nil and plain(rawget(err, "context"), 0) or nil,
+    context = rawget(err, "context") ~= nil and plain(rawget(err, "context"), 0, { MAX_TABLES }) or nil,
   }
   if t.code == nil and rawget(err, "key") ~= nil then t.key = text_of(rawget(err, "key")) end
-  if opts and opts.lang == "zh" then t.title = err:text("zh") end
+  if opts and rawget(opts, "lang") == "zh" then t.title = err:text("zh") end
   return t
 end
 
@@ -206,7 +212,7 @@ end
 
 local styles = {
   text = function(err, opts)
-    local lang = opts and opts.lang or "en"
+    local lang = opts and rawget(opts, "lang") or "en"
     local where = (err.domain or "authcodes") .. " " .. tostring(err.code or err.name)
     return err:text(lang) .. " (" .. where .. ")"
   end,

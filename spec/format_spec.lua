@@ -1,0 +1,315 @@
+-- Formatting (issue #3): authcodes.format in its four styles, authcodes.problem
+-- (RFC 9457) and authcodes.negotiate (Accept-Language).
+
+local authcodes = require "authcodes"
+local cjson = require "cjson.safe"
+
+local function decode(s)
+  assert.is_string(s)
+  local t, why = cjson.decode(s)
+  assert.is_table(t, why)
+  return t
+end
+
+local function assert_one_line(s)
+  assert.is_string(s)
+  assert.is_nil(s:find("[\r\n]"), s)
+end
+
+describe("authcodes.format", function()
+  describe("text", function()
+    it("is the message and where it comes from", function()
+      assert.equal("The supplied token has expired. (wilddog 22002)", authcodes.format(authcodes.new(22002), "text"))
+      assert.equal("The user's login session has expired. (imsdk -204)", authcodes.format(-204, "text"))
+      assert.equal("The user's login session has expired. (imsdk -204)",
+        authcodes.format(-204, "text", { lang = "en" }))
+    end)
+
+    it("speaks Chinese on request, English when the vendor wrote none", function()
+      assert.equal("该 token 已过期 (wilddog 22002)", authcodes.format(22002, "text", { lang = "zh" }))
+      assert.equal("The SMS signature was denied. (wilddog 22231)", authcodes.format(22231, "text", { lang = "zh" }))
+      assert.equal("The supplied token has expired. (wilddog 22002)", authcodes.format(22002, "text", { lang = "fr" }))
+    end)
+
+    it("names unknown codes", function()
+      assert.equal("The code is not in the catalog. (authcodes 123456)", authcodes.format(123456, "text"))
+      assert.equal("The code is not in the catalog. (authcodes unknown)", authcodes.format("zzz", "text"))
+    end)
+  end)
+
+  describe("log", function()
+    it("is key=value, plain words bare, the rest quoted", function()
+      assert.equal('domain=wilddog code=22002 name=expired_token class=UNAUTHENTICATED http=401 retry=reauth'
+        .. ' summary="The supplied token has expired."', authcodes.format(authcodes.new(22002), "log"))
+      assert.equal('domain=imsdk code=-2 name=rate_limited class=RESOURCE_EXHAUSTED http=429 retry=after_delay'
+        .. ' retry_after=5 summary="Requests are too frequent; the caller must wait before trying again."'
+        .. ' detail=slow_down cause="socket closed"',
+        authcodes.format(authcodes.new(-2, { detail = "slow_down", cause = "socket closed" }), "log"))
+    end)
+
+    it("escapes every control character and quote: always one line", function()
+      local err = authcodes.new(22002, { detail = 'a\nb\rc\td"e\\f\0g\127h', cause = "x\r\ny" })
+      local s = authcodes.format(err, "log")
+      assert_one_line(s)
+      assert.matches('detail="a\\nb\\rc\\td\\"e\\\\f\\x00g\\x7fh"', s, 1, true)
+      assert.matches('cause="x\\r\\ny"', s, 1, true)
+    end)
+
+    it("cannot be made to forge a field", function()
+      local s = authcodes.format(authcodes.new(22002, { detail = "x code=1" }), "log")
+      assert.matches('detail="x code=1"', s, 1, true)
+      s = authcodes.format(authcodes.new(22002, { detail = "k=v" }), "log")
+      assert.matches('detail="k=v"', s, 1, true)
+      s = authcodes.format(authcodes.new(22002, { detail = "" }), "log")
+      assert.matches('detail=""', s, 1, true)
+    end)
+
+    it("adds the context as ctx.<key>, sorted, keys made safe", function()
+      local ctx = { user = "u1", attempt = 2, ok = false, nested = { a = 1 }, ["a b\n"] = "v", fn = print }
+      local s = authcodes.format(authcodes.new(-204, { context = ctx }), "log")
+      assert_one_line(s)
+      assert.matches(" ctx.a_b_=v ctx.attempt=2 ctx.fn=<function> ctx.nested=<table> ctx.ok=false ctx.user=u1$", s)
+    end)
+
+    it("shows a cause chain as one line", function()
+      local root = authcodes.new(-207, { detail = "memcache\ndown" })
+      local s = authcodes.format(authcodes.new(-204, { cause = root }), "log")
+      assert_one_line(s)
+      assert.matches('cause="imsdk -207 session_get_failed', s, 1, true)
+    end)
+
+    it("cuts a huge value", function()
+      local s = authcodes.format(authcodes.new(22002, { detail = ("x"):rep(100000) }), "log")
+      assert.is_true(#s < 3000)
+      assert.matches('detail=x+%.%.%.', s)
+    end)
+
+    it("names unknown keys", function()
+      assert.matches("^code=123456 name=unknown class=UNKNOWN http=500 retry=never", authcodes.format(123456, "log"))
+      assert.matches('^key="a key" name=unknown', authcodes.format("a key", "log"))
+    end)
+  end)
+
+  describe("json", function()
+    it("carries the entry's fields and this occurrence's", function()
+      local cause = authcodes.new(-207)
+      local err = authcodes.new(-204, { detail = "login", cause = cause, context = { user = "u1", n = 3 } })
+      local t = decode(authcodes.format(err, "json"))
+      local e = authcodes.lookup(-204)
+      for _, f in ipairs { "domain", "code", "name", "class", "http", "retry", "retryable", "action", "summary",
+                           "message", "description", "ok" } do
+        assert.equal(e[f], t[f], f)
+      end
+      assert.equal("login", t.detail)
+      assert.equal(tostring(cause), t.cause)
+      assert.same({ user = "u1", n = 3 }, t.context)
+      assert.is_nil(t.title)
+      assert.equal(5, decode(authcodes.format(-2, "json")).retry_after)
+    end)
+
+    it("adds the Chinese title on request", function()
+      assert.equal("该 token 已过期", decode(authcodes.format(22002, "json", { lang = "zh" })).title)
+    end)
+
+    it("copies any context into valid JSON", function()
+      local loop = {}
+      loop.self = loop
+      local ctx = { nan = 0 / 0, inf = math.huge, ninf = -math.huge, fn = print, co = coroutine.create(function() end),
+                    file = io.stdout, null = cjson.null, loop = loop, err = authcodes.new(1),
+                    [1] = "one", [true] = "yes", deep = { a = { b = { c = { d = { e = 1 } } } } },
+                    bin = "\0\1\255", hostile = setmetatable({}, { __tostring = function() error("x") end }) }
+      local t = decode(authcodes.format(authcodes.new(22002, { context = ctx }), "json"))
+      assert.equal("nan", t.context.nan:match("nan"))
+      assert.equal("inf", t.context.inf)
+      assert.equal("-inf", t.context.ninf)
+      assert.equal("<function>", t.context.fn)
+      assert.equal("one", t.context["1"])
+      assert.equal("yes", t.context["true"])
+      assert.equal("<table>", t.context.deep.a.b.c)
+      assert.equal("<table>", t.context.loop.self.self.self)
+      assert.equal(tostring(authcodes.new(1)), t.context.err)
+      assert.same({}, t.context.hostile)   -- a table: copied raw, its __tostring never runs
+    end)
+
+    it("copies a wide self-referring context quickly", function()
+      local wide = {}
+      for i = 1, 64 do wide["k" .. i] = wide end
+      local start = os.clock()
+      local s = authcodes.format(authcodes.new(22002, { context = { wide = wide, n = 1 } }), "json")
+      assert.is_true(os.clock() - start < 1)
+      assert.is_true(#s < 200000)
+      assert.equal(1, decode(s).context.n)
+    end)
+
+    it("names unknown keys", function()
+      local t = decode(authcodes.format("zzz", "json"))
+      assert.equal("zzz", t.key)
+      assert.equal("UNKNOWN", t.class)
+      assert.equal(123456, decode(authcodes.format(123456, "json")).code)
+    end)
+  end)
+
+  describe("problem", function()
+    it("is the RFC 9457 body", function()
+      local err = authcodes.new(22002, { detail = "refresh failed" })
+      local t = decode(authcodes.format(err, "problem", { instance = "/v1/login/42" }))
+      assert.same({
+        type = "urn:authcodes:wilddog:expired_token",
+        title = "The supplied token has expired.",
+        status = 401,
+        detail = "refresh failed",
+        instance = "/v1/login/42",
+        code = 22002, domain = "wilddog", name = "expired_token", class = "UNAUTHENTICATED", retryable = false,
+      }, t)
+      assert.same(authcodes.problem(err, { instance = "/v1/login/42" }), t)
+    end)
+
+    it("speaks the language asked for", function()
+      assert.equal("该 token 已过期", decode(authcodes.format(22002, "problem", { lang = "zh" })).title)
+    end)
+  end)
+
+  it("accepts anything new accepts", function()
+    for _, key in ipairs { 22002, "expired_token", "wilddog.expired_token", authcodes.lookup(22002) } do
+      assert.equal("The supplied token has expired. (wilddog 22002)", authcodes.format(key, "text"))
+    end
+    for _, key in ipairs { true, {}, 0 / 0 } do
+      for _, style in ipairs { "text", "log", "json", "problem" } do
+        assert.is_string(authcodes.format(key, style))
+      end
+    end
+  end)
+
+  it("raises bad argument on a wrong style or opts", function()
+    for _, style in ipairs { "xml", "TEXT", "", 1, true, {} } do
+      local ok, msg = pcall(authcodes.format, 22002, style)
+      assert.is_false(ok)
+      assert.matches("bad argument #2 to 'format'", msg, 1, true)
+    end
+    assert.matches("bad argument #2 to 'format'", select(2, pcall(authcodes.format, 22002)), 1, true)
+    for _, opts in ipairs { "zh", 1, true } do
+      local ok, msg = pcall(authcodes.format, 22002, "text", opts)
+      assert.is_false(ok)
+      assert.matches("bad argument #3 to 'format'", msg, 1, true)
+    end
+  end)
+end)
+
+describe("authcodes.problem", function()
+  it("has every member", function()
+    local p = authcodes.problem(authcodes.new(-2, { detail = "d" }), { instance = "urn:uuid:1" })
+    assert.same({
+      type = "urn:authcodes:imsdk:rate_limited",
+      title = "Requests are too frequent; the caller must wait before trying again.",
+      status = 429, detail = "d", instance = "urn:uuid:1",
+      code = -2, domain = "imsdk", name = "rate_limited", class = "RESOURCE_EXHAUSTED",
+      retryable = true, retry_after = 5,
+    }, p)
+  end)
+
+  it("leaves out what is absent", function()
+    local p = authcodes.problem(22002)
+    assert.is_nil(p.detail)
+    assert.is_nil(p.instance)
+    assert.is_nil(p.retry_after)
+    assert.equal("The supplied token has expired.", p.title)
+  end)
+
+  it("has a stable type per domain and name", function()
+    assert.equal("urn:authcodes:imsdk:failure", authcodes.problem(-1).type)
+    assert.equal("urn:authcodes:wilddog:failure", authcodes.problem(22001).type)
+    assert.equal(authcodes.problem(-204).type, authcodes.problem(authcodes.new(-204, { detail = "x" })).type)
+    assert.equal("https://errors.example.com/imsdk/session_expired",
+      authcodes.problem(-204, { type_base = "https://errors.example.com/" }).type)
+    assert.equal("urn:example:imsdk:session_expired", authcodes.problem(-204, { type_base = "urn:example:" }).type)
+  end)
+
+  it("titles in Chinese, falling back to English", function()
+    assert.equal("用户登录态过期", authcodes.problem(-204, { lang = "zh" }).title)
+    assert.equal("The SMS signature was denied.", authcodes.problem(22231, { lang = "zh" }).title)
+  end)
+
+  it("unknown codes, keys and bad replies", function()
+    local p = authcodes.problem(123456)
+    assert.equal(500, p.status)
+    assert.equal(123456, p.code)
+    assert.equal("UNKNOWN", p.class)
+    assert.equal("urn:authcodes:authcodes:unknown", p.type)
+    p = authcodes.problem("zzz")
+    assert.equal("zzz", p.key)
+    assert.is_nil(p.code)
+    local _, err = authcodes.check("garbage", "imsdk")
+    p = authcodes.problem(err)
+    assert.equal(502, p.status)
+    assert.equal("urn:authcodes:imsdk:bad_reply", p.type)
+    assert.matches("not JSON", p.detail, 1, true)
+  end)
+
+  it("raises bad argument on wrong opts", function()
+    for _, opts in ipairs { "zh", 1, true, { type_base = 1 }, { type_base = {} } } do
+      local ok, msg = pcall(authcodes.problem, 22002, opts)
+      assert.is_false(ok)
+      assert.matches("bad argument #2 to 'problem'", msg, 1, true)
+    end
+  end)
+end)
+
+describe("authcodes.negotiate", function()
+  local cases = {
+    { "zh-CN,zh;q=0.9,en;q=0.8", "zh" },
+    { "en-US,zh;q=0.5", "en" },
+    { "fr, zh;q=0.1", "zh" },
+    { "zh;q=0", "en" },
+    { "*", "en" },
+    { "zh", "zh" },
+    { "ZH-hant-TW", "zh" },
+    { "en", "en" },
+    { "zh-CN", "zh" },
+    { "en;q=0.5, zh;q=0.6", "zh" },
+    { "en;q=0.6, zh;q=0.5", "en" },
+    { "zh;q=0.5, en;q=0.5", "zh" },   -- a tie: the first
+    { "en, zh", "en" },
+    { "zh, en", "zh" },
+    { " zh-CN ; q=0.8 , en ; q=0.7", "zh" },
+    { "fr, de;q=0.9", "en" },
+    { "de, *;q=0.5, zh;q=0.4", "en" },
+    { "en;q=0, zh;q=0.001", "zh" },
+    { "zh;q=2", "en" },               -- q above 1 is invalid
+    { "zh;q=abc", "en" },
+    { "zh;q=", "en" },
+    { "zh;foo=bar", "en" },
+    { "zh;q=0.5;x=1", "en" },
+    { "zh;Q=0.5", "zh" },
+    { "", "en" },
+    { ",,,", "en" },
+    { ";q=1", "en" },
+    { "garbage!!", "en" },
+    { "\0zh", "en" },
+    { "\255\254", "en" },
+    { "zh\n", "zh" },
+    { ("en;q=0.1,"):rep(40) .. "zh", "en" },   -- only the first parts are read
+    { ("x"):rep(1024 * 1024), "en" },
+    { ("x"):rep(1024 * 1024) .. ",zh", "en" },
+  }
+  for _, c in ipairs(cases) do
+    it(("%q"):format(c[1]:sub(1, 40)) .. " -> " .. c[2], function()
+      assert.equal(c[2], authcodes.negotiate(c[1]))
+    end)
+  end
+
+  it("anything but a string is en", function()
+    for _, v in ipairs { 1, 0 / 0, true, {}, print, cjson.null, io.stdout,
+                         setmetatable({}, { __tostring = function() return "zh" end }) } do
+      assert.equal("en", authcodes.negotiate(v))
+    end
+    assert.equal("en", authcodes.negotiate(nil))
+    assert.equal("en", authcodes.negotiate())
+  end)
+
+  it("is quick on a 1 MB header", function()
+    local h = ("zh;q=0.5,"):rep(120000)
+    local start = os.clock()
+    for _ = 1, 100 do authcodes.negotiate(h) end
+    assert.is_true(os.clock() - start < 1)
+  end)
+end)
