@@ -24,7 +24,6 @@ local M = {}
 --- Methods every entry (and error object) answers to; filled by `authcodes.errors`.
 -- @local
 M.methods = {}
-local methods_mt = { __index = M.methods }
 
 local MAX_KEY = 256  -- longer strings name nothing; do no work on them
 
@@ -42,17 +41,18 @@ end
 --- Wrap a fields table so that reads see it and writes raise. The fields table itself
 -- stays unreachable: the metatable is protected and `pairs` goes through a closure.
 local function freeze(fields)
+  local function field_after(_, k)  -- `pairs` shows data fields, not methods
+    local v
+    repeat k, v = next(fields, k) until k == nil or type(v) ~= "function"
+    return k, v
+  end
   return setmetatable({}, {
     __index = fields,
     __newindex = readonly_error,
-    __pairs = function(t) return function(_, k) return next(fields, k) end, t, nil end,
+    __pairs = function(t) return field_after, t, nil end,
     __metatable = "authcodes.entry",
   })
 end
-
--- An alias list stays a real array (so `#` and `ipairs` work on Lua 5.1/LuaJIT);
--- new keys raise. Lookups never read it: the C catalog answers for aliases.
-local list_mt = { __newindex = readonly_error, __metatable = "authcodes.list" }
 
 -- Printable, bounded form of any key for messages: never calls a metamethod.
 local function show(v)
@@ -74,18 +74,35 @@ M.parse_code = schema.parse_code
 -- @local
 M.fields_of = {}
 
-local function entry_from_fields(f)
-  f.retryable = f.retry == "backoff" or f.retry == "after_delay"
-  f.aliases = setmetatable(f.aliases, list_mt)
-  local e = freeze(setmetatable(f, methods_mt))
-  M.fields_of[e] = f
-  return e
+-- `aliases` is handed out as a fresh copy on every read: a real array, so `#` and
+-- `ipairs` work on Lua 5.1/LuaJIT too, that a caller may change without touching the
+-- catalog (a shared table could not be both). Methods are copied into the fields so
+-- that `err:is` is one index; the fallback serves methods added later.
+local function fields_mt(aliases)
+  return { __index = function(_, k)
+    if k == "aliases" then
+      local copy = {}
+      for i = 1, #aliases do copy[i] = aliases[i] end
+      return copy
+    end
+    return M.methods[k]
+  end }
 end
 
---- Spellings that name entry e unambiguously within its domain.
-local function spellings(f)
+local function entry_from_fields(f)
+  local aliases = f.aliases
+  f.aliases = nil
+  f.retryable = f.retry == "backoff" or f.retry == "after_delay"
+  for k, fn in pairs(M.methods) do f[k] = fn end
+  local e = freeze(setmetatable(f, fields_mt(aliases)))
+  M.fields_of[e] = f
+  return e, aliases
+end
+
+--- Spellings that name an entry unambiguously within its domain.
+local function spellings(f, aliases)
   local s = { f.code, tostring(f.code), f.name, lower(f.name) }
-  for _, a in ipairs(f.aliases) do s[#s + 1] = a; s[#s + 1] = lower(a) end
+  for _, a in ipairs(aliases) do s[#s + 1] = a; s[#s + 1] = lower(a) end
   return s
 end
 
@@ -93,14 +110,16 @@ local function materialise(i)
   local e = entries[i]
   if e then return e end
   local f = core.entry(i)
-  e = entry_from_fields(f)
+  local aliases
+  e, aliases = entry_from_fields(f)
   entries[i] = e
   local own = by_domain[f.domain]
-  for _, k in ipairs(spellings(f)) do own[k] = e end
+  local keys = spellings(f, aliases)
+  for _, k in ipairs(keys) do own[k] = e end
   -- Bare spellings: codes are unique across built-in domains; a name is cached bare
   -- only when no other built-in domain uses it.
   by_key[f.code], by_key[tostring(f.code)] = e, e
-  for _, k in ipairs(spellings(f)) do
+  for _, k in ipairs(keys) do
     if type(k) == "string" and not k:find("^[+-]?%d") and select("#", core.find_key(k)) == 1 then
       by_key[k] = e
     end
@@ -329,9 +348,15 @@ function M.register(domain, rows)
     row.aliases = {}
     local al = rawget(raw, "aliases")
     if al ~= nil and type(al) ~= "table" then return nil, format("row %d: aliases must be a list", i) end
-    for j = 1, 64 do
-      local a = al and rawget(al, j)
-      if a == nil then break end
+    local n, k = 0, al and next(al)
+    while k ~= nil do
+      n = n + 1
+      if n > 64 then return nil, format("row %d: at most 64 aliases", i) end
+      k = next(al, k)
+    end
+    for j = 1, n do
+      local a = rawget(al, j)
+      if a == nil then return nil, format("row %d: aliases must be a list (no holes, no keys)", i) end
       row.aliases[j] = a
     end
     if row.retry == nil then row.retry = "never" end
@@ -348,11 +373,12 @@ function M.register(domain, rows)
   local r, own = { list = {}, by_code = {}, by_key = {} }, {}
   for i, row in ipairs(checked) do
     row.domain, row.source, row.index = domain, "registered", i
-    local e = entry_from_fields(row)
+    local keys = schema.keys_of(row)
+    local e, aliases = entry_from_fields(row)
+    for _, k in ipairs(keys) do r.by_key[k] = e end
     r.list[i] = e
     r.by_code[row.code] = e
-    for _, k in ipairs(schema.keys_of(row)) do r.by_key[k] = e end
-    for _, k in ipairs(spellings(row)) do own[k] = e end
+    for _, k in ipairs(spellings(row, aliases)) do own[k] = e end
   end
   registered[domain], by_domain[domain] = r, own
   return true

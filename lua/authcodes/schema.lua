@@ -114,6 +114,8 @@ function M.check_row(row)
       return nil, f .. " must be a string"
     end
   end
+  -- Whole-number floats (10.0) become integers on Lua 5.3+, as literal codes are.
+  row.code, row.http, row.retry_after = floor(row.code), floor(row.http), ra and floor(ra)
   row.retryable = row.retry == "backoff" or row.retry == "after_delay"
   return row
 end
