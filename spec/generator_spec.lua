@@ -190,7 +190,7 @@ local BAD = {
     "data/vendor/wilddog-sdk.tsv:4: code 22231 has no curated row in data/wilddog.tsv" },
   curated_row_without_vendor_row = { "data/imsdk.tsv:8: code -999 is in no vendor file of imsdk" },
   code_in_two_domains = {
-    "data/wilddog.tsv:2: code 22001 is also a imsdk code: codes must be unique across domains" },
+    "data/wilddog.tsv:2: code 22001 is already in domain imsdk: codes must be unique across domains" },
 }
 
 describe("gencatalog rejects", function()

@@ -376,7 +376,7 @@ local function main(argv)
     for _, r in ipairs(rows) do
       if seen[r.code] and seen[r.code] ~= d.name then
         fail("data/" .. d.curated, r.line,
-          format("code %d is also a %s code: codes must be unique across domains", r.code, seen[r.code]))
+          format("code %d is already in domain %s: codes must be unique across domains", r.code, seen[r.code]))
       end
       seen[r.code] = d.name
     end
