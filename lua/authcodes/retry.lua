@@ -11,8 +11,8 @@
 local errors = require "authcodes.errors"
 local core = require "authcodes.core"
 
-local type, error, next, select, tostring, setmetatable, getmetatable, rawget =
-  type, error, next, select, tostring, setmetatable, getmetatable, rawget
+local type, error, select, tostring, setmetatable, getmetatable, rawget =
+  type, error, select, tostring, setmetatable, getmetatable, rawget
 local min, max, random, floor = math.min, math.max, math.random, math.floor
 local format = string.format
 local unpack = table.unpack or unpack  -- luacheck: ignore 143
@@ -42,24 +42,37 @@ local function number_field(p, k, fname, n, lo)
   return v
 end
 
--- Read and check a policy table once; returns a private copy.
+-- A function-valued policy field that is set to something else?
+local function not_fn(v) return v ~= nil and type(v) ~= "function" end
+
+local NO_POLICY = {}  -- what a missing policy reads as; never written
+
+-- Read and check a policy table once; returns a private copy of the fields it knows
+-- (nothing reads any other). No loop: LuaJIT compiles should_retry into its caller's
+-- trace only when no loop runs per call (a root trace cannot leave or contain a loop
+-- it did not start in: "leaving loop in root trace", "inner loop in root trace").
 local function read_policy(policy, fname, n)
-  if policy == nil then policy = {} end
+  if policy == nil then policy = NO_POLICY end
   if type(policy) ~= "table" then bad(fname, n, "policy must be a table, got " .. type(policy)) end
   -- Raw reads: a policy's metamethods never run here (nor raise anything but bad argument).
-  local p = {}
-  for k, v in next, policy do p[k] = v end
+  local p = {
+    attempts = rawget(policy, "attempts"), base = rawget(policy, "base"), cap = rawget(policy, "cap"),
+    deadline = rawget(policy, "deadline"), sleep = rawget(policy, "sleep"),
+    reauth = rawget(policy, "reauth"), reauthed = rawget(policy, "reauthed"),
+    on_retry = rawget(policy, "on_retry"), random = rawget(policy, "random"),
+    now = rawget(policy, "now"), budget = rawget(policy, "budget"),
+  }
   p.attempts = floor(number_field(p, "attempts", fname, n, 1))
   p.base = number_field(p, "base", fname, n, 0)
   p.cap = number_field(p, "cap", fname, n, 0)
   if p.deadline ~= nil and (type(p.deadline) ~= "number" or p.deadline ~= p.deadline or p.deadline < 0) then
     bad(fname, n, "policy.deadline must be a number of seconds")
   end
-  for _, k in ipairs { "sleep", "reauth", "on_retry", "random", "now" } do
-    if p[k] ~= nil and type(p[k]) ~= "function" then
-      bad(fname, n, "policy." .. k .. " must be a function")
-    end
-  end
+  if not_fn(p.sleep) then bad(fname, n, "policy.sleep must be a function") end
+  if not_fn(p.reauth) then bad(fname, n, "policy.reauth must be a function") end
+  if not_fn(p.on_retry) then bad(fname, n, "policy.on_retry must be a function") end
+  if not_fn(p.random) then bad(fname, n, "policy.random must be a function") end
+  if not_fn(p.now) then bad(fname, n, "policy.now must be a function") end
   if p.budget ~= nil and p.budget ~= false and getmetatable(p.budget) ~= Budget then
     bad(fname, n, "policy.budget must be a budget (authcodes.budget()) or false")
   end
