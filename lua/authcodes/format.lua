@@ -24,10 +24,10 @@ local MAX_TABLES = 64     -- tables copied from one context in all (a wide, self
 
 --- The default `type` URI of a problem: `urn:authcodes:<domain>:<name>`, stable per
 -- domain and name. Pass `opts.type_base` to `problem` to point at your own pages.
-M.type_base = "urn:authcodes:"
-
 -- A base that does not start with `urn:` is joined with `/`:
 -- `type_base = "https://errors.example.com/"` gives `https://errors.example.com/imsdk/session_expired`.
+M.type_base = "urn:authcodes:"
+
 local function as_error(err)
   if is_error(err) then return err end
   return errors.new(err)
@@ -41,14 +41,14 @@ end
 
 --- Pick `"zh"` or `"en"` from an Accept-Language header value. Quality values are
 -- honoured; anything unreadable gives `"en"`.
-function M.negotiate(accept_language)
-  if type(accept_language) ~= "string" then return "en" end
 --
 --     authcodes.negotiate("zh-CN,zh;q=0.9,en;q=0.8")   --> "zh"
 --     authcodes.negotiate("fr, en;q=0.5")              --> "en"
 -- @param accept_language the header's value (`string`); anything else (nil when the
 -- header is absent) gives `"en"`
 -- @treturn string `"zh"` or `"en"`; never raises
+function M.negotiate(accept_language)
+  if type(accept_language) ~= "string" then return "en" end
   local best, best_q = "en", -1
   local n = 0
   for part in accept_language:sub(1, 1024):gmatch("[^,]+") do
@@ -105,14 +105,14 @@ end
 -- @param err an error object (or anything `new` accepts)
 -- @tparam[opt] table opts `lang` ("en"/"zh"), `instance` (a URI for this occurrence),
 --   `type_base`
-function M.problem(err, opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #2 to 'problem' (table expected, got " .. type(opts) .. ")", 2)
 -- @treturn table `type` (`type_base` .. domain .. name), `title` (`err:text(lang)`),
 -- `status` (`err.http`), `detail`, `instance`, and the extension members `code`,
 -- `domain`, `name`, `class`, `retryable`, `retry_after` (and `key` for an unknown key);
 -- absent values are absent
 -- @raise `bad argument #2 to 'problem'` when opts is not a table
+function M.problem(err, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #2 to 'problem' (table expected, got " .. type(opts) .. ")", 2)
   end
   local lang = opts and rawget(opts, "lang") or "en"
   local base = opts and rawget(opts, "type_base") or M.type_base
@@ -232,12 +232,6 @@ local styles = {
 --- Format an error: `style` is `"text"` (for people; `opts.lang`), `"log"` (one
 -- key=value line), `"json"` or `"problem"` (RFC 9457 body); raises `bad argument` for
 -- another style.
-function M.format(err, style, opts)
-  local f = styles[style]
-  if f == nil then
-    error("bad argument #2 to 'format' (style must be text, log, json or problem, got "
-      .. (type(style) == "string" and format("%q", style:sub(1, 40)) or type(style)) .. ")", 2)
-  end
 --
 --     authcodes.format(-204, "text")   --> "The user's login session has expired. (imsdk -204)"
 --     authcodes.format(-204, "log")    --> "domain=imsdk code=-204 name=session_expired class=..."
@@ -256,6 +250,12 @@ function M.format(err, style, opts)
 -- @raise `bad argument #2 to 'format'` for another style, `bad argument #3` when opts
 -- is not a table; `authcodes.format: lua-cjson is required ...` for `"json"` and
 -- `"problem"` when lua-cjson is not installed
+function M.format(err, style, opts)
+  local f = styles[style]
+  if f == nil then
+    error("bad argument #2 to 'format' (style must be text, log, json or problem, got "
+      .. (type(style) == "string" and format("%q", style:sub(1, 40)) or type(style)) .. ")", 2)
+  end
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #3 to 'format' (table expected, got " .. type(opts) .. ")", 2)
   end
