@@ -338,7 +338,9 @@ function M.register(domain, rows)
   if builtin[domain] then return nil, "cannot replace built-in domain " .. domain end
   if registered[domain] then return nil, "domain " .. domain .. " is already registered" end
   local checked = {}
-  for i, raw in ipairs(rows) do
+  for i = 1, 2 ^ 31 do   -- raw reads: no __index/__ipairs of the caller's table runs here
+    local raw = rawget(rows, i)
+    if raw == nil then break end
     if type(raw) ~= "table" then return nil, format("row %d: table expected, got %s", i, type(raw)) end
     local row = {}
     for _, k in ipairs { "code", "name", "class", "retry", "retry_after", "http", "action",

@@ -42,16 +42,18 @@ M.text_of = text_of
 local error_mts = {}   -- metatable -> true: how is_error knows its own
 local mt_of = {}       -- entry fields -> metatable of its error objects
 
-local function line_of(f, key)
-  local code = f.code
-  if code == nil then code = key ~= nil and show(key) or "-" end
-  return format("%s %s %s (%s): %s", f.domain or "authcodes", tostring(code), f.name, f.class, f.summary)
-end
-
 -- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
 local BREAKS = { ["\r"] = "\\r", ["\n"] = "\\n" }
 local function one_line(s)
   return (s:gsub("[\r\n]", BREAKS))
+end
+
+local function line_of(f, key)
+  local code = f.code
+  if code == nil then code = key ~= nil and show(key) or "-" end
+  -- The domain of an unknown error is whatever string the caller gave.
+  local domain = f.domain == nil and "authcodes" or one_line(text_of(f.domain))
+  return format("%s %s %s (%s): %s", domain, tostring(code), f.name, f.class, f.summary)
 end
 
 -- `tostring(err)`: the entry's line, then detail, then the causes.
@@ -317,6 +319,7 @@ end
 -- entry or error object
 -- @treturn boolean
 function methods.is(self, x)
+  if rawequal(self, x) then return true end   -- even an unknown error without a code
   local code, domain = self.code, self.domain
   local tx = type(x)
   if tx == "number" then return x == code end

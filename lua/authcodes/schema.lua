@@ -9,6 +9,13 @@ local M = {}
 local type, tostring, tonumber, floor = type, tostring, tonumber, math.floor
 local concat, sort = table.concat, table.sort
 
+-- A value in a message: never runs a metamethod (a row may hold anything).
+local function shown(v)
+  local t = type(v)
+  if t == "string" or t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
+  return "a " .. t
+end
+
 --- gRPC canonical codes (google/rpc/code.proto), in their numeric order, with the
 -- HTTP status that file maps each one to.
 M.classes = {
@@ -73,19 +80,19 @@ end
 function M.check_row(row)
   if not M.is_code(row.code) then return nil, "code must be an integer" end
   if not valid_name(row.name) then
-    return nil, "name " .. tostring(row.name) .. " must match [A-Za-z][A-Za-z0-9_]*"
+    return nil, "name " .. shown(row.name) .. " must match [A-Za-z][A-Za-z0-9_]*"
   end
   if type(row.aliases) ~= "table" then return nil, "aliases must be a list" end
   for _, a in ipairs(row.aliases) do
     if not valid_name(a) then
-      return nil, "alias " .. tostring(a) .. " must match [A-Za-z][A-Za-z0-9_]*"
+      return nil, "alias " .. shown(a) .. " must match [A-Za-z][A-Za-z0-9_]*"
     end
   end
   if M.class_index[row.class] == nil then
-    return nil, "unknown class " .. tostring(row.class)
+    return nil, "unknown class " .. shown(row.class)
   end
   if M.retry_index[row.retry] == nil then
-    return nil, "unknown retry " .. tostring(row.retry) .. " (" .. concat(M.retry_kinds, ", ") .. ")"
+    return nil, "unknown retry " .. shown(row.retry) .. " (" .. concat(M.retry_kinds, ", ") .. ")"
   end
   local ra = row.retry_after
   if ra ~= nil and not (M.is_code(ra) and ra > 0 and ra <= 86400) then
@@ -103,7 +110,7 @@ function M.check_row(row)
     return nil, "http must be a status from 100 to 599"
   end
   if not valid_action(row.action) then
-    return nil, "action " .. tostring(row.action) .. " must match [a-z][a-z_]*"
+    return nil, "action " .. shown(row.action) .. " must match [a-z][a-z_]*"
   end
   if type(row.ok) ~= "boolean" then return nil, "ok must be yes or no" end
   if type(row.summary) ~= "string" or not row.summary:find("%S") then
