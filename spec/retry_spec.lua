@@ -456,8 +456,8 @@ describe("authcodes.retry", function()
       policy.sleep = nil
       assert.equal("ok", authcodes.retry(flaky(1, BACKOFF, "ok"), policy))
       assert.same({ 0.1 }, slept)
-      phase = "init_worker"   -- ngx.sleep cannot run here: the C core sleeps
-      policy = fake { random = function() return 0 end }
+      phase = "init_worker"   -- ngx.sleep cannot run here: the C core sleeps (1 ms)
+      policy = fake { random = function() return 0.01 end }
       policy.sleep = nil
       assert.equal("ok", authcodes.retry(flaky(1, BACKOFF, "ok"), policy))
       assert.same({ 0.1 }, slept)
