@@ -87,9 +87,14 @@ function M.render(authcodes)
   local function add(s) out[#out + 1] = s end
   local domains, counts, total = {}, {}, 0
   for _, d in ipairs(authcodes.domains()) do
-    local n = 0
-    for _ in authcodes.each(d) do n = n + 1 end
-    domains[#domains + 1], counts[d], total = d, n, total + n
+    local n, registered = 0, false
+    for e in authcodes.each(d) do
+      n = n + 1
+      registered = e.source == "registered"
+    end
+    if not registered then  -- built-in domains only, whatever the process registered
+      domains[#domains + 1], counts[d], total = d, n, total + n
+    end
   end
   add("# Error codes")
   add("")
