@@ -74,6 +74,11 @@ M.parse_code = schema.parse_code
 -- @local
 M.fields_of = {}
 
+--- Internal: the cache of built-in spellings (key -> entry), for `authcodes.errors`.
+-- A key in it names its entry for good. Not for users; never written outside.
+-- @local
+M.cache = by_key
+
 -- `aliases` is handed out as a fresh copy on every read: a real array, so `#` and
 -- `ipairs` work on Lua 5.1/LuaJIT too, that a caller may change without touching the
 -- catalog (a shared table could not be both). Methods are copied into the fields so

@@ -9,8 +9,8 @@
 
 local catalog = require "authcodes.catalog"
 
-local type, tostring, pcall, rawget, setmetatable, error, ipairs =
-  type, tostring, pcall, rawget, setmetatable, error, ipairs
+local type, tostring, pcall, rawget, setmetatable, error, ipairs, next =
+  type, tostring, pcall, rawget, setmetatable, error, ipairs, next
 -- Our metatables are protected (`getmetatable` answers a string), so that nobody can
 -- reach an entry's fields through an error object; we read them with the debug one.
 local getmetatable = debug.getmetatable
@@ -18,6 +18,7 @@ local format = string.format
 local floor, huge = math.floor, math.huge
 
 local lookup, fields_of, show, methods = catalog.lookup, catalog.fields_of, catalog.show, catalog.methods
+local cache = catalog.cache
 
 local M = {}
 
@@ -40,7 +41,10 @@ end
 M.text_of = text_of
 
 local error_mts = {}   -- metatable -> true: how is_error knows its own
-local mt_of = {}       -- entry fields -> metatable of its error objects
+local mt_of = {}       -- entry -> metatable of its error objects
+-- key -> metatable, for keys in the catalog's cache (they name their entry for good):
+-- then `new(key)` is one index and a `setmetatable`, like a hand-written constructor.
+local mt_by_key = {}
 
 -- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
 local BREAKS = { ["\r"] = "\\r", ["\n"] = "\\n" }
@@ -76,6 +80,28 @@ end
 
 local function err_tostring(err) return render(err, 1) end
 
+-- `tostring` of an object with nothing of its own (`new(code)`: no detail, no cause)
+-- is its entry's line, made once, without `render`. The test is the cheapest each VM
+-- has. PUC Lua: each entry's metatable gets a closure over its line, and one `next`
+-- (a C call costs more there than the rest of the call). LuaJIT: one shared function
+-- (a call site stays monomorphic) whose `rawget`s and `getmetatable` compile; `next`
+-- would keep the new object from being sunk.
+local line_tostring
+if rawget(_G, "jit") then
+  local function bare_tostring(err)
+    if rawget(err, "detail") == nil and rawget(err, "cause") == nil then return getmetatable(err).line end
+    return render(err, 1)
+  end
+  line_tostring = function() return bare_tostring end
+else
+  line_tostring = function(line)
+    return function(err)
+      if next(err) == nil then return line end
+      return render(err, 1)
+    end
+  end
+end
+
 local function err_concat(a, b)
   return (M.is_error(a) and render(a, 1) or text_of(a)) .. (M.is_error(b) and render(b, 1) or text_of(b))
 end
@@ -83,7 +109,7 @@ end
 local function make_mt(fields, line)
   local mt = {
     __index = fields,
-    __tostring = err_tostring,
+    __tostring = line ~= nil and line_tostring(line) or err_tostring,
     __concat = err_concat,
     __metatable = "authcodes.error",
     line = line,
@@ -110,11 +136,11 @@ local bad_reply_fields = setmetatable({
 local bad_reply_mt = make_mt(bad_reply_fields, nil)
 
 local function mt_for(entry)
-  local f = fields_of[entry]
-  local mt = mt_of[f]
+  local mt = mt_of[entry]
   if mt == nil then
+    local f = fields_of[entry]
     mt = make_mt(f, line_of(f))
-    mt_of[f] = mt
+    mt_of[entry] = mt
   end
   return mt
 end
@@ -178,9 +204,21 @@ end
 -- a string, or opts.context is not a table
 function M.new(key, opts)
   if opts == nil then
+    -- Not `return setmetatable(...)`: LuaJIT cannot record a fast function's return to
+    -- a lower frame, so a function trace of `new` would never compile.
+    local mt = mt_by_key[key]
+    if mt ~= nil then
+      local o = setmetatable({}, mt)
+      return o
+    end
     local e = lookup(key)
     if e == nil then e = entry_of(key) end
-    if e ~= nil then return setmetatable({}, mt_for(e)) end
+    if e ~= nil then
+      mt = mt_for(e)
+      if cache[key] == e then mt_by_key[key] = mt end
+      local o = setmetatable({}, mt)
+      return o
+    end
     return M.unknown(key, nil)
   end
   check_opts(opts, "new")
