@@ -35,9 +35,9 @@ local LEVEL = {
 }
 
 --- The log level `log` uses for an error.
--- `ngx.ERR` for UNKNOWN, INTERNAL and DATA_LOSS (our or the vendor's fault),
--- `ngx.WARN` for UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED (pressure),
--- `ngx.DEBUG` for OK, `ngx.INFO` for the rest (a caller's or user's mistake).
+-- `ngx.ERR` for `UNKNOWN`, `INTERNAL` and `DATA_LOSS` (our or the vendor's fault),
+-- `ngx.WARN` for `UNAVAILABLE`, `DEADLINE_EXCEEDED` and `RESOURCE_EXHAUSTED` (pressure),
+-- `ngx.DEBUG` for `OK`, `ngx.INFO` for the rest (a caller's or user's mistake).
 -- @param err an error object (or anything `authcodes.new` accepts)
 -- @treturn int an `ngx` log level constant
 function M.level(err)
