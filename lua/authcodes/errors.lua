@@ -268,10 +268,9 @@ local ANY_FIELDS = { "errcode", "code" }
 
 --- Read a vendor reply: a decoded table or a JSON string.
 -- iMSDK `{code=, desc=}` (1 is success, 2..6 are next-step instructions), Wilddog
--- `{errcode=, message=}` or `{code=, ...}`.
--- @return reply (the decoded table) and its entry when the code is not a failure;
--- otherwise nil and an error object (class UNKNOWN for unreadable replies), never raises
--- on the reply.
+-- `{errcode=, message=}` or `{code=, ...}`. Returns the reply (the decoded table) and
+-- its entry when the code is not a failure; otherwise nil and an error object (class
+-- UNKNOWN for unreadable replies); never raises on the reply.
 --
 --     local reply, err = authcodes.check(body, "imsdk")
 --     if not reply then return nil, err end      -- err: an error object

@@ -111,11 +111,7 @@ local function decide(err, attempt, p, elapsed)
 end
 
 --- Should a failed call be tried again?
--- @param err an error object, entry, code or name (anything `new` accepts)
--- @int attempt how many attempts have been made so far (1 after the first failure)
--- @tparam[opt] table policy `{ attempts=3, base=0.05, cap=20, reauth=fn, reauthed=bool,
---   budget=, random=fn }`
--- @return `true, delay` (seconds), or `false, nil, reason`
+-- `true, delay` (seconds), or `false, nil, reason`.
 --
 -- Policy fields (all optional): `attempts` (number >= 1, attempts in all), `base` and
 -- `cap` (seconds >= 0), `reauth` (function; without it `reauth` codes are not
@@ -124,6 +120,10 @@ end
 -- (function giving a number in [0, 1), for tests). Reasons for no: `no attempts
 -- left`, `code is not retryable (retry never)` (or `restart`), `needs reauth: give
 -- policy.reauth`, `already signed in again once`, `retry budget exhausted`.
+-- @param err an error object, entry, code or name (anything `new` accepts)
+-- @int attempt how many attempts have been made so far (1 after the first failure)
+-- @tparam[opt] table policy `{ attempts=3, base=0.05, cap=20, reauth=fn, reauthed=bool,
+--   budget=, random=fn }`
 -- @treturn[1] boolean true
 -- @treturn[1] number delay, seconds to wait first (0 for `reauth`; at least the
 -- code's `retry_after` for `after_delay`)
@@ -160,8 +160,8 @@ end
 -- Policy: `attempts`, `base`, `cap`, `deadline` (seconds in all), `sleep` (default
 -- `ngx.sleep` inside nginx, else the C core's), `reauth(err)` (sign in again; return
 -- a true value on success), `on_retry(err, attempt, delay)`, `budget` (default: the
--- process-wide budget; `false` for none).
--- @return fn's results, or `nil, last_err, attempts_made`
+-- process-wide budget; `false` for none). Returns fn's results, or
+-- `nil, last_err, attempts_made`.
 --
 --     local reply, err, attempts = authcodes.retry(function(attempt)
 --       return authcodes.check(call_vendor(), "imsdk")    -- reply, entry | nil, err
