@@ -109,7 +109,8 @@ end
 -- `status` (`err.http`), `detail`, `instance`, and the extension members `code`,
 -- `domain`, `name`, `class`, `retryable`, `retry_after` (and `key` for an unknown key);
 -- absent values are absent
--- @raise `bad argument #2 to 'problem'` when opts is not a table
+-- @raise `bad argument #2 to 'problem'` when opts is not a table or opts.type_base is
+-- not a string
 function M.problem(err, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #2 to 'problem' (table expected, got " .. type(opts) .. ")", 2)
@@ -248,8 +249,9 @@ local styles = {
 -- and `type_base`
 -- @treturn string
 -- @raise `bad argument #2 to 'format'` for another style, `bad argument #3` when opts
--- is not a table; `authcodes.format: lua-cjson is required ...` for `"json"` and
--- `"problem"` when lua-cjson is not installed
+-- is not a table; for `"problem"`, what `problem` raises;
+-- `authcodes.format: lua-cjson is required ...` for `"json"` and `"problem"` when
+-- lua-cjson is not installed
 function M.format(err, style, opts)
   local f = styles[style]
   if f == nil then
