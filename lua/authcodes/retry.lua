@@ -142,6 +142,13 @@ end
 
 local function pack(...) return { n = select("#", ...), ... } end
 
+-- ngx.sleep counts whole milliseconds: a shorter delay is a sleep(0), which nginx
+-- without OpenResty's delayed-events patch (Debian's libnginx-mod-http-lua) answers with
+-- a warning in the error log, on every call. So inside nginx, wait at least 1 ms.
+local function at_least_1ms(sleep)
+  return function(seconds) return sleep(seconds < 0.001 and 0.001 or seconds) end
+end
+
 local function default_sleep()
   local ngx = rawget(_G, "ngx")
   if type(ngx) == "table" and type(ngx.sleep) == "function" and type(ngx.get_phase) == "function" then
@@ -149,7 +156,7 @@ local function default_sleep()
     if phase == "rewrite" or phase == "access" or phase == "content" or phase == "timer"
        or phase == "ssl_cert" or phase == "ssl_session_fetch" or phase == "server_rewrite"
        or phase == "preread" then
-      return ngx.sleep
+      return at_least_1ms(ngx.sleep)
     end
   end
   return core.sleep
