@@ -2,7 +2,8 @@
 # Run spec/integration/nginx_example.lua (busted under lua5.4) against examples/nginx in
 # Debian's nginx, in a temporary prefix, and make sure that no nginx of this run is
 # left whatever happens: the spec stops its nginx itself (lazy_teardown), and this
-# script stops it too if the spec died before it could, then fails.
+# script stops it too if the spec died before it could, then fails (and a wrk of
+# this run, if one is left).
 # Needs build/luajit/authcodes/core.so (make LUA=luajit); `make check-nginx` builds it.
 # Prints the load numbers last. Exit status 0 when every check passed.
 set -u
@@ -38,6 +39,8 @@ cleanup() {
     kill -KILL "$pid" $workers 2>/dev/null
     rc=1
   fi
+  # A wrk of this run (its last argument is our prefix) would hammer a closed port.
+  pkill -f "[w]rk .*wrk_mix\.lua .* $dir/prefix\$" 2>/dev/null || true
   rm -rf "$dir"
 }
 trap 'cleanup; exit 130' INT TERM
