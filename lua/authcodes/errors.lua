@@ -44,6 +44,9 @@ local error_mts = {}   -- metatable -> true: how is_error knows its own
 local mt_of = {}       -- entry -> metatable of its error objects
 -- key -> metatable, for keys in the catalog's cache (they name their entry for good):
 -- then `new(key)` is one index and a `setmetatable`, like a hand-written constructor.
+-- Codes 0..1024 stay out: with them the table would get an array part, and LuaJIT
+-- cannot compile an index of such a table by a negative integer (NYI: mixed
+-- sparse/dense table), which every iMSDK failure code is. Without, new(-204) compiles.
 local mt_by_key = {}
 
 -- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
@@ -215,7 +218,9 @@ function M.new(key, opts)
     if e == nil then e = entry_of(key) end
     if e ~= nil then
       mt = mt_for(e)
-      if cache[key] == e then mt_by_key[key] = mt end
+      if cache[key] == e and not (type(key) == "number" and key >= 0 and key <= 1024) then
+        mt_by_key[key] = mt
+      end
       local o = setmetatable({}, mt)
       return o
     end
