@@ -33,8 +33,9 @@ local UCLO = "errors.lua methods.is makes two closures (pcall(function() return 
   .. "so LuaJIT puts a UCLO before each of its returns, and LuaJIT 2.1 cannot record UCLO "
   .. "(NYI: bytecode 50): no call of err:is is ever compiled. Fix: two module-level "
   .. "functions, local function code_of(x) return x.code end, and pcall(code_of, x)"
-local MIXED = "the caches indexed by code (catalog.lua by_key and by_domain[d], errors.lua "
-  .. "mt_by_key) also get an array part once codes 1..6 (iMSDK success and next-step codes) are "
+local MIXED = "the caches indexed by code (catalog.lua by_key and by_domain[d]; errors.lua's "
+  .. "mt_by_key had it too, fixed in a326470) get an array part once codes 1..6 (iMSDK "
+  .. "success and next-step codes) are "
   .. "cached; LuaJIT cannot compile t[k] for a non-constant negative integer k in a table with "
   .. "an array part (NYI: mixed sparse/dense table), and every iMSDK failure code is negative. "
   .. "Fix: keep negative codes negated in tables of their own (e.g. by_neg[-code])"
@@ -46,7 +47,6 @@ local MISS = "a miss is not cached: err:is(x) looks x up in the error's own doma
 local KNOWN = {
   lookup_code_negative = MIXED,
   lookup_domain_negative = MIXED,
-  new_negative = MIXED,
   lookup_anycase = "only canonical spellings (as written, and lower case) are cached, so a "
     .. "name in another case (\"SESSION_EXPIRED\") takes lookup's slow path on every call "
     .. "(C find_key, string.match: stitched). Fix (catalog.lua): on a miss, try "
