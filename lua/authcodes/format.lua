@@ -33,9 +33,13 @@ local function as_error(err)
   return errors.new(err)
 end
 
+-- lua-cjson, required on first use and kept: `require` is a C call (and stops a
+-- LuaJIT trace) that every json and problem body would otherwise pay.
+local cjson_mod
 local function cjson()
+  if cjson_mod ~= nil then return cjson_mod end
   local ok, m = pcall(require, "cjson.safe")
-  if ok then return m end
+  if ok then cjson_mod = m; return m end
   error("authcodes.format: lua-cjson is required for the json and problem styles", 3)
 end
 
@@ -124,7 +128,7 @@ function M.problem(err, opts)
   local detail = rawget(err, "detail")
   local instance = opts and rawget(opts, "instance")
   local p = {
-    type = base .. (err.domain or "authcodes") .. (base:find("^urn:") and ":" or "/") .. err.name,
+    type = base .. (err.domain or "authcodes") .. (base:sub(1, 4) == "urn:" and ":" or "/") .. err.name,
     title = err:text(lang),
     status = err.http,
     detail = detail ~= nil and text_of(detail) or nil,
