@@ -32,7 +32,16 @@ local registered = {}                   -- domain -> { list = {...}, by_code = {
 local entries = {}                      -- built-in index -> entry
 local by_key = {}                       -- canonical spelling -> entry, bare (no domain)
 local by_domain = {}                    -- domain -> { canonical spelling -> entry }
-for _, d in ipairs(builtin) do by_domain[d] = {} end
+-- Negative codes are cached negated, in tables of their own: LuaJIT cannot compile an
+-- index by a negative integer into a table with an array part (NYI: mixed sparse/dense
+-- table), and the tables above get one as soon as codes 1..6 are cached.
+local by_neg = {}                       -- -code -> entry, for codes < 0
+local neg_domain = {}                   -- domain -> { -code -> entry }
+for _, d in ipairs(builtin) do by_domain[d], neg_domain[d] = {}, {} end
+
+local function put(t, neg, k, e)
+  if type(k) == "number" and k < 0 then neg[-k] = e else t[k] = e end
+end
 
 local function readonly_error(_, k)
   error(format("authcodes: catalog entries are read-only (assigning %s)", tostring(k)), 2)
@@ -74,10 +83,22 @@ M.parse_code = schema.parse_code
 -- @local
 M.fields_of = {}
 
---- Internal: the cache of built-in spellings (key -> entry), for `authcodes.errors`.
--- A key in it names its entry for good. Not for users; never written outside.
+--- Internal: the entry a bare key names for good (it is in the cache of built-in
+-- spellings), or nil. For `authcodes.errors`; not for users.
 -- @local
-M.cache = by_key
+function M.cached(k)
+  if type(k) == "number" and k < 0 then return by_neg[-k] end
+  return by_key[k]
+end
+
+--- Internal: the same within one domain (`lookup(d, k)`'s cache), or nil.
+-- @local
+function M.cached_in(d, k)
+  local t = by_domain[d]
+  if t == nil then return nil end
+  if type(k) == "number" and k < 0 then return neg_domain[d][-k] end
+  return t[k]
+end
 
 -- `aliases` is handed out as a fresh copy on every read: a real array, so `#` and
 -- `ipairs` work on Lua 5.1/LuaJIT too, that a caller may change without touching the
@@ -118,12 +139,13 @@ local function materialise(i)
   local aliases
   e, aliases = entry_from_fields(f)
   entries[i] = e
-  local own = by_domain[f.domain]
+  local own, own_neg = by_domain[f.domain], neg_domain[f.domain]
   local keys = spellings(f, aliases)
-  for _, k in ipairs(keys) do own[k] = e end
+  for _, k in ipairs(keys) do put(own, own_neg, k, e) end
   -- Bare spellings: codes are unique across built-in domains; a name is cached bare
   -- only when no other built-in domain uses it.
-  by_key[f.code], by_key[tostring(f.code)] = e, e
+  put(by_key, by_neg, f.code, e)
+  by_key[tostring(f.code)] = e
   for _, k in ipairs(keys) do
     if type(k) == "string" and not k:find("^[+-]?%d") and select("#", core.find_key(k)) == 1 then
       by_key[k] = e
@@ -224,6 +246,8 @@ local function lookup_any(key)
   local why = bad_key(key)
   if why then return nil, why end
   if type(key) == "string" then
+    local e = by_key[lower(key)]  -- a cached spelling in another case
+    if e ~= nil then return e end
     local d, rest = key:match("^(%a[%w_]*)%.(.+)$")
     if d then return lookup_in(d, rest) end
   end
@@ -264,13 +288,15 @@ end
 -- @treturn[2] string the reason, e.g. `unknown code 12345`
 function M.lookup(a, b)
   if b == nil then
-    local e = by_key[a]
+    local e
+    if type(a) == "number" and a < 0 then e = by_neg[-a] else e = by_key[a] end
     if e ~= nil then return e end
     return lookup_any(a)
   end
   local t = by_domain[a]
   if t ~= nil then
-    local e = t[b]
+    local e
+    if type(b) == "number" and b < 0 then e = neg_domain[a][-b] else e = t[b] end
     if e ~= nil then return e end
   end
   return lookup_in(a, b)
@@ -377,7 +403,7 @@ function M.register(domain, rows)
   local ok, why = schema.check_unique(checked, function(i) return "row " .. i end)
   if not ok then return nil, why end
   schema.sort_by_code(checked)
-  local r, own = { list = {}, by_code = {}, by_key = {} }, {}
+  local r, own, own_neg = { list = {}, by_code = {}, by_key = {} }, {}, {}
   for i, row in ipairs(checked) do
     row.domain, row.source, row.index = domain, "registered", i
     local keys = schema.keys_of(row)
@@ -385,9 +411,9 @@ function M.register(domain, rows)
     for _, k in ipairs(keys) do r.by_key[k] = e end
     r.list[i] = e
     r.by_code[row.code] = e
-    for _, k in ipairs(spellings(row, aliases)) do own[k] = e end
+    for _, k in ipairs(spellings(row, aliases)) do put(own, own_neg, k, e) end
   end
-  registered[domain], by_domain[domain] = r, own
+  registered[domain], by_domain[domain], neg_domain[domain] = r, own, own_neg
   return true
 end
 

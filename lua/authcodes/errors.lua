@@ -18,7 +18,9 @@ local format = string.format
 local floor, huge = math.floor, math.huge
 
 local lookup, fields_of, show, methods = catalog.lookup, catalog.fields_of, catalog.show, catalog.methods
-local cache = catalog.cache
+local cached, cached_in = catalog.cached, catalog.cached_in
+local CLASSES = {}  -- class name -> true: `err:is("NOT_FOUND")` needs no lookup
+for _, c in ipairs(require("authcodes.schema").classes) do CLASSES[c[1]] = true end
 
 local M = {}
 
@@ -44,10 +46,10 @@ local error_mts = {}   -- metatable -> true: how is_error knows its own
 local mt_of = {}       -- entry -> metatable of its error objects
 -- key -> metatable, for keys in the catalog's cache (they name their entry for good):
 -- then `new(key)` is one index and a `setmetatable`, like a hand-written constructor.
--- Codes 0..1024 stay out: with them the table would get an array part, and LuaJIT
--- cannot compile an index of such a table by a negative integer (NYI: mixed
--- sparse/dense table), which every iMSDK failure code is. Without, new(-204) compiles.
-local mt_by_key = {}
+-- Negative codes live negated in a table of their own, as in the catalog: LuaJIT
+-- cannot compile an index by a negative integer into a table with an array part
+-- (NYI: mixed sparse/dense table), and every iMSDK failure code is negative.
+local mt_by_key, mt_by_neg = {}, {}
 
 -- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
 local BREAKS = { ["\r"] = "\\r", ["\n"] = "\\n" }
@@ -209,7 +211,8 @@ function M.new(key, opts)
   if opts == nil then
     -- Not `return setmetatable(...)`: LuaJIT cannot record a fast function's return to
     -- a lower frame, so a function trace of `new` would never compile.
-    local mt = mt_by_key[key]
+    local mt
+    if type(key) == "number" and key < 0 then mt = mt_by_neg[-key] else mt = mt_by_key[key] end
     if mt ~= nil then
       local o = setmetatable({}, mt)
       return o
@@ -218,8 +221,8 @@ function M.new(key, opts)
     if e == nil then e = entry_of(key) end
     if e ~= nil then
       mt = mt_for(e)
-      if cache[key] == e and not (type(key) == "number" and key >= 0 and key <= 1024) then
-        mt_by_key[key] = mt
+      if cached(key) == e then
+        if type(key) == "number" and key < 0 then mt_by_neg[-key] = mt else mt_by_key[key] = mt end
       end
       local o = setmetatable({}, mt)
       return o
@@ -353,6 +356,11 @@ end
 -- summary, then `; detail: ...` and `; caused by: ...`) and concatenate with `..`.
 -- @section methods
 
+-- Field readers for `is`, at module level: a closure made inside `is` would put a UCLO
+-- before each of its returns, which LuaJIT 2.1 cannot compile (NYI: bytecode 50).
+local function code_of(x) return x.code end
+local function domain_of(x) return x.domain end
+
 --- True when x names the same error: its code, name or alias, `"domain.name"`, its
 -- class name (`"UNAUTHENTICATED"`), or another entry / error object of the same code.
 -- Never raises; false for anything else.
@@ -367,8 +375,13 @@ function methods.is(self, x)
   if tx == "number" then return x == code end
   if tx == "string" then
     if x == self.class then return true end
+    if CLASSES[x] then return false end
     if self.name == "unknown" and code == nil and x == rawget(self, "key") then return true end
-    local e
+    -- A spelling already cached, in the error's own domain first, answers without
+    -- lookup's slow path, also when it names an entry of another domain.
+    local e = cached_in(domain, x)
+    if e == nil then e = cached(x) end
+    if e ~= nil then return e.code == code and e.domain == domain end
     if domain ~= nil and catalog.has_domain(domain) then
       e = lookup(domain, x)
       if e == nil and x:find(".", 1, true) then e = lookup(x) end
@@ -378,8 +391,8 @@ function methods.is(self, x)
     return e ~= nil and e.code == code and e.domain == domain
   end
   if tx == "table" then
-    local ok, c = pcall(function() return x.code end)
-    local ok2, d = pcall(function() return x.domain end)
+    local ok, c = pcall(code_of, x)
+    local ok2, d = pcall(domain_of, x)
     if not (ok and ok2) or c == nil then return false end
     return (M.is_error(x) or fields_of[x] ~= nil) and c == code and d == domain
   end

@@ -27,35 +27,10 @@ end
 
 local N = 20000   -- iterations per loop: far past the hot-loop threshold (56) and side traces
 
--- Cases that fail today, and why (reported with issue #4; the fixes are outside the
--- files this suite owns). Each is a precise cause, checked against a patched copy.
-local UCLO = "errors.lua methods.is makes two closures (pcall(function() return x.code end)), "
-  .. "so LuaJIT puts a UCLO before each of its returns, and LuaJIT 2.1 cannot record UCLO "
-  .. "(NYI: bytecode 50): no call of err:is is ever compiled. Fix: two module-level "
-  .. "functions, local function code_of(x) return x.code end, and pcall(code_of, x)"
-local MIXED = "the caches indexed by code (catalog.lua by_key and by_domain[d]; errors.lua's "
-  .. "mt_by_key had it too, fixed in a326470) get an array part once codes 1..6 (iMSDK "
-  .. "success and next-step codes) are "
-  .. "cached; LuaJIT cannot compile t[k] for a non-constant negative integer k in a table with "
-  .. "an array part (NYI: mixed sparse/dense table), and every iMSDK failure code is negative. "
-  .. "Fix: keep negative codes negated in tables of their own (e.g. by_neg[-code])"
-local MISS = "a miss is not cached: err:is(x) looks x up in the error's own domain, and when "
-  .. "the domain has no such name (a name of the other domain, a class that does not match) "
-  .. "every call takes lookup's slow path (C find_key, new tables, string.match: stitched "
-  .. "or aborted). Fix (errors.lua): test class names against a constant set before any "
-  .. "lookup, and keep a bounded per-domain set of names known to miss"
-local KNOWN = {
-  lookup_code_negative = MIXED,
-  lookup_domain_negative = MIXED,
-  lookup_anycase = "only canonical spellings (as written, and lower case) are cached, so a "
-    .. "name in another case (\"SESSION_EXPIRED\") takes lookup's slow path on every call "
-    .. "(C find_key, string.match: stitched). Fix (catalog.lua): on a miss, try "
-    .. "by_key[lower(key)] before the slow path",
-  is_code = UCLO,
-  is_name = UCLO,
-  is_name_other_domain = MISS .. "; and " .. UCLO,
-  is_class = MISS .. "; and " .. UCLO,
-}
+-- Cases that fail for a reason already known, name -> cause (none today: the causes
+-- once listed here, a negative code in a cache table with an array part, closures in
+-- err:is, uncached misses of err:is and of lookup in another case, are fixed).
+local KNOWN = {}
 
 local authcodes = require "authcodes"
 local lookup, new, should_retry = authcodes.lookup, authcodes.new, authcodes.should_retry
@@ -333,22 +308,35 @@ local function main()
   print(string.format("%s: %s, %d iterations per loop", THIS, jit.version, N))
   for _, name in ipairs(ORDER) do
     if not only or (" " .. only .. " "):find(" " .. name .. " ", 1, true) then
-      local p = assert(io.popen(string.format("%s %q --case %s 2>&1", lj, self, name)))
-      local out = p:read("*a")
-      local ok_exit = p:close()
-      local bad, vlines, compiled, in_body = {}, {}, false, false
-      for line in out:gmatch("[^\n]+") do
-        if line == "@@body" then
-          in_body = true
-        elseif line:find("^%[TRACE") then
-          vlines[#vlines + 1] = line
-          if line:find("^%[TRACE%s+%d") and in_body then compiled = true end
-          in_body = false
-          if concerns_us(line) and (line:find("NYI", 1, true) or line:find("TRACE ---", 1, true)
-              or line:find("stitch", 1, true)) then
-            bad[#bad + 1] = line
+      local out, ok_exit, bad, vlines, compiled
+      -- A run whose only aborts are LuaJIT's size heuristics (which side trace reaches
+      -- them depends on hot-counter timing) is run again, twice at most; NYI, stitches
+      -- and other aborts are deterministic and fail at once.
+      for run = 1, 3 do
+        local p = assert(io.popen(string.format("%s %q --case %s 2>&1", lj, self, name)))
+        out = p:read("*a")
+        ok_exit = p:close()
+        local in_body, heuristic_only = false, true
+        bad, vlines, compiled = {}, {}, false
+        for line in out:gmatch("[^\n]+") do
+          if line == "@@body" then
+            in_body = true
+          elseif line:find("^%[TRACE") then
+            vlines[#vlines + 1] = line
+            if line:find("^%[TRACE%s+%d") and in_body then compiled = true end
+            in_body = false
+            if concerns_us(line) and (line:find("NYI", 1, true) or line:find("TRACE ---", 1, true)
+                or line:find("stitch", 1, true)) then
+              bad[#bad + 1] = line
+              if not (line:find("loop unroll limit reached", 1, true)
+                      or line:find("trace too long", 1, true)) then
+                heuristic_only = false
+              end
+            end
           end
         end
+        if #bad == 0 or not heuristic_only or run == 3 then break end
+        print(string.format("      %s: only size-heuristic aborts in run %d, running it again", name, run))
       end
       local vtext = table.concat(vlines, "\n")
       local problems = {}
