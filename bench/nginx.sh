@@ -140,9 +140,16 @@ fi
 # second (wall clock, what was asked), and of requests per CPU-second of the worker
 # (the same throughput, but hardly moved by other processes taking the CPU away).
 awk -v tick="$TICK" '
-  function median(x, n,   i, j, t) {
+  function sort(x, n,   i, j, t) {
     for (i = 2; i <= n; i++) { t = x[i]; for (j = i - 1; j >= 1 && x[j] > t; j--) x[j + 1] = x[j]; x[j + 1] = t }
-    return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+  }
+  function median(x, n) { sort(x, n); return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
+  # PASS: the median ratio meets the target; MISS?: it does not, but a quarter of the
+  # rounds or more do (within the noise); MISS: not even the upper quartile does.
+  function verdict(m, x, n,   q3) {
+    if (m >= 0.95) return "PASS"
+    sort(x, n); q3 = x[n - int((n - 1) / 4)]
+    return (q3 >= 0.95) ? "MISS?" : "MISS"
   }
   {
     n++; a[n] = $1; b[n] = $4; q[n] = $1 / $4
@@ -151,7 +158,8 @@ awk -v tick="$TICK" '
   END {
     ma = median(a, n); mb = median(b, n); mq = median(q, n)
     mca = median(ca, n); mcb = median(cb, n); mcq = median(cq, n)
-    printf "   -> req/s: authcodes / hand-made = %.3fx; per worker CPU-second: %.3fx (medians of rounds)  target >= 0.95x\n", mq, mcq
-    printf "ROW\tluajit (nginx)\tproblem+json handler, req/s\tauthcodes.ngx.respond(new(code))\t%.0f\thand-made table + cjson\t%.0f\treq/s\t%.3f\t>= 0.95\t%s\n", ma, mb, mq, (mq >= 0.95 ? "PASS" : "MISS")
-    printf "ROW\tluajit (nginx)\tsame, per worker CPU-second\tauthcodes.ngx.respond(new(code))\t%.0f\thand-made table + cjson\t%.0f\treq/CPU-s\t%.3f\t>= 0.95\t%s\n", mca, mcb, mcq, (mcq >= 0.95 ? "PASS" : "MISS")
+    vq = verdict(mq, q, n); vc = verdict(mcq, cq, n)
+    printf "   -> req/s: authcodes / hand-made = %.3fx (%s); per worker CPU-second: %.3fx (%s); medians of rounds, target >= 0.95x\n", mq, vq, mcq, vc
+    printf "ROW\tluajit (nginx)\tproblem+json handler, req/s\tauthcodes.ngx.respond(new(code))\t%.0f\thand-made table + cjson\t%.0f\treq/s\t%.3f\t>= 0.95\t%s\n", ma, mb, mq, vq
+    printf "ROW\tluajit (nginx)\tsame, per worker CPU-second\tauthcodes.ngx.respond(new(code))\t%.0f\thand-made table + cjson\t%.0f\treq/CPU-s\t%.3f\t>= 0.95\t%s\n", mca, mcb, mcq, vc
   }' "$PREFIX/rounds"

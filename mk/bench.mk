@@ -5,7 +5,7 @@
 #                  module's sections; prints every ratio with its target and PASS/MISS.
 #                  Exits 0 on a MISS (benchmarks are not tests); fails only on a crash.
 #
-# Variables (see bench/run.lua): BENCH_ROUNDS (9), BENCH_RUN_MS (40), BENCH_STARTS (50),
+# Variables (see bench/run.lua): BENCH_ROUNDS (11), BENCH_RUN_MS (40), BENCH_STARTS (50),
 # NGINX_ROUNDS (7), NGINX_SECONDS (2), WRK_THREADS (1), WRK_CONNS (16),
 # BENCH_SKIP (any of: cpu mem startup nginx elf).
 # The generator runs under lua5.4 whatever runtime is built, so both builds see the
