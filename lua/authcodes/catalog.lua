@@ -32,15 +32,18 @@ local registered = {}                   -- domain -> { list = {...}, by_code = {
 local entries = {}                      -- built-in index -> entry
 local by_key = {}                       -- canonical spelling -> entry, bare (no domain)
 local by_domain = {}                    -- domain -> { canonical spelling -> entry }
--- Negative codes are cached negated, in tables of their own: LuaJIT cannot compile an
--- index by a negative integer into a table with an array part (NYI: mixed sparse/dense
--- table), and the tables above get one as soon as codes 1..6 are cached.
-local by_neg = {}                       -- -code -> entry, for codes < 0
-local neg_domain = {}                   -- domain -> { -code -> entry }
-for _, d in ipairs(builtin) do by_domain[d], neg_domain[d] = {}, {} end
+-- Codes 0..1024 (iMSDK's success and next-step codes 1..6) are cached in tables of
+-- their own, read only when the main ones miss: with them the tables above would get
+-- an array part, and LuaJIT cannot compile an index by a negative integer into such a
+-- table (NYI: mixed sparse/dense table), which every iMSDK failure code is. Without
+-- them, a hit stays one index for every code on every VM.
+local by_small = {}                     -- code -> entry, for codes 0..1024
+local small_domain = {}                 -- domain -> { code -> entry }
+for _, d in ipairs(builtin) do by_domain[d], small_domain[d] = {}, {} end
 
-local function put(t, neg, k, e)
-  if type(k) == "number" and k < 0 then neg[-k] = e else t[k] = e end
+local function is_small(k) return type(k) == "number" and k >= 0 and k <= 1024 end
+local function put(t, small, k, e)
+  if is_small(k) then small[k] = e else t[k] = e end
 end
 
 local function readonly_error(_, k)
@@ -87,8 +90,9 @@ M.fields_of = {}
 -- spellings), or nil. For `authcodes.errors`; not for users.
 -- @local
 function M.cached(k)
-  if type(k) == "number" and k < 0 then return by_neg[-k] end
-  return by_key[k]
+  local e = by_key[k]
+  if e == nil then e = by_small[k] end
+  return e
 end
 
 --- Internal: the same within one domain (`lookup(d, k)`'s cache), or nil.
@@ -96,8 +100,9 @@ end
 function M.cached_in(d, k)
   local t = by_domain[d]
   if t == nil then return nil end
-  if type(k) == "number" and k < 0 then return neg_domain[d][-k] end
-  return t[k]
+  local e = t[k]
+  if e == nil then e = small_domain[d][k] end
+  return e
 end
 
 -- `aliases` is handed out as a fresh copy on every read: a real array, so `#` and
@@ -139,12 +144,12 @@ local function materialise(i)
   local aliases
   e, aliases = entry_from_fields(f)
   entries[i] = e
-  local own, own_neg = by_domain[f.domain], neg_domain[f.domain]
+  local own, own_small = by_domain[f.domain], small_domain[f.domain]
   local keys = spellings(f, aliases)
-  for _, k in ipairs(keys) do put(own, own_neg, k, e) end
+  for _, k in ipairs(keys) do put(own, own_small, k, e) end
   -- Bare spellings: codes are unique across built-in domains; a name is cached bare
   -- only when no other built-in domain uses it.
-  put(by_key, by_neg, f.code, e)
+  put(by_key, by_small, f.code, e)
   by_key[tostring(f.code)] = e
   for _, k in ipairs(keys) do
     if type(k) == "string" and not k:find("^[+-]?%d") and select("#", core.find_key(k)) == 1 then
@@ -288,15 +293,17 @@ end
 -- @treturn[2] string the reason, e.g. `unknown code 12345`
 function M.lookup(a, b)
   if b == nil then
-    local e
-    if type(a) == "number" and a < 0 then e = by_neg[-a] else e = by_key[a] end
+    local e = by_key[a]
+    if e ~= nil then return e end
+    e = by_small[a]
     if e ~= nil then return e end
     return lookup_any(a)
   end
   local t = by_domain[a]
   if t ~= nil then
-    local e
-    if type(b) == "number" and b < 0 then e = neg_domain[a][-b] else e = t[b] end
+    local e = t[b]
+    if e ~= nil then return e end
+    e = small_domain[a][b]
     if e ~= nil then return e end
   end
   return lookup_in(a, b)
@@ -403,7 +410,7 @@ function M.register(domain, rows)
   local ok, why = schema.check_unique(checked, function(i) return "row " .. i end)
   if not ok then return nil, why end
   schema.sort_by_code(checked)
-  local r, own, own_neg = { list = {}, by_code = {}, by_key = {} }, {}, {}
+  local r, own, own_small = { list = {}, by_code = {}, by_key = {} }, {}, {}
   for i, row in ipairs(checked) do
     row.domain, row.source, row.index = domain, "registered", i
     local keys = schema.keys_of(row)
@@ -411,9 +418,9 @@ function M.register(domain, rows)
     for _, k in ipairs(keys) do r.by_key[k] = e end
     r.list[i] = e
     r.by_code[row.code] = e
-    for _, k in ipairs(spellings(row, aliases)) do put(own, own_neg, k, e) end
+    for _, k in ipairs(spellings(row, aliases)) do put(own, own_small, k, e) end
   end
-  registered[domain], by_domain[domain], neg_domain[domain] = r, own, own_neg
+  registered[domain], by_domain[domain], small_domain[domain] = r, own, own_small
   return true
 end
 

@@ -46,10 +46,10 @@ local error_mts = {}   -- metatable -> true: how is_error knows its own
 local mt_of = {}       -- entry -> metatable of its error objects
 -- key -> metatable, for keys in the catalog's cache (they name their entry for good):
 -- then `new(key)` is one index and a `setmetatable`, like a hand-written constructor.
--- Negative codes live negated in a table of their own, as in the catalog: LuaJIT
--- cannot compile an index by a negative integer into a table with an array part
--- (NYI: mixed sparse/dense table), and every iMSDK failure code is negative.
-local mt_by_key, mt_by_neg = {}, {}
+-- Codes 0..1024 stay out, as in the catalog: with them the table would get an array
+-- part, and LuaJIT cannot compile an index of such a table by a negative integer
+-- (NYI: mixed sparse/dense table), which every iMSDK failure code is.
+local mt_by_key = {}
 
 -- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
 local BREAKS = { ["\r"] = "\\r", ["\n"] = "\\n" }
@@ -211,8 +211,7 @@ function M.new(key, opts)
   if opts == nil then
     -- Not `return setmetatable(...)`: LuaJIT cannot record a fast function's return to
     -- a lower frame, so a function trace of `new` would never compile.
-    local mt
-    if type(key) == "number" and key < 0 then mt = mt_by_neg[-key] else mt = mt_by_key[key] end
+    local mt = mt_by_key[key]
     if mt ~= nil then
       local o = setmetatable({}, mt)
       return o
@@ -221,8 +220,8 @@ function M.new(key, opts)
     if e == nil then e = entry_of(key) end
     if e ~= nil then
       mt = mt_for(e)
-      if cached(key) == e then
-        if type(key) == "number" and key < 0 then mt_by_neg[-key] = mt else mt_by_key[key] = mt end
+      if cached(key) == e and not (type(key) == "number" and key >= 0 and key <= 1024) then
+        mt_by_key[key] = mt
       end
       local o = setmetatable({}, mt)
       return o
