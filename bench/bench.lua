@@ -152,12 +152,13 @@ local function make(body, up)
 end
 
 -- LuaJIT cannot record an index of a table that has an array part with a negative
--- integer key ("NYI: mixed sparse/dense table"); every table holding the iMSDK codes
--- has one (codes 1..6), the raw table and the peer's as much as authcodes' cache. A
--- trace recorded with a non-negative key runs negative ones too, so whether a loop
--- gets compiled depends on the key it happens to be at when it gets hot. To compare
--- compiled code with compiled code, every candidate first runs on its keys whose code
--- is >= 0 (names, errors of such codes), then is measured on all of them.
+-- integer key ("NYI: mixed sparse/dense table"), and a plain table of the catalog's
+-- codes has one (codes 1..6): the raw table and the peer's do (authcodes keeps codes
+-- 0..1024 out of its caches, so its own do not). A trace recorded with a non-negative
+-- key runs negative ones too, so whether the peers' loops get compiled depends on the
+-- key they happen to be at when they get hot. To compare compiled code with compiled
+-- code, every candidate first runs on its keys whose code is >= 0 (names, errors of
+-- such codes), then is measured on all of them.
 local function pinned(keys, code_of)
   local out = {}
   for _, k in ipairs(keys) do
