@@ -36,7 +36,7 @@ H_FUZZ     := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined$(H
 
 # What the specs need to find the Lua modules (and, for specs that start another
 # interpreter, the normal lua5.4 build), as tools/test.sh sets it.
-H_ENV := AUTHCODES_LUA=lua5.4 LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="./$(BUILD)/lua5.4/?.so;;"
+H_ENV := AUTHCODES_LUA=lua5.4 LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;"
 
 # Any report stops the run with a non-zero status; leaks are reported too.
 H_ASAN_OPTIONS  := halt_on_error=1:abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1
