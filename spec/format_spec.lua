@@ -313,3 +313,39 @@ describe("authcodes.negotiate", function()
     assert.is_true(os.clock() - start < 1)
   end)
 end)
+
+describe("problem bodies of errors with nothing of their own", function()
+  local format = require "authcodes.format"
+
+  it("are the same as freshly encoded ones, per language and type base", function()
+    for _, code in ipairs { 22002, -204, 22239, 1, -2 } do
+      for _, lang in ipairs { "en", "zh" } do
+        local first = authcodes.format(authcodes.new(code), "problem", { lang = lang })
+        local again = authcodes.format(authcodes.new(code), "problem", { lang = lang })
+        assert.are.equal(first, again)
+        assert.are.same(authcodes.problem(authcodes.new(code), { lang = lang }), cjson.decode(again))
+      end
+    end
+    local en = cjson.decode(authcodes.format(authcodes.new(-204), "problem"))
+    local zh = cjson.decode(authcodes.format(authcodes.new(-204), "problem", { lang = "zh" }))
+    assert.are_not.equal(en.title, zh.title)
+  end)
+
+  it("follow a changed type base, and never hide a detail, an instance or an unknown key", function()
+    local saved = format.type_base
+    format.type_base = "https://errors.example/"
+    local ok, body = pcall(authcodes.format, authcodes.new(22002), "problem")
+    format.type_base = saved
+    assert.is_true(ok)
+    assert.are.equal("https://errors.example/wilddog/expired_token", cjson.decode(body).type)
+    assert.are.equal("urn:authcodes:wilddog:expired_token",
+      cjson.decode(authcodes.format(authcodes.new(22002), "problem")).type)
+    local with = cjson.decode(authcodes.format(authcodes.new(22002, { detail = "d1" }), "problem"))
+    assert.are.equal("d1", with.detail)
+    local inst = cjson.decode(authcodes.format(authcodes.new(22002), "problem", { instance = "/r/1" }))
+    assert.are.equal("/r/1", inst.instance)
+    local u1 = cjson.decode(authcodes.format(authcodes.new(424242), "problem"))
+    local u2 = cjson.decode(authcodes.format(authcodes.new(434343), "problem"))
+    assert.are.same({ 424242, 434343 }, { u1.code, u2.code })
+  end)
+end)

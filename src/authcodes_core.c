@@ -130,6 +130,17 @@ static int core_sleep(lua_State *L) {
   return 0;
 }
 
+/* { name0, name1, ... } of a numbered vocabulary, in the catalog's numbering */
+static void push_names(lua_State *L, const char *(*name_of)(unsigned)) {
+  unsigned i;
+  const char *s;
+  lua_newtable(L);
+  for (i = 0; (s = name_of(i)) != NULL; i++) {
+    lua_pushstring(L, s);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+}
+
 static const luaL_Reg core_funcs[] = {
   { "entry", core_entry },
   { "find_code", core_find_code },
@@ -147,5 +158,9 @@ int luaopen_authcodes_core(lua_State *L) {
   ac_newlib(L, core_funcs);
   lua_pushinteger(L, (lua_Integer)ac_entry_count());
   lua_setfield(L, -2, "count");
+  push_names(L, ac_class_name);
+  lua_setfield(L, -2, "classes");
+  push_names(L, ac_retry_name);
+  lua_setfield(L, -2, "retry_kinds");
   return 1;
 }

@@ -11,7 +11,13 @@
 -- @module authcodes.catalog
 
 local core = require "authcodes.core"
-local schema = require "authcodes.schema"
+-- authcodes.schema (the validation rules) loads on first use, on a slow path or in
+-- `register`, not at require: a process that only ever hits the cache never pays for it.
+local schema = setmetatable({}, { __index = function(t, k)
+  local m = require "authcodes.schema"
+  setmetatable(t, { __index = m })
+  return m[k]
+end })
 
 local type, tostring, pairs, ipairs, next, select, error = type, tostring, pairs, ipairs, next, select, error
 local setmetatable, rawget = setmetatable, rawget
@@ -79,7 +85,7 @@ local function show(v)
   return t
 end
 M.show = show
-M.parse_code = schema.parse_code
+function M.parse_code(s) return schema.parse_code(s) end
 
 --- Internal: entry -> its fields table, for `authcodes.errors` (error objects index the
 -- fields directly, one hop fewer than through the read-only entry). Not for users.

@@ -20,7 +20,7 @@ local floor, huge = math.floor, math.huge
 local lookup, fields_of, show, methods = catalog.lookup, catalog.fields_of, catalog.show, catalog.methods
 local cached, cached_in = catalog.cached, catalog.cached_in
 local CLASSES = {}  -- class name -> true: `err:is("NOT_FOUND")` needs no lookup
-for _, c in ipairs(require("authcodes.schema").classes) do CLASSES[c[1]] = true end
+for _, c in ipairs(require("authcodes.core").classes) do CLASSES[c] = true end
 
 local M = {}
 

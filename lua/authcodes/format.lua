@@ -215,6 +215,9 @@ local function log_line(err)
   return concat(parts, " ")
 end
 
+local bodies = {}   -- error metatable (one per entry) -> { base =, en =, zh = } problem bodies
+local getmetatable = debug.getmetatable  -- error metatables are protected
+
 local styles = {
   text = function(err, opts)
     local lang = opts and rawget(opts, "lang") or "en"
@@ -228,9 +231,30 @@ local styles = {
     return s or j.encode({ name = "unformattable", class = "UNKNOWN" })
   end,
   problem = function(err, opts)
+    -- An error with nothing of its own (no detail, cause or context, and no instance
+    -- asked for: most failures a handler answers) has a body that depends only on its
+    -- entry, the language and the type base: encode it once. Objects of unknown codes
+    -- keep their key on themselves and are never cached.
+    local cache, lang
+    if next(err) == nil and (opts == nil or rawget(opts, "instance") == nil) then
+      lang = opts and rawget(opts, "lang") or "en"
+      local base = opts and rawget(opts, "type_base") or M.type_base
+      local mt = getmetatable(err)
+      if (lang == "en" or lang == "zh") and mt ~= nil then
+        cache = bodies[mt]
+        if cache == nil or cache.base ~= base then
+          cache = { base = base }
+          bodies[mt] = cache
+        end
+        local body = cache[lang]
+        if body ~= nil then return body end
+      end
+    end
     local j = cjson()
     local s = j.encode(M.problem(err, opts))
-    return s or j.encode({ type = "about:blank", title = "Error", status = 500 })
+    if s == nil then return j.encode({ type = "about:blank", title = "Error", status = 500 }) end
+    if cache then cache[lang] = s end
+    return s
   end,
 }
 
