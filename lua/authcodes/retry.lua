@@ -79,10 +79,28 @@ local function read_policy(policy, fname, n)
   return p
 end
 
+-- `should_retry` without a policy reads the defaults, checked once and again only when
+-- someone changes `M.defaults`.
+local default_p
+local function default_policy()
+  local d, p = M.defaults, default_p
+  if p == nil or p.from_attempts ~= d.attempts or p.from_base ~= d.base or p.from_cap ~= d.cap then
+    p = read_policy(nil, "should_retry", 3)
+    p.from_attempts, p.from_base, p.from_cap = d.attempts, d.base, d.cap
+    default_p = p
+  end
+  return p
+end
+
 local function as_error(err)
   if errors.is_error(err) then return err end
   return errors.new(err)
 end
+
+local NOT_RETRYABLE = {  -- reasons made once, not on every answer
+  never = "code is not retryable (retry never)",
+  restart = "code is not retryable (retry restart)",
+}
 
 -- The decision itself, on a checked policy; `elapsed` (seconds so far) when a
 -- deadline applies. The budget is spent last, only on a retry that will happen.
@@ -93,7 +111,7 @@ local function decide(err, attempt, p, elapsed)
     if p.reauth == nil then return false, nil, "needs reauth: give policy.reauth" end
     if p.reauthed then return false, nil, "already signed in again once" end
   elseif kind ~= "backoff" and kind ~= "after_delay" then
-    return false, nil, "code is not retryable (retry " .. tostring(kind) .. ")"
+    return false, nil, NOT_RETRYABLE[kind] or ("code is not retryable (retry " .. tostring(kind) .. ")")
   end
   local delay = 0
   if kind ~= "reauth" then
@@ -137,7 +155,9 @@ function M.should_retry(err, attempt, policy)
   if type(attempt) ~= "number" or attempt ~= attempt or attempt < 0 then
     bad("should_retry", 2, "attempt must be a number >= 0, got " .. type(attempt))
   end
-  return decide(as_error(err), attempt, read_policy(policy, "should_retry", 3))
+  local p
+  if policy == nil then p = default_policy() else p = read_policy(policy, "should_retry", 3) end
+  return decide(as_error(err), attempt, p)
 end
 
 local function pack(...) return { n = select("#", ...), ... } end

@@ -308,7 +308,7 @@ local function main()
   print(string.format("%s: %s, %d iterations per loop", THIS, jit.version, N))
   for _, name in ipairs(ORDER) do
     if not only or (" " .. only .. " "):find(" " .. name .. " ", 1, true) then
-      local out, ok_exit, bad, vlines, compiled
+      local out, ok_exit, bad, vlines, compiled, heuristic_only
       -- A run whose only aborts are LuaJIT's size heuristics (which side trace reaches
       -- them depends on hot-counter timing) is run again, twice at most; NYI, stitches
       -- and other aborts are deterministic and fail at once.
@@ -316,7 +316,8 @@ local function main()
         local p = assert(io.popen(string.format("%s %q --case %s 2>&1", lj, self, name)))
         out = p:read("*a")
         ok_exit = p:close()
-        local in_body, heuristic_only = false, true
+        local in_body = false
+        heuristic_only = true
         bad, vlines, compiled = {}, {}, false
         for line in out:gmatch("[^\n]+") do
           if line == "@@body" then
@@ -342,6 +343,13 @@ local function main()
       local problems = {}
       if not ok_exit or not out:find("@@result ", 1, true) then
         problems[#problems + 1] = "case did not run: " .. out
+      end
+      if #bad > 0 and heuristic_only and compiled then
+        -- Three runs in a row met a size heuristic, yet the loop body runs compiled: what
+        -- LuaJIT gave up on was one side trace's unrolling, not a construct it cannot
+        -- compile. Shown, not failed.
+        print(string.format("      %s: size-heuristic aborts in every run, loop body compiled", name))
+        bad = {}
       end
       if #bad > 0 then problems[#problems + 1] = #bad .. " NYI/abort/stitch trace line(s)" end
       if not compiled then problems[#problems + 1] = "no completed trace covers the loop body" end
