@@ -12,16 +12,8 @@ local schema = require "authcodes.schema"
 
 local LUA = os.getenv("AUTHCODES_LUA") or "lua5.4"
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local helpers = require "spec.helpers"
+local shell_quote, slurp = helpers.shell_quote, helpers.slurp
 
 local function capture(cmd)
   local p = assert(io.popen(cmd))

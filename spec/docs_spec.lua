@@ -9,12 +9,7 @@
 
 local authcodes = require "authcodes"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("spec.helpers").slurp
 
 local gencodes = dofile("tools/gencodes.lua")
 

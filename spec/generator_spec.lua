@@ -30,13 +30,7 @@ local function sh(cmd)
   return body, tonumber(rc)
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("spec.helpers").read
 
 local function mktemp_dir()
   local out, rc = sh("mktemp -d " .. q((os.getenv("TMPDIR") or "/tmp") .. "/gencatalog_spec.XXXXXX"))

@@ -15,18 +15,8 @@
 
 local README = "README.md"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local helpers = require "spec.helpers"
+local read, write = helpers.slurp, helpers.write
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 

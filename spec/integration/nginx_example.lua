@@ -28,21 +28,8 @@ local function run(cmd)
   return ok, out
 end
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function readfile(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local helpers = require "spec.helpers"
+local quote, readfile, writefile = helpers.shell_quote, helpers.read, helpers.write
 
 local ROOT = os.getenv("AUTHCODES_ROOT") or select(2, run("pwd")):gsub("%s+$", "")
 local NGINX = os.getenv("NGINX") or "nginx"
