@@ -6,6 +6,7 @@
 #include "lualib.h"
 
 #include "lua_fuzz.h"
+#include "../spec/host/host.h"
 
 int luaopen_authcodes_core(lua_State *L);
 
@@ -38,12 +39,9 @@ lua_State *lf_newstate(void) {
     abort();
   }
   luaL_openlibs(L);
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_authcodes_core);
-  lua_setfield(L, -2, "authcodes.core");
-  lua_pop(L, 1);
+  host_preload_core(L, luaopen_authcodes_core);
   /* Our modules first; the default path stays after them (for cjson, lfs...). */
+  lua_getglobal(L, "package");
   lua_getfield(L, -1, "path");
   lua_pushfstring(L, "./lua/?.lua;./lua/?/init.lua;%s", lua_tostring(L, -1));
   lua_setfield(L, -3, "path");
@@ -52,16 +50,10 @@ lua_State *lf_newstate(void) {
   return L;
 }
 
-static int lf_traceback(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
 
 int lf_load_driver(lua_State *L, const char *path) {
   int ref;
-  lua_pushcfunction(L, lf_traceback);
+  lua_pushcfunction(L, host_traceback);
   if (luaL_loadfile(L, path) != LUA_OK || lua_pcall(L, 0, 1, -2) != LUA_OK) {
     fprintf(stderr, "lua_fuzz: %s: %s\n(run the fuzzer from the top of the tree)\n", path, lua_tostring(L, -1));
     abort();
@@ -78,7 +70,7 @@ int lf_load_driver(lua_State *L, const char *path) {
 void lf_run(lua_State *L, int driver, const uint8_t *data, size_t size) {
   int top = lua_gettop(L);
   lf_prev = 0;
-  lua_pushcfunction(L, lf_traceback);
+  lua_pushcfunction(L, host_traceback);
   lua_rawgeti(L, LUA_REGISTRYINDEX, driver);
   lua_pushlstring(L, (const char *)data, size);
   if (lua_pcall(L, 1, 0, top + 1) != LUA_OK) {

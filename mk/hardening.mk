@@ -45,7 +45,7 @@ H_TSAN_OPTIONS  := halt_on_error=1:second_deadlock_stack=1
 
 FUZZERS      := fuzz_catalog fuzz_lua fuzz_gencatalog
 FUZZ_COMMON  := fuzz/lua_fuzz.c
-FUZZ_HDR     := fuzz/lua_fuzz.h
+FUZZ_HDR     := fuzz/lua_fuzz.h spec/host/host.h
 FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1
 # The Lua harnesses keep one lua_State across inputs, so the heap legitimately differs
 # from one input to the next and libFuzzer's per-input leak check would run LeakSanitizer
@@ -65,7 +65,7 @@ h-lua54:
 
 # --- AddressSanitizer + UndefinedBehaviorSanitizer ------------------------------------
 
-$(HB)/san/lua_host: spec/host/lua_host.c $(CORE_SRC) $(CORE_HDR)
+$(HB)/san/lua_host: spec/host/host.h spec/host/lua_host.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(HARDEN_CC) $(H_CFLAGS) $(H_SAN) spec/host/lua_host.c $(CORE_SRC) $(H_LUA_LIB) -lm -o $@
 
@@ -115,7 +115,7 @@ vg-drive: h-lua54
 
 # --- ThreadSanitizer ------------------------------------------------------------------
 
-$(HB)/tsan/threads_host: spec/host/threads_host.c $(CORE_SRC) $(CORE_HDR)
+$(HB)/tsan/threads_host: spec/host/host.h spec/host/threads_host.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(HARDEN_CC) $(H_CFLAGS) $(H_TSAN) spec/host/threads_host.c $(CORE_SRC) $(H_LUA_LIB) -lm -lpthread -o $@
 

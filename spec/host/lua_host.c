@@ -22,6 +22,8 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
+#include "host.h"
+
 int luaopen_authcodes_core(lua_State *L);
 
 static int core_opens = 0;
@@ -31,12 +33,6 @@ static int open_core(lua_State *L) {
   return luaopen_authcodes_core(L);
 }
 
-static int traceback(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
 
 int main(int argc, char **argv) {
   lua_State *L;
@@ -52,11 +48,7 @@ int main(int argc, char **argv) {
   }
   luaL_openlibs(L);
 
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, open_core);
-  lua_setfield(L, -2, "authcodes.core");
-  lua_pop(L, 2);
+  host_preload_core(L, open_core);
 
   /* arg[-1] = host, arg[0] = script, arg[1..] = its arguments, as lua.c sets them */
   lua_createtable(L, argc - 2, 2);
@@ -66,7 +58,7 @@ int main(int argc, char **argv) {
   }
   lua_setglobal(L, "arg");
 
-  lua_pushcfunction(L, traceback);
+  lua_pushcfunction(L, host_traceback);
   status = luaL_loadfile(L, argv[1]);
   if (status == LUA_OK) {
     for (i = 2; i < argc; i++) lua_pushstring(L, argv[i]);

@@ -20,6 +20,8 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
+#include "host.h"
+
 int luaopen_authcodes_core(lua_State *L);
 
 #define MAX_THREADS 64
@@ -34,12 +36,6 @@ struct job {
 
 static pthread_barrier_t start;
 
-static int traceback(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
 
 static void *run(void *arg) {
   struct job *job = arg;
@@ -51,13 +47,9 @@ static void *run(void *arg) {
     return NULL;
   }
   luaL_openlibs(L);
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_authcodes_core);
-  lua_setfield(L, -2, "authcodes.core");
-  lua_pop(L, 2);
+  host_preload_core(L, luaopen_authcodes_core);
 
-  lua_pushcfunction(L, traceback);
+  lua_pushcfunction(L, host_traceback);
   status = luaL_loadfile(L, job->script);
   if (status == LUA_OK) status = lua_pcall(L, 0, 1, 1);  /* the script returns the work function */
   if (status == LUA_OK) {
