@@ -6,11 +6,11 @@
 #   valgrind  every spec but the slowest, hostile_spec.lua (about a minute of memcheck
 #             on its own; it runs under ASan in "sanitize", and in full
 #             `make check-valgrind`), two jobs at once                        (~30 s)
-#   threads   8 threads x 250,000 iterations instead of 1,000,000             (~15 s)
-#   fuzz      each harness 15 s, two at a time                                (~35 s)
+#   threads   8 threads x 1,000,000 iterations, as `make check-threads`       (~20 s)
+#   fuzz      each harness 30 s, two at a time                                (~65 s)
 # `make hardening` runs the full versions (fuzzing 60 s a harness).
 suite "sanitize" $MAKE --no-print-directory check-sanitize
 suite "valgrind" $MAKE --no-print-directory -j2 check-valgrind VALGRIND_OWN=catalog_spec \
   VALGRIND_SKIP="cli_spec generator_spec docs_spec readme_spec hostile_spec"
-suite "threads" $MAKE --no-print-directory check-threads THREAD_ITERS=250000
-suite "fuzz" $MAKE --no-print-directory -j2 fuzz FUZZ_SECONDS=15
+suite "threads" $MAKE --no-print-directory check-threads
+suite "fuzz" $MAKE --no-print-directory -j2 fuzz FUZZ_SECONDS=30
