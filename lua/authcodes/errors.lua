@@ -288,6 +288,8 @@ local ANY_FIELDS = { "errcode", "code" }
 -- the error's `detail`; a code not in the catalog gives an UNKNOWN error (http 500)
 -- whose `detail` quotes it. Replies that are not JSON, over 1 MiB, without a code or
 -- with a non-integral code give a `bad_reply` error (class UNKNOWN, http 502).
+-- Wilddog's successful REST bodies carry no `errcode`: give `check` the bodies of
+-- Wilddog's error responses (HTTP status >= 400) only.
 -- @tparam table|string reply the reply: a decoded table, or its JSON text
 -- @tparam[opt] string domain `"imsdk"`, `"wilddog"` or a registered domain; without
 -- it, the code field is looked for as `errcode` then `code`, in every domain
