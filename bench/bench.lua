@@ -207,14 +207,7 @@ local function alloc(c)
   return best
 end
 
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  local n = #s
-  if n % 2 == 1 then return s[(n + 1) / 2] end
-  return (s[n / 2] + s[n / 2 + 1]) / 2
-end
+local median = require("bench.stats").median
 
 local rows = {}
 local function row(measure, subject, sv, peer_name, pv, unit, ratio, target, verdict)
@@ -339,7 +332,8 @@ local groups = {
   { name = "should_retry",
     cands = {
       cand("authcodes.should_retry(err, 1)", ac_errs, "s = should_retry(k, 1)", { should_retry = should_retry }),
-      cand("hand-written should_retry", kong_errs, "s = peer_should_retry(k, 1)", { peer_should_retry = peer_should_retry }),
+      cand("hand-written should_retry", kong_errs, "s = peer_should_retry(k, 1)",
+        { peer_should_retry = peer_should_retry }),
     },
     ratios = { { "authcodes.should_retry(err, 1)", "hand-written should_retry" } } },
   { name = "format json",
@@ -354,7 +348,8 @@ local groups = {
   { name = "problem (table)",
     cands = {
       cand("authcodes.problem(err)", ac_errs, "s = problem(k)", { problem = problem }),
-      cand("hand-made problem table", kong_errs, "s = peer_problem_table(k)", { peer_problem_table = peer_problem_table }),
+      cand("hand-made problem table", kong_errs, "s = peer_problem_table(k)",
+        { peer_problem_table = peer_problem_table }),
     },
     ratios = { { "authcodes.problem(err)", "hand-made problem table" } } },
   { name = "format problem (json)",

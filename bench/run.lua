@@ -62,15 +62,7 @@ local function first_line(cmd)
   return s or ""
 end
 
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  local n = #s
-  if n == 0 then return 0 / 0 end
-  if n % 2 == 1 then return s[(n + 1) / 2] end
-  return (s[n / 2] + s[n / 2 + 1]) / 2
-end
+local median = require("bench.stats").median
 
 local rows = {}
 local function add_row(fields) rows[#rows + 1] = fields end
@@ -144,7 +136,8 @@ if not skip.startup then
     end
     local ca, cp = median(cpu_t.authcodes), median(cpu_t.acpeer)
     local wa, wp = median(wall_t.authcodes), median(wall_t.acpeer)
-    say("   %-7s require: authcodes %7.0f us, peer %7.0f us (CPU, median); whole process: %.2f ms, %.2f ms (wall, median)",
+    say("   %-7s require: authcodes %7.0f us, peer %7.0f us (CPU, median); "
+      .. "whole process: %.2f ms, %.2f ms (wall, median)",
       rt, ca, cp, wa, wp)
     add_row { rt, "require time (CPU, median)", 'require "authcodes"', fmt("%.0f", ca), "pure-Lua peer",
       fmt("%.0f", cp), "us", fmt("%.2f", ca / cp), "<= 1.00", ca <= cp and "PASS" or "MISS" }
@@ -207,7 +200,8 @@ if not skip.elf then
     say("   %s: .text %d B, .rodata %d B, .data %d B, .data.rel.ro %d B, .bss %d B", so,
       size_of(".text"), size_of(".rodata"), size_of(".data"), size_of(".data.rel.ro"), size_of(".bss"))
     say("     catalog objects (%d B): %s", cat_bytes, table.concat(names, ", "))
-    say("     dynamic relocations: %d (%s); pointing into the catalog: %d", relocs, table.concat(ks, ", "), into_catalog)
+    say("     dynamic relocations: %d (%s); pointing into the catalog: %d",
+      relocs, table.concat(ks, ", "), into_catalog)
     local label = "C core (" .. rt .. " build)"
     add_row { label, "catalog in .rodata", "ac_* objects", fmt("%d", cat_bytes), "outside .rodata",
       #outside == 0 and "none" or table.concat(outside, " "), "B", "-", "all in .rodata",

@@ -1,5 +1,6 @@
 -- A game server's login step against iMSDK, with authcodes deciding what to do.
--- Run from a checkout:  make && LUA_PATH="./lua/?.lua;;" LUA_CPATH="./build/lua5.4/?.so;;" lua5.4 examples/game_server.lua
+-- Run from a checkout:
+--   make && LUA_PATH="./lua/?.lua;;" LUA_CPATH="./build/lua5.4/?.so;;" lua5.4 examples/game_server.lua
 local authcodes = require "authcodes"
 
 -- Stand-in for the HTTP call to the iMSDK server: a cache hiccup (-207, transient)

@@ -10,13 +10,7 @@ local FIELDS = { "domain", "code", "name", "message", "description", "sdk_messag
                  "doc_description", "summary", "class", "retry", "retryable", "retry_after", "http",
                  "action", "ok", "source", "note" }
 
-local function all_entries()
-  local list = {}
-  for _, d in ipairs(authcodes.domains()) do
-    for e in authcodes.each(d) do list[#list + 1] = e end
-  end
-  return list
-end
+local function all_entries() return require("spec.helpers").all_entries(authcodes) end
 
 local function snapshot()
   local t = {}

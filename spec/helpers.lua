@@ -23,6 +23,15 @@ function M.write(path, s)
   assert(f:close())
 end
 
+--- Every entry of every domain `authcodes` knows (built-in and registered), in order.
+function M.all_entries(authcodes)
+  local list = {}
+  for _, d in ipairs(authcodes.domains()) do
+    for e in authcodes.each(d) do list[#list + 1] = e end
+  end
+  return list
+end
+
 --- `s` as one POSIX shell word.
 function M.shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"

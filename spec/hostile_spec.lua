@@ -118,13 +118,7 @@ end
 
 local known_entries = {}   -- entry -> true, built-in and registered
 
-local function all_entries()
-  local list = {}
-  for _, d in ipairs(authcodes.domains()) do
-    for e in authcodes.each(d) do list[#list + 1] = e end
-  end
-  return list
-end
+local function all_entries() return require("spec.helpers").all_entries(authcodes) end
 
 local function refresh_entries()
   for _, e in ipairs(all_entries()) do known_entries[e] = true end

@@ -43,7 +43,7 @@ end
 M.text_of = text_of
 
 local error_mts = {}   -- metatable -> true: how is_error knows its own
-local mt_of = {}       -- entry -> metatable of its error objects
+local mt_of = {}       -- entry -> the metatable of its error objects
 -- key -> metatable, for keys in the catalog's cache (they name their entry for good):
 -- then `new(key)` is one index and a `setmetatable`, like a hand-written constructor.
 -- Codes 0..1024 stay out, as in the catalog: with them the table would get an array
