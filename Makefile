@@ -54,7 +54,7 @@ LUA_MODS  = lua/authcodes.lua $(wildcard lua/authcodes/*.lua)
 
 all: $(CORE_SO)
 
-src/catalog_data.h: $(DATA) tools/gencatalog.lua lua/authcodes/schema.lua
+src/catalog_data.h: $(DATA) tools/gencatalog.lua lua/authcodes/schema.lua lua/authcodes/code.lua
 	$(GEN_LUA) tools/gencatalog.lua --data data --out $@
 
 $(CORE_SO): $(CORE_SRC) $(CORE_HDR)

@@ -1,10 +1,15 @@
 -- bench/mem.lua MODULE CODES.lua: Lua heap a module adds, in a fresh process.
 --
--- Prints three numbers (KB): the heap added by `require MODULE` (after a full
+-- Prints five numbers: the heap added by `require MODULE` (KB, after a full
 -- collection), the heap added once every code in CODES.lua has been looked up through
--- MODULE.lookup, and the bytes allocated per lookup in a steady loop with the
--- collector stopped. The code list is loaded before the baseline so it counts for
--- neither. On LuaJIT the JIT is off: compiled traces live on the GC heap too, and
+-- MODULE.lookup (KB), the bytes allocated per lookup in a steady loop with the
+-- collector stopped, then (KB) the heap once every code has also been made into an
+-- error object with MODULE.new, and once each has also been printed (`tostring`) and
+-- formatted as a problem body (`MODULE.format(err, "problem")`). The error objects are
+-- dropped before each measure: what is left is what the VM keeps (caches), not the
+-- objects. A module without `new` (the peer) prints its catalog's heap there: a
+-- Kong-style error keeps nothing per code. The code list is loaded before the baseline
+-- so it counts for none. On LuaJIT the JIT is off: compiled traces live on the GC heap too, and
 -- which ones exist is not a property of the module's data.
 
 local jit = rawget(_G, "jit")
@@ -38,4 +43,18 @@ local c1 = collectgarbage("count")
 collectgarbage("restart")
 assert(sink)
 
-io.write(string.format("%.1f %.1f %.3f\n", after_require, after_all, (c1 - c0) * 1024 / n))
+local after_new, after_fmt = after_all, after_all
+if m.new then
+  local new = m.new
+  for i = 1, #codes do assert(new(codes[i])) end
+  after_new = full_gc() - base
+  local format = m.format
+  for i = 1, #codes do
+    local err = new(codes[i])
+    assert(#tostring(err) > 0 and #format(err, "problem") > 0)
+  end
+  after_fmt = full_gc() - base
+end
+
+io.write(string.format("%.1f %.1f %.3f %.1f %.1f\n", after_require, after_all, (c1 - c0) * 1024 / n,
+  after_new, after_fmt))

@@ -22,7 +22,7 @@ end
 local function pack(...) return { n = select("#", ...), ... } end
 
 local function is_entry(e)
-  return type(e) == "table" and getmetatable(e) == "authcodes.entry" and math.type(e.code) == "integer"
+  return type(e) == "userdata" and getmetatable(e) == "authcodes.entry" and math.type(e.code) == "integer"
     and type(e.name) == "string" and type(e.domain) == "string"
 end
 

@@ -9,8 +9,9 @@
 -- its concern: `authcodes.catalog` (lookup), `authcodes.entry` (what an entry is and
 -- its methods), `authcodes.errors` (error objects), `authcodes.reply` (vendor replies),
 -- `authcodes.retry` (retry policy), `authcodes.format` (text, log, JSON, RFC 9457) and,
--- inside nginx, `authcodes.ngx`. The retry and format modules load on first use, so
--- `require "authcodes"` stays small.
+-- inside nginx, `authcodes.ngx`. Only the catalog loads with `require "authcodes"`; the
+-- error, reply, retry and format modules load on first use of one of their functions,
+-- so a VM pays for what it uses (BENCHMARKS.md, "heap after require").
 --
 -- `authcodes.X` is the very function `authcodes.<submodule>.X`; its reference is there:
 --
@@ -41,8 +42,6 @@
 -- @module authcodes
 
 local catalog = require "authcodes.catalog"
-local errors = require "authcodes.errors"
-local reply = require "authcodes.reply"
 
 local M = {
   _VERSION = "0.1.0",
@@ -50,14 +49,12 @@ local M = {
   domains = catalog.domains,
   each = catalog.each,
   register = catalog.register,
-  new = errors.new,
-  is_error = errors.is_error,
-  check = reply.check,
-  has_json = reply.has_json,
 }
 
 -- Functions that live in submodules loaded on first use.
 local lazy = {
+  new = "authcodes.errors", is_error = "authcodes.errors",
+  check = "authcodes.reply", has_json = "authcodes.reply",
   should_retry = "authcodes.retry", retry = "authcodes.retry", budget = "authcodes.retry",
   format = "authcodes.format", problem = "authcodes.format", negotiate = "authcodes.format",
 }

@@ -35,6 +35,7 @@ build = {
     ["authcodes.reply"] = "lua/authcodes/reply.lua",
     ["authcodes.internal"] = "lua/authcodes/internal.lua",
     ["authcodes.schema"] = "lua/authcodes/schema.lua",
+    ["authcodes.code"] = "lua/authcodes/code.lua",
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
     ["authcodes.format"] = "lua/authcodes/format.lua",
     ["authcodes.ngx"] = "lua/authcodes/ngx.lua",

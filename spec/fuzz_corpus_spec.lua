@@ -35,7 +35,7 @@ local function int_at(s, nbytes)
 end
 
 local function is_entry(e)
-  return type(e) == "table" and getmetatable(e) == "authcodes.entry" and type(e.code) == "number"
+  return type(e) == "userdata" and getmetatable(e) == "authcodes.entry" and type(e.code) == "number"
     and type(e.name) == "string" and (e.domain == "imsdk" or e.domain == "wilddog")
 end
 

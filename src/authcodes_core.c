@@ -41,28 +41,24 @@ static void push_aliases(lua_State *L, uint32_t off) {
   }
 }
 
-/* Entry index (1-based) -> the entry's fields as a new table. */
-static int core_entry(lua_State *L) {
+/* Entry index (1-based) -> its row, or NULL when out of range. */
+static const struct ac_entry *entry_arg(lua_State *L, lua_Integer *index) {
   lua_Integer i = luaL_checkinteger(L, 1);
-  const struct ac_entry *e;
-  const struct ac_domain *d;
-  if (i < 1 || (size_t)i > ac_entry_count()) return 0;
-  e = ac_entry_at((size_t)(i - 1));
-  d = ac_domain_at(e->domain);
-  lua_createtable(L, 0, 20);
-  set_string(L, "domain", d->name);
+  *index = i;
+  if (i < 1 || (size_t)i > ac_entry_count()) return NULL;
+  return ac_entry_at((size_t)(i - 1));
+}
+
+/* The fields every entry keeps in Lua (the ones hot paths read), into the table on top
+ * of the stack. The text fields (summary, note, message, description, sdk and doc
+ * wording) stay here and are read on demand with core.text: a VM that never shows
+ * them never holds them (an error's tostring line and problem bodies, made once per
+ * entry, are cached by the Lua side). */
+static void set_hot_fields(lua_State *L, const struct ac_entry *e, lua_Integer i) {
+  set_string(L, "domain", ac_domain_at(e->domain)->name);
   set_integer(L, "code", e->code);
   set_string(L, "name", e->name);
-  push_aliases(L, e->aliases);
-  lua_setfield(L, -2, "aliases");
-  set_string(L, "message", e->message);
-  set_string(L, "description", e->description);
-  set_string(L, "sdk_message", e->sdk_message);
-  set_string(L, "doc_message", e->doc_message);
-  set_string(L, "doc_description", e->doc_description);
-  set_string(L, "summary", e->summary);
   set_string(L, "action", e->action);
-  set_string(L, "note", e->note);
   lua_pushstring(L, ac_class_name(e->klass));
   lua_setfield(L, -2, "class");
   lua_pushstring(L, ac_retry_name(e->retry));
@@ -74,6 +70,88 @@ static int core_entry(lua_State *L) {
   lua_pushboolean(L, e->ok);
   lua_setfield(L, -2, "ok");
   set_integer(L, "index", i);
+}
+
+/* The text fields, by name: read on demand (core.text), not kept in every VM. */
+static const char *const text_fields[] = {
+  "summary", "message", "description", "sdk_message", "doc_message", "doc_description", "note", NULL
+};
+
+static uint32_t text_offset(const struct ac_entry *e, int which) {
+  switch (which) {
+  case 0: return e->summary;
+  case 1: return e->message;
+  case 2: return e->description;
+  case 3: return e->sdk_message;
+  case 4: return e->doc_message;
+  case 5: return e->doc_description;
+  default: return e->note;
+  }
+}
+
+/* Entry index (1-based) -> the entry's fields as a new table (every field). */
+static int core_entry(lua_State *L) {
+  lua_Integer i;
+  const struct ac_entry *e = entry_arg(L, &i);
+  int j;
+  if (e == NULL) return 0;
+  lua_createtable(L, 0, 20);
+  set_hot_fields(L, e, i);
+  push_aliases(L, e->aliases);
+  lua_setfield(L, -2, "aliases");
+  for (j = 0; text_fields[j] != NULL; j++) set_string(L, text_fields[j], text_offset(e, j));
+  return 1;
+}
+
+/* Entry index -> a new table of the hot fields only, sized for them plus the three
+ * methods the Lua side adds (16 slots: one layout for every entry). */
+static int core_fields(lua_State *L) {
+  lua_Integer i;
+  const struct ac_entry *e = entry_arg(L, &i);
+  if (e == NULL) return 0;
+  lua_createtable(L, 0, 16);
+  set_hot_fields(L, e, i);
+  return 1;
+}
+
+/* (entry index, text field name) -> the string, or nothing when absent. */
+static int core_text(lua_State *L) {
+  lua_Integer i;
+  const struct ac_entry *e = entry_arg(L, &i);
+  const char *field = luaL_checkstring(L, 2), *s;
+  int j;
+  if (e == NULL) return 0;
+  for (j = 0; text_fields[j] != NULL; j++) {
+    if (strcmp(field, text_fields[j]) != 0) continue;
+    s = ac_string(text_offset(e, j));
+    if (s == NULL) return 0;
+    lua_pushstring(L, s);
+    return 1;
+  }
+  return 0;
+}
+
+/* Entry index -> its code, or nothing. */
+static int core_code(lua_State *L) {
+  lua_Integer i;
+  const struct ac_entry *e = entry_arg(L, &i);
+  if (e == NULL) return 0;
+  lua_pushinteger(L, e->code);
+  return 1;
+}
+
+/* Entry index -> a new list of its aliases (a caller may change it). */
+static int core_aliases(lua_State *L) {
+  lua_Integer i;
+  const struct ac_entry *e = entry_arg(L, &i);
+  if (e == NULL) return 0;
+  push_aliases(L, e->aliases);
+  return 1;
+}
+
+/* A new, empty full userdata: what an entry is, so that no caller can rawset on it. */
+static int core_box(lua_State *L) {
+  lua_newuserdata(L, 0);
   return 1;
 }
 
@@ -91,17 +169,29 @@ static int core_find_code(lua_State *L) {
   return 1;
 }
 
-/* string -> entry indices of every entry with that name or alias (any case). */
+/* string [, first, count] -> entry indices of every entry with that name or alias (any
+ * case), only those in first .. first+count-1 when a range is given (one domain's). */
 static int core_find_key(lua_State *L) {
   size_t len, out[MAX_KEY_MATCHES], n, i;
+  int pushed = 0;
+  lua_Integer first = 1, last = (lua_Integer)ac_entry_count();
   const char *s;
   if (lua_type(L, 1) != LUA_TSTRING) return 0;
+  if (!lua_isnoneornil(L, 2)) {
+    first = luaL_checkinteger(L, 2);
+    last = first + luaL_checkinteger(L, 3) - 1;
+  }
   s = lua_tolstring(L, 1, &len);
   n = ac_find_key(s, len, out, MAX_KEY_MATCHES);
   if (n > MAX_KEY_MATCHES) n = MAX_KEY_MATCHES;
   luaL_checkstack(L, (int)n, "authcodes.core.find_key");
-  for (i = 0; i < n; i++) lua_pushinteger(L, (lua_Integer)out[i] + 1);
-  return (int)n;
+  for (i = 0; i < n; i++) {
+    lua_Integer idx = (lua_Integer)out[i] + 1;
+    if (idx < first || idx > last) continue;
+    lua_pushinteger(L, idx);
+    pushed++;
+  }
+  return pushed;
 }
 
 /* { name = { first = i, count = n }, ... } plus the names in order at 1..n */
@@ -143,6 +233,11 @@ static void push_names(lua_State *L, const char *(*name_of)(unsigned)) {
 
 static const luaL_Reg core_funcs[] = {
   { "entry", core_entry },
+  { "fields", core_fields },
+  { "text", core_text },
+  { "code", core_code },
+  { "aliases", core_aliases },
+  { "box", core_box },
   { "find_code", core_find_code },
   { "find_key", core_find_key },
   { "domains", core_domains },

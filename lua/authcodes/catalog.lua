@@ -13,33 +13,64 @@
 local core = require "authcodes.core"
 local internal = require "authcodes.internal"
 local entry = require "authcodes.entry"
-local schema = internal.schema
+local schema = internal.schema   -- loaded on first use: by `register` only
+local code_rules = require "authcodes.code"
+local is_code, parse_code = code_rules.is_code, code_rules.parse_code
 
-local type, tostring, pairs, ipairs, next, select, error = type, tostring, pairs, ipairs, next, select, error
+local type, tostring, ipairs, error = type, tostring, ipairs, error
 local rawget = rawget
 local floor, huge = math.floor, math.huge
 local sort, concat = table.sort, table.concat
-local format, lower = string.format, string.lower
+local format, lower, find, sub, gsub = string.format, string.lower, string.find, string.sub, string.gsub
+local find_code, find_key, core_fields, core_code = core.find_code, core.find_key, core.fields, core.code
 
 local M = {}
 
 local MAX_KEY = 256  -- longer strings name nothing; do no work on them
+-- Domain names an application cannot register: `authcodes` is the library's own (the
+-- `type` of unknown and bad_reply problems is `urn:authcodes:authcodes:...`).
+local RESERVED = { authcodes = true }
 
 local builtin = core.domains()          -- { "imsdk", "wilddog", imsdk = {first, count}, ... }
 local registered = {}                   -- domain -> { list = {...}, by_code = {}, by_key = {} }
-local entries = {}                      -- built-in index -> entry
+local reg_names = {}                    -- registered domain names, sorted at `register`
+local all_names = {}                    -- every domain name, sorted at `register`
+local prefix = {}                       -- domain -> pattern of "domain." at a key's start, any case
+-- The spelling caches: spelling -> entry, filled as spellings are first looked up (so a
+-- VM pays only for the spellings it meets). Only an entry's own spellings are cached
+-- (code, decimal string, name or alias as written or in lower case, and those behind
+-- `domain.`): any other spelling ("+5", "Session_Expired") resolves through the slow
+-- path every time, and garbage never grows a cache (docs/design-caches.md).
 local by_key = {}                       -- canonical spelling -> entry, bare (no domain)
 local by_domain = {}                    -- domain -> { canonical spelling -> entry }
 -- Codes 0..1024 (iMSDK's success and next-step codes 1..6) are cached in tables of
--- their own, read only when the main ones miss (docs/design.md, "Small codes").
+-- their own, read only when the main ones miss (docs/design-caches.md, "Small codes").
 local by_small = {}                     -- code -> entry, for codes 0..1024
 local small_domain = {}                 -- domain -> { code -> entry }
-for _, d in ipairs(builtin) do by_domain[d], small_domain[d] = {}, {} end
 
-local is_small, show = internal.is_small, internal.show
+local is_small, show, fields_of = internal.is_small, internal.show, internal.fields_of
+local longest = 11  -- the longest string in by_key (at least a code's): a longer key is no spelling
 local function put(t, small, k, e)
   if is_small(k) then small[k] = e else t[k] = e end
+  if type(k) == "string" and #k > longest then longest = #k end
 end
+
+-- "^[iI][mM][sS][dD][kK]%.": finds a domain prefix in any case without making a string.
+local function prefix_pattern(d)
+  return "^" .. gsub(d, "%a", function(c) return "[" .. c .. c:upper() .. "]" end) .. "%."
+end
+
+local function add_domain_name(d)
+  prefix[d] = prefix_pattern(d)
+  all_names[#all_names + 1] = d
+  sort(all_names)
+end
+for _, d in ipairs(builtin) do
+  by_domain[d], small_domain[d] = {}, {}
+  add_domain_name(d)
+end
+
+internal.by_key = by_key   -- read by `authcodes.errors`' `new` (never written there)
 
 -- The caches other modules read (`authcodes.errors`, `authcodes.entry`) without a
 -- lookup's slow path: the entry a bare key names for good, or nil.
@@ -58,76 +89,33 @@ function internal.cached_in(d, k)
   return e
 end
 
---- Spellings that name an entry unambiguously within its domain.
-local function spellings(f, aliases)
-  local s = { f.code, tostring(f.code), f.name, lower(f.name) }
-  for _, a in ipairs(aliases) do s[#s + 1] = a; s[#s + 1] = lower(a) end
-  return s
-end
-
-local function materialise(i)
-  local e = entries[i]
-  if e then return e end
-  local f = core.entry(i)
-  local aliases
-  e, aliases = entry.new(f)
-  entries[i] = e
-  local own, own_small = by_domain[f.domain], small_domain[f.domain]
-  local keys = spellings(f, aliases)
-  for _, k in ipairs(keys) do put(own, own_small, k, e) end
-  -- Bare spellings: codes are unique across built-in domains; a name is cached bare
-  -- only when no other built-in domain uses it.
-  put(by_key, by_small, f.code, e)
-  by_key[tostring(f.code)] = e
-  for _, k in ipairs(keys) do
-    if type(k) == "string" and not k:find("^[+-]?%d") and select("#", core.find_key(k)) == 1 then
-      by_key[k] = e
-    end
-    if type(k) == "string" then
-      by_key[f.domain .. "." .. k] = e
-      by_key[lower(f.domain) .. "." .. lower(k)] = e
-    end
+-- The entry of built-in index i (its code, when the caller knows it), made on first
+-- use. Its code is always cached: that is how the entry is found again.
+local function materialise(i, code)
+  if code == nil then code = core_code(i) end
+  local e = by_key[code]
+  if e == nil then e = by_small[code] end
+  if e == nil then
+    e = entry.new(core_fields(i))
+    put(by_key, by_small, code, e)
   end
   return e
 end
 
-local function known_domains()
-  local list = {}
-  for _, d in ipairs(builtin) do list[#list + 1] = d end
-  for d in pairs(registered) do list[#list + 1] = d end
-  sort(list)
-  return list
-end
-
--- Resolve a string key inside one registered domain.
-local function reg_find(r, key)
-  if type(key) == "number" then return r.by_code[key] end
-  local n = schema.parse_code(key)
-  if n then return r.by_code[n] end
-  return r.by_key[lower(key)]
-end
-
--- Candidate built-in entries for a key, as a list (codes give at most one).
-local function builtin_matches(key)
-  if type(key) == "number" then
-    local i = core.find_code(key)
-    return i and { materialise(i) } or {}
+-- True when string `s`, which names `e` (any case), is one of e's own spellings: its
+-- name or an alias as written or in lower case. Called only when a spelling is about to
+-- be cached, never on a cache hit.
+local function is_spelling(e, s)
+  if s == lower(s) or s == fields_of(e).name then return true end
+  local al = e.aliases
+  for i = 1, #al do
+    if s == al[i] then return true end
   end
-  local n = schema.parse_code(key)
-  if n then
-    local i = core.find_code(n)
-    return i and { materialise(i) } or {}
-  end
-  local found = { core.find_key(key) }
-  for j, i in ipairs(found) do found[j] = materialise(i) end
-  return found
+  return false
 end
 
-local function names_of(list)
-  local s = {}
-  for i, e in ipairs(list) do s[i] = e.domain .. "." .. e.name end
-  return concat(s, ", ")
-end
+local JIT = rawget(_G, "jit") ~= nil
+local function cache_bare(k, e) put(by_key, by_small, k, e) end
 
 -- Why a key is no key at all, or nil when it is worth resolving.
 local function bad_key(key)
@@ -136,7 +124,7 @@ local function bad_key(key)
     if key ~= key then return "code is NaN" end
     if key == huge or key == -huge then return "code is infinite" end
     if floor(key) ~= key then return "code " .. show(key) .. " is not an integer" end
-    if not schema.is_code(key) then return "code " .. show(key) .. " is out of range" end
+    if not is_code(key) then return "code " .. show(key) .. " is out of range" end
     return nil
   elseif t == "string" then
     if #key == 0 then return "empty key" end
@@ -148,58 +136,160 @@ local function bad_key(key)
   return "key must be a code or a name, got " .. t
 end
 
-local function not_found(key)
-  if type(key) == "number" or schema.parse_code(key) then return "unknown code " .. show(key) end
-  return "unknown name " .. show(key)
+-- The reasons of misses. Unknown names are not echoed: the caller has the key, and a
+-- miss (garbage from the network, mostly) then allocates nothing (docs/design-caches.md,
+-- "Misses").
+local UNKNOWN_NAME = "unknown name"
+local function unknown_code(code, d)
+  if d == nil then return format("unknown code %d", code) end
+  return format("unknown code %d in %s", code, d)
 end
 
--- lookup(domain, key) on a miss.
-local function lookup_in(domain, key)
+local function names_of(list)
+  local s = {}
+  for i, e in ipairs(list) do s[i] = e.domain .. "." .. e.name end
+  return concat(s, ", ")
+end
+
+local function ambiguous(what, key, list)
+  return nil, format("ambiguous %s %s: %s (qualify it as domain.name)", what, show(key), names_of(list))
+end
+
+-- The one registered entry a bare code or lower-case key names, in domain order; nil
+-- and a reason when two registered domains have it, nil when none has.
+local function reg_bare(code, low)
+  local hit, more
+  for j = 1, #reg_names do
+    local r = registered[reg_names[j]]
+    local e
+    if code ~= nil then e = r.by_code[code] else e = r.by_key[low] end
+    if e ~= nil then
+      if hit == nil then hit = e else more = more or { hit }; more[#more + 1] = e end
+    end
+  end
+  return hit, more
+end
+
+local lookup_in
+
+-- lookup(key) on a miss of the caches.
+local function lookup_any(key)
+  local why = bad_key(key)
+  if why ~= nil then return nil, why end
+  local code = key
+  if type(key) == "string" then
+    -- LuaJIT: an any-case spelling of a cached one, with no C call, so that this path
+    -- compiles (LuaJIT interns every string: `lower` of a lower-case key makes none).
+    if JIT and #key <= longest then
+      local e = by_key[lower(key)]
+      if e ~= nil then return e end
+    end
+    code = parse_code(key)
+    if code == nil then
+      -- A name: the C core matches it in any case without making a string.
+      local i, j = find_key(key)
+      if i ~= nil then
+        if j ~= nil then
+          local list = { find_key(key) }
+          for n, x in ipairs(list) do list[n] = materialise(x) end
+          return ambiguous("name", key, list)
+        end
+        local e = materialise(i)
+        -- Its lower case is a spelling of e's (the core matched a name or an alias
+        -- ignoring case); the key as given, when it is the name or an alias as written.
+        local low = lower(key)
+        if by_key[low] == nil then
+          cache_bare(low, e)
+          if key ~= low and is_spelling(e, key) then cache_bare(key, e) end
+        elseif key == fields_of(e).name then
+          cache_bare(key, e)
+        end
+        return e
+      end
+      if find(key, ".", 1, true) then
+        for n = 1, #all_names do
+          local d = all_names[n]
+          if find(key, prefix[d]) then
+            local rest = sub(key, #d + 2)
+            local e, w = lookup_in(d, rest)
+            if e ~= nil and sub(key, 1, #d) == d and by_domain[d][rest] == e then cache_bare(key, e) end
+            return e, w
+          end
+        end
+        if find(key, "^%a[%w_]*%.") then return nil, "unknown domain" end
+      end
+      if #reg_names > 0 then
+        local low = lower(key)
+        local e, more = reg_bare(nil, low)
+        if more ~= nil then return ambiguous("key", key, more) end
+        if e ~= nil then
+          cache_bare(low, e)   -- lower case only: `register` forgets these when they turn ambiguous
+          return e
+        end
+      end
+      return nil, UNKNOWN_NAME
+    end
+  end
+  -- A code: a number, or a decimal string.
+  local i = find_code(code)
+  if i ~= nil then
+    local e = materialise(i, code)
+    if key ~= code and key == tostring(code) then put(by_key, by_small, key, e) end
+    return e
+  end
+  if #reg_names > 0 then
+    local e, more = reg_bare(code, nil)
+    if more ~= nil then return ambiguous("key", key, more) end
+    if e ~= nil then
+      if code == key or key == tostring(code) then put(by_key, by_small, key, e) end
+      return e
+    end
+  end
+  return nil, unknown_code(code)
+end
+
+-- lookup(domain, key) on a miss of the caches.
+lookup_in = function(domain, key)
   if type(domain) ~= "string" then
     return nil, "domain must be a string, got " .. type(domain)
   end
-  local d = lower(domain)
+  local d = domain
+  if builtin[d] == nil and registered[d] == nil then
+    d = lower(domain)
+    if builtin[d] == nil and registered[d] == nil then return nil, "unknown domain " .. show(domain) end
+  end
   local why = bad_key(key)
-  if why then return nil, why end
-  local r = registered[d]
-  if r then
-    local e = reg_find(r, key)
-    if e then return e end
-    return nil, not_found(key) .. " in " .. d
+  if why ~= nil then return nil, why end
+  local cache, small, r = by_domain[d], small_domain[d], registered[d]
+  local code = key
+  if type(key) == "string" then code = parse_code(key) end
+  local e, canonical
+  if code ~= nil then
+    if r ~= nil then
+      e = r.by_code[code]
+    else
+      local i = find_code(code)
+      local b = builtin[d]
+      if i ~= nil and i >= b.first and i < b.first + b.count then e = materialise(i, code) end
+    end
+    if e == nil then return nil, unknown_code(code, d) end
+    canonical = code == key or key == tostring(code)
+  else
+    if r ~= nil then
+      e = r.by_key[lower(key)]
+      canonical = e ~= nil and (r.by_key[key] == e or key == fields_of(e).name)
+    else
+      local b = builtin[d]
+      local i = find_key(key, b.first, b.count)
+      if i ~= nil then
+        e = materialise(i)
+        canonical = is_spelling(e, key)
+      end
+    end
+    if e == nil then return nil, UNKNOWN_NAME .. " in " .. d end
   end
-  if not builtin[d] then return nil, "unknown domain " .. show(domain) end
-  for _, e in ipairs(builtin_matches(key)) do
-    if e.domain == d then return e end
-  end
-  return nil, not_found(key) .. " in " .. d
-end
-
--- lookup(key) on a miss.
-local function lookup_any(key)
-  local why = bad_key(key)
-  if why then return nil, why end
-  if type(key) == "string" then
-    local e = by_key[lower(key)]  -- a cached spelling in another case
-    if e ~= nil then return e end
-    local d, rest = key:match("^(%a[%w_]*)%.(.+)$")
-    if d then return lookup_in(d, rest) end
-  end
-  local found = builtin_matches(key)
-  if #found == 1 then return found[1] end
-  if #found > 1 then
-    return nil, format("ambiguous name %s: %s (qualify it as domain.name)", show(key), names_of(found))
-  end
-  local hits = {}
-  for _, d in ipairs(known_domains()) do
-    local r = registered[d]
-    local e = r and reg_find(r, key)
-    if e then hits[#hits + 1] = e end
-  end
-  if #hits == 1 then return hits[1] end
-  if #hits > 1 then
-    return nil, format("ambiguous key %s: %s (qualify it as domain.name)", show(key), names_of(hits))
-  end
-  return nil, not_found(key)
+  if canonical then put(cache, small, key, e) end
+  return e
 end
 
 --- Find an entry.
@@ -239,7 +329,11 @@ end
 
 --- The domain names, sorted: `{ "imsdk", "wilddog" }` plus any registered ones.
 -- @treturn {string,...} a new list on every call
-function M.domains() return known_domains() end
+function M.domains()
+  local list = {}
+  for i = 1, #all_names do list[i] = all_names[i] end
+  return list
+end
 
 -- True when `d` is a known domain name.
 function internal.has_domain(d)
@@ -301,53 +395,35 @@ function M.register(domain, rows)
     return nil, "domain name " .. show(domain) .. " must match [a-z][a-z0-9_]*"
   end
   if builtin[domain] then return nil, "cannot replace built-in domain " .. domain end
+  if RESERVED[domain] then return nil, "domain name " .. domain .. " is reserved for the library" end
   if registered[domain] then return nil, "domain " .. domain .. " is already registered" end
-  local checked = {}
-  for i = 1, 2 ^ 31 do   -- raw reads: no __index/__ipairs of the caller's table runs here
-    local raw = rawget(rows, i)
-    if raw == nil then break end
-    if type(raw) ~= "table" then return nil, format("row %d: table expected, got %s", i, type(raw)) end
-    local row = {}
-    for _, k in ipairs { "code", "name", "class", "retry", "retry_after", "http", "action",
-                         "summary", "message", "description", "note", "ok" } do
-      row[k] = rawget(raw, k)
-    end
-    row.aliases = {}
-    local al = rawget(raw, "aliases")
-    if al ~= nil and type(al) ~= "table" then return nil, format("row %d: aliases must be a list", i) end
-    local n, k = 0, al and next(al)
-    while k ~= nil do
-      n = n + 1
-      if n > 64 then return nil, format("row %d: at most 64 aliases", i) end
-      k = next(al, k)
-    end
-    for j = 1, n do
-      local a = rawget(al, j)
-      if a == nil then return nil, format("row %d: aliases must be a list (no holes, no keys)", i) end
-      row.aliases[j] = a
-    end
-    if row.retry == nil then row.retry = "never" end
-    if row.action == nil then row.action = "none" end
-    if row.ok == nil then row.ok = row.class == "OK" end
-    local ok, why = schema.check_row(row)
-    if not ok then return nil, format("row %d: %s", i, why) end
-    checked[#checked + 1] = row
-  end
-  if #checked == 0 then return nil, "no rows" end
-  local ok, why = schema.check_unique(checked, function(i) return "row " .. i end)
-  if not ok then return nil, why end
-  schema.sort_by_code(checked)
+  local checked, why = schema.read_rows(rows)
+  if checked == nil then return nil, why end
   local r, own, own_small = { list = {}, by_code = {}, by_key = {} }, {}, {}
   for i, row in ipairs(checked) do
     row.domain, row.source, row.index = domain, "registered", i
-    local keys = schema.keys_of(row)
-    local e, aliases = entry.new(row)
-    for _, k in ipairs(keys) do r.by_key[k] = e end
+    local aliases = row.aliases
+    local e = entry.new(row, aliases)
+    r.by_key[lower(row.name)] = e
+    for _, a in ipairs(aliases) do r.by_key[lower(a)] = e end
     r.list[i] = e
     r.by_code[row.code] = e
-    for _, k in ipairs(spellings(row, aliases)) do put(own, own_small, k, e) end
+    -- A bare spelling of this domain that an older registered domain also has is
+    -- ambiguous from now on: forget its cached answer (only lower-case spellings and
+    -- codes of registered entries are ever cached bare).
+    for _, k in ipairs { row.code, tostring(row.code), lower(row.name) } do
+      local old = by_key[k] or by_small[k]
+      if old ~= nil and fields_of(old).source == "registered" then by_key[k], by_small[k] = nil, nil end
+    end
+    for _, a in ipairs(aliases) do
+      local old = by_key[lower(a)]
+      if old ~= nil and fields_of(old).source == "registered" then by_key[lower(a)] = nil end
+    end
   end
   registered[domain], by_domain[domain], small_domain[domain] = r, own, own_small
+  reg_names[#reg_names + 1] = domain
+  sort(reg_names)
+  add_domain_name(domain)
   return true
 end
 

@@ -1,27 +1,40 @@
 --- Entries: the read-only shape every catalog entry has, and the methods that entries
 -- and error objects answer to (`is`, `text`, `totable`).
 --
--- An entry is an empty proxy whose metatable reads a fields table and refuses writes;
--- the fields table itself is never handed out (docs/design.md, "Entries"). Built-in
--- entries are made by `authcodes.catalog` from the C core's rows, registered ones from
--- `register`'s rows; both get the same shape here.
+-- An entry is an empty full userdata whose metatable reads a fields table and refuses
+-- writes: nothing about it can be changed, not even with `rawset`, and the fields table
+-- is never handed out (docs/design-caches.md, "Entries"). Built-in entries are made by
+-- `authcodes.catalog` from the C core's rows, registered ones from `register`'s rows;
+-- both get the same shape here. A built-in entry's fields table holds only what hot
+-- paths read; its text fields (`summary`, `note`, `message`, `description`, the sdk/doc wording)
+-- and its `aliases` are read from the C core when asked for, so a VM that never shows
+-- them never holds them.
 -- @module authcodes.entry
 
 local internal = require "authcodes.internal"
 
-local type, tostring, pcall, rawget, rawequal, setmetatable, error, ipairs, pairs, next =
-  type, tostring, pcall, rawget, rawequal, setmetatable, error, ipairs, pairs, next
-local format = string.format
+local core = require "authcodes.core"
 
-local fields_of, is_error = internal.fields_of, internal.is_error
+local type, tostring, pcall, rawget, rawequal, setmetatable, error, ipairs, pairs =
+  type, tostring, pcall, rawget, rawequal, setmetatable, error, ipairs, pairs
+-- Entries are userdata, and their metatables are protected: only the debug functions
+-- set and read them.
+local dgetmetatable, dsetmetatable = debug.getmetatable, debug.setmetatable
+local format = string.format
+local text_of_core, aliases_of_core, box = core.text, core.aliases, core.box
+
+local is_error = internal.is_error
 local CLASSES = {}  -- class name -> true: `err:is("NOT_FOUND")` needs no lookup
-for _, c in ipairs(require("authcodes.core").classes) do CLASSES[c] = true end
+for _, c in ipairs(core.classes) do CLASSES[c] = true end
 
 local M = {}
 
--- The methods every entry and error object answers to (documented below).
+-- The methods every entry and error object answers to (documented below); shared with
+-- `authcodes.errors` through the private module, not through a public table.
 local methods = {}
-M.methods = methods
+internal.methods = methods
+
+local fields_of  -- entry -> its fields table, or nil for anything else (defined below)
 
 --- Methods of entries and error objects.
 -- Call them with a colon: `err:is("session_expired")`, `entry:text("zh")`. Error
@@ -64,11 +77,16 @@ function methods.is(self, x)
     end
     return e ~= nil and e.code == code and e.domain == domain
   end
+  if tx == "userdata" then
+    local f = fields_of(x)
+    return f ~= nil and f.code == code and f.domain == domain
+  end
   if tx == "table" then
+    if not is_error(x) then return false end
     local ok, c = pcall(code_of, x)
     local ok2, d = pcall(domain_of, x)
     if not (ok and ok2) or c == nil then return false end
-    return (is_error(x) or fields_of[x] ~= nil) and c == code and d == domain
+    return c == code and d == domain
   end
   return false
 end
@@ -106,48 +124,72 @@ local function readonly_error(_, k)
   error(format("authcodes: catalog entries are read-only (assigning %s)", tostring(k)), 2)
 end
 
---- Wrap a fields table so that reads see it and writes raise. The fields table itself
--- stays unreachable: the metatable is protected and `pairs` goes through a closure.
-local function freeze(fields)
-  local function field_after(_, k)  -- `pairs` shows data fields, not methods
-    local v
-    repeat k, v = next(fields, k) until k == nil or type(v) ~= "function"
-    return k, v
-  end
-  return setmetatable({}, {
-    __index = fields,
-    __newindex = readonly_error,
-    __pairs = function(t) return field_after, t, nil end,
-    __metatable = "authcodes.entry",
-  })
-end
-
--- `aliases` is handed out as a fresh copy on every read: a real array, so `#` and
--- `ipairs` work on Lua 5.1/LuaJIT too, that a caller may change without touching the
--- catalog (a shared table could not be both). Methods are copied into the fields so
--- that `err:is` is one index; the fallback serves methods added later.
-local function fields_mt(aliases)
-  return { __index = function(_, k)
-    if k == "aliases" then
-      local copy = {}
-      for i = 1, #aliases do copy[i] = aliases[i] end
-      return copy
-    end
-    return methods[k]
-  end }
-end
-
---- Make the read-only entry of a fields table (a row from the C core or `register`).
--- Returns the entry and its aliases list (which the entry no longer holds).
+--- The fields table behind an entry, or nil for any other value (error objects, other
+-- userdata, forged tables). The test is unforgeable: only this module has
+-- `readonly_error`.
 -- @local
-function M.new(f)
-  local aliases = f.aliases
+function fields_of(v)
+  if type(v) ~= "userdata" then return nil end
+  local mt = dgetmetatable(v)
+  if type(mt) ~= "table" or rawget(mt, "__newindex") ~= readonly_error then return nil end
+  return rawget(mt, "__index")
+end
+internal.fields_of = fields_of
+
+-- `pairs(entry)` (Lua 5.2+): the data fields in FIELDS order, then `index`, read through
+-- the entry itself; one shared iterator, no closure per entry.
+local PAIR_FIRST, PAIR_NEXT = internal.FIELDS[1], {}
+do
+  local keys = {}
+  for i, k in ipairs(internal.FIELDS) do keys[i] = k end
+  keys[#keys + 1] = "index"
+  for i = 1, #keys - 1 do PAIR_NEXT[keys[i]] = keys[i + 1] end
+end
+local function field_after(e, k)
+  if k == nil then k = PAIR_FIRST else k = PAIR_NEXT[k] end
+  while k ~= nil do
+    local v = e[k]
+    if v ~= nil then return k, v end
+    k = PAIR_NEXT[k]
+  end
+  return nil
+end
+local function entry_pairs(e) return field_after, e, nil end
+
+-- What a fields table does not hold itself. `aliases` is handed out as a fresh list on
+-- every read: a real array, so `#` and `ipairs` work on Lua 5.1/LuaJIT too, that a
+-- caller may change without touching the catalog (a shared table could not be both).
+-- A built-in entry's text fields come from the C core. Methods are copied into the
+-- fields so that `err:is` is one index; the fallback serves methods added later.
+local TEXT = { summary = true, message = true, description = true, sdk_message = true, doc_message = true,
+               doc_description = true, note = true }
+local own_aliases = {}  -- a registered entry's fields table -> its aliases (built-in: the C core's)
+local fields_mt = { __index = function(f, k)
+  if k == "aliases" then
+    local list = own_aliases[f]
+    if list == nil then return aliases_of_core(rawget(f, "index")) end
+    local copy = {}
+    for i = 1, #list do copy[i] = list[i] end
+    return copy
+  end
+  if TEXT[k] and own_aliases[f] == nil then return text_of_core(rawget(f, "index"), k) end
+  return methods[k]
+end }
+
+--- Make the read-only entry of a fields table: a built-in entry's hot fields from the C
+-- core (`aliases` nil: the core has them), or a registered row with every field and
+-- its aliases list (which the entry then owns).
+-- @local
+function M.new(f, aliases)
   f.aliases = nil
   f.retryable = f.retry == "backoff" or f.retry == "after_delay"
   for k, fn in pairs(methods) do f[k] = fn end
-  local e = freeze(setmetatable(f, fields_mt(aliases)))
-  fields_of[e] = f
-  return e, aliases
+  if aliases ~= nil then own_aliases[f] = aliases end
+  setmetatable(f, fields_mt)
+  local e = box()
+  dsetmetatable(e, { __index = f, __newindex = readonly_error, __pairs = entry_pairs,
+                     __metatable = "authcodes.entry" })
+  return e
 end
 
 return M

@@ -10,7 +10,6 @@
 
 local catalog = require "authcodes.catalog"
 local internal = require "authcodes.internal"
-local entry = require "authcodes.entry"
 
 local type, tostring, rawget, setmetatable, error, next =
   type, tostring, rawget, setmetatable, error, next
@@ -20,19 +19,21 @@ local getmetatable = debug.getmetatable
 local format = string.format
 local floor = math.floor
 
-local lookup, fields_of, show, methods = catalog.lookup, internal.fields_of, internal.show, entry.methods
-local cached, text_of, is_error, is_small = internal.cached, internal.text_of, internal.is_error, internal.is_small
+local lookup, fields_of, show, methods = catalog.lookup, internal.fields_of, internal.show, internal.methods
+local text_of, is_error = internal.text_of, internal.is_error
 
 local M = {}
 
 local MAX_CHAIN = 8   -- causes printed; a longer (or cyclic) chain ends in "..."
 
-local error_mts = internal.error_mts
-local mt_of = {}       -- entry -> the metatable of its error objects
--- key -> metatable, for keys in the catalog's cache (they name their entry for good):
--- then `new(key)` is one index and a `setmetatable`, like a hand-written constructor.
--- Codes 0..1024 stay out (docs/design.md, "Small codes").
-local mt_by_key = {}
+-- Private keys of an entry's fields table: its error metatable and its tostring line,
+-- made on its first error. Tables, so no caller can name them (the fields table is never
+-- handed out, and `pairs(entry)` lists only data fields).
+local MT, LINE = {}, {}
+-- The catalog's bare spelling cache, read directly: `new(key)` of a key looked up before
+-- is one index, one index through the entry, and a `setmetatable`, like a hand-written
+-- Kong-style constructor.
+local by_key = internal.by_key
 
 -- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
 local BREAKS = { ["\r"] = "\\r", ["\n"] = "\\n" }
@@ -50,8 +51,7 @@ end
 
 -- `tostring(err)`: the entry's line, then detail, then the causes.
 local function render(err, depth)
-  local mt = getmetatable(err)
-  local s = mt.line or line_of(err, rawget(err, "key"))
+  local s = err[LINE] or line_of(err, rawget(err, "key"))
   local detail = rawget(err, "detail")
   if detail ~= nil then s = s .. "; detail: " .. one_line(text_of(detail)) end
   local cause = rawget(err, "cause")
@@ -69,66 +69,75 @@ end
 local function err_tostring(err) return render(err, 1) end
 
 -- `tostring` of an object with nothing of its own (`new(code)`: no detail, no cause)
--- is its entry's line, made once, without `render`. The test is the cheapest each VM
--- has. PUC Lua: each entry's metatable gets a closure over its line, and one `next`
--- (a C call costs more there than the rest of the call). LuaJIT: one shared function
--- (a call site stays monomorphic) whose `rawget`s and `getmetatable` compile; `next`
--- would keep the new object from being sunk.
-local line_tostring
+-- is its entry's line, made once and kept in the entry's fields under a private key,
+-- without `render`: one function for every entry (no closure per entry), one index. The
+-- test is the cheapest each VM has: PUC Lua, one `next` (a C call costs more there than
+-- the rest of the call); LuaJIT, two `rawget`s, which compile (`next` would keep the new
+-- object from being sunk).
+local plain_tostring
 if rawget(_G, "jit") then
-  local function bare_tostring(err)
-    if rawget(err, "detail") == nil and rawget(err, "cause") == nil then return getmetatable(err).line end
+  plain_tostring = function(err)
+    if rawget(err, "detail") == nil and rawget(err, "cause") == nil then return err[LINE] end
     return render(err, 1)
   end
-  line_tostring = function() return bare_tostring end
 else
-  line_tostring = function(line)
-    return function(err)
-      if next(err) == nil then return line end
-      return render(err, 1)
-    end
+  plain_tostring = function(err)
+    if next(err) == nil then return err[LINE] end
+    return render(err, 1)
   end
 end
 
 local function err_concat(a, b)
   return (is_error(a) and render(a, 1) or text_of(a)) .. (is_error(b) and render(b, 1) or text_of(b))
 end
+internal.mark_errors(err_concat)   -- how `is_error` knows our metatables
 
-local function make_mt(fields, line)
+-- Four keys: the table has four slots and no more (docs/design-caches.md, "Error
+-- metatables"). An entry's line lives in its fields (`LINE`), not here.
+local function make_mt(fields, has_line)
   local mt = {
     __index = fields,
-    __tostring = line ~= nil and line_tostring(line) or err_tostring,
+    __tostring = has_line and plain_tostring or err_tostring,
     __concat = err_concat,
     __metatable = "authcodes.error",
-    line = line,
   }
-  error_mts[mt] = true
   return mt
 end
+
+-- What the fields of unknown and bad_reply objects do not hold: the methods, and
+-- `aliases` as a new empty list on every read (a shared list could be changed through
+-- `rawset` or `table.insert` for every such object of the process).
+local synthetic_mt = { __index = function(_, k)
+  if k == "aliases" then return {} end
+  return methods[k]
+end }
 
 -- Error objects of unknown codes share these fields; the raw key and the domain asked
 -- for stay on the object itself.
 local unknown_fields = setmetatable({
   name = "unknown", class = "UNKNOWN", retry = "never", retryable = false, http = 500,
-  action = "none", ok = false, source = "unknown", aliases = setmetatable({}, { __newindex = error }),
+  action = "none", ok = false, source = "unknown",
   summary = "The code is not in the catalog.",
-}, { __index = methods })
-local unknown_mt = make_mt(unknown_fields, nil)
+}, synthetic_mt)
+local unknown_mt = make_mt(unknown_fields, false)
 
 -- A vendor reply that could not be read at all: the upstream is at fault (502).
 local bad_reply_fields = setmetatable({
   name = "bad_reply", class = "UNKNOWN", retry = "never", retryable = false, http = 502,
-  action = "contact_vendor", ok = false, source = "unknown", aliases = unknown_fields.aliases,
+  action = "contact_vendor", ok = false, source = "unknown",
   summary = "The vendor's reply could not be understood.",
-}, { __index = methods })
-local bad_reply_mt = make_mt(bad_reply_fields, nil)
+}, synthetic_mt)
+local bad_reply_mt = make_mt(bad_reply_fields, false)
 
+-- The error metatable of an entry, made on its first error and kept in its fields
+-- (`MT`), so that `new(key)` finds it through the spelling cache with one more index.
 local function mt_for(e)
-  local mt = mt_of[e]
+  local f = fields_of(e)
+  local mt = rawget(f, MT)
   if mt == nil then
-    local f = fields_of[e]
-    mt = make_mt(f, line_of(f))
-    mt_of[e] = mt
+    f[LINE] = line_of(f)
+    mt = make_mt(f, true)
+    f[MT] = mt
   end
   return mt
 end
@@ -140,8 +149,7 @@ end
 M.is_error = is_error
 
 local function entry_of(v)
-  if type(v) ~= "table" then return nil end
-  if fields_of[v] then return v end
+  if fields_of(v) ~= nil then return v end
   if is_error(v) then
     local f = getmetatable(v).__index
     if f == unknown_fields or f == bad_reply_fields then return nil end
@@ -194,19 +202,18 @@ function M.new(key, opts)
   if opts == nil then
     -- Not `return setmetatable(...)`: LuaJIT cannot record a fast function's return to
     -- a lower frame, so a function trace of `new` would never compile.
-    local mt = mt_by_key[key]
-    if mt ~= nil then
-      local o = setmetatable({}, mt)
-      return o
+    local e = by_key[key]
+    if e ~= nil then
+      local mt = e[MT]
+      if mt ~= nil then
+        local o = setmetatable({}, mt)
+        return o
+      end
     end
-    local e = lookup(key)
+    e = lookup(key)
     if e == nil then e = entry_of(key) end
     if e ~= nil then
-      mt = mt_for(e)
-      if cached(key) == e and not is_small(key) then
-        mt_by_key[key] = mt
-      end
-      local o = setmetatable({}, mt)
+      local o = setmetatable({}, mt_for(e))
       return o
     end
     return unknown(key, nil)

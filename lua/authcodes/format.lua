@@ -208,7 +208,10 @@ local function log_line(err)
   return concat(parts, " ")
 end
 
-local bodies = {}   -- error metatable (one per entry) -> { base =, en =, zh = } problem bodies
+-- Problem bodies of errors with nothing of their own: language -> error metatable (one
+-- per entry) -> body, for the type base `bodies_base` (a call with another base starts
+-- afresh). Plain maps, no table per entry (docs/design-caches.md, "Problem bodies").
+local bodies, bodies_base = { en = {}, zh = {} }, nil
 local getmetatable = debug.getmetatable  -- error metatables are protected
 
 local styles = {
@@ -228,25 +231,22 @@ local styles = {
     -- asked for: most failures a handler answers) has a body that depends only on its
     -- entry, the language and the type base: encode it once. Objects of unknown codes
     -- keep their key on themselves and are never cached.
-    local cache, lang
+    local cache, mt
     if next(err) == nil and (opts == nil or rawget(opts, "instance") == nil) then
-      lang = opts and rawget(opts, "lang") or "en"
+      local lang = opts and rawget(opts, "lang") or "en"
       local base = opts and rawget(opts, "type_base") or M.type_base
-      local mt = getmetatable(err)
+      mt = getmetatable(err)
       if (lang == "en" or lang == "zh") and mt ~= nil then
-        cache = bodies[mt]
-        if cache == nil or cache.base ~= base then
-          cache = { base = base }
-          bodies[mt] = cache
-        end
-        local body = cache[lang]
+        if base ~= bodies_base then bodies, bodies_base = { en = {}, zh = {} }, base end
+        cache = bodies[lang]
+        local body = cache[mt]
         if body ~= nil then return body end
       end
     end
     local j = cjson()
     local s = j.encode(M.problem(err, opts))
     if s == nil then return j.encode({ type = "about:blank", title = "Error", status = 500 }) end
-    if cache then cache[lang] = s end
+    if cache then cache[mt] = s end
     return s
   end,
 }

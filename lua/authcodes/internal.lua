@@ -4,17 +4,18 @@
 -- modules hold nothing internal on their own tables; what one of them must hand to
 -- another goes through this table instead:
 --
--- * `fields_of[entry]`: the fields table behind a read-only entry (`authcodes.entry`);
+-- * `fields_of(entry)`, `methods`: the fields table behind a read-only entry, nil for
+--   anything else, and the entry methods (set by `authcodes.entry`);
 -- * `lookup`, `cached`, `cached_in`, `has_domain`: set by `authcodes.catalog` when it
 --   loads (entries only exist once it has, so readers never see them unset);
--- * `error_mts[mt]`, `unknown`, `bad_reply`, `mt_for`: set by `authcodes.errors`;
+-- * `mark_errors`, `unknown`, `bad_reply`, `mt_for`: set by `authcodes.errors`;
 -- * helpers written once: `show`, `text_of`, `is_small`, `as_error`, `json`, `has_json`,
 --   `FIELDS`, `severity`, `schema` (loaded on first use).
 -- @module authcodes.internal
 -- @local
 
-local type, tostring, pcall, require, error, ipairs, setmetatable =
-  type, tostring, pcall, require, error, ipairs, setmetatable
+local type, tostring, pcall, require, error, ipairs, setmetatable, rawget =
+  type, tostring, pcall, require, error, ipairs, setmetatable, rawget
 local format = string.format
 
 local M = {}
@@ -27,12 +28,6 @@ M.schema = setmetatable({}, { __index = function(t, k)
   setmetatable(t, { __index = m })
   return m[k]
 end })
-
---- entry -> its fields table. Entries are permanent, so the table is not weak.
-M.fields_of = {}
-
---- error-object metatable -> true: how `is_error` knows its own.
-M.error_mts = {}
 
 --- The data fields of an entry, in the order `totable`, `--json` and the docs show them.
 M.FIELDS = { "domain", "code", "name", "message", "description", "sdk_message",
@@ -71,18 +66,25 @@ function M.text_of(v)
   return "<" .. t .. ">"
 end
 
---- True when `v` is an authcodes error object.
+--- True when `v` is an authcodes error object: a table whose (protected) metatable holds
+-- `authcodes.errors`' own `__concat`, a function no one else has (so no map of
+-- metatables is kept; docs/design-caches.md, "Error metatables"). Never raises: only raw
+-- reads.
 local getmetatable = debug.getmetatable
-local error_mts = M.error_mts
-function M.is_error(v)
-  return type(v) == "table" and error_mts[getmetatable(v)] == true
+local err_concat   -- set by `authcodes.errors` (`mark_errors`); nil until it loads
+function M.mark_errors(f) err_concat = f end
+local function is_error(v)
+  if type(v) ~= "table" or err_concat == nil then return false end
+  local mt = getmetatable(v)
+  return mt ~= nil and rawget(mt, "__concat") == err_concat
 end
+M.is_error = is_error
 
 --- `v` itself when it is an error object, else `authcodes.new(v)`: how every helper
 -- that takes "an error object, or anything `new` accepts" reads its argument.
 local new
 function M.as_error(v)
-  if type(v) == "table" and error_mts[getmetatable(v)] == true then return v end
+  if is_error(v) then return v end
   if new == nil then new = require("authcodes.errors").new end
   return new(v)
 end
@@ -127,4 +129,13 @@ function M.severity(class)
   return severity[class] or "info"
 end
 
-return M
+-- `unknown`, `bad_reply` and `mt_for` are set by `authcodes.errors`, which `require
+-- "authcodes"` no longer loads up front: the first module to ask for one loads it.
+local FROM_ERRORS = { unknown = true, bad_reply = true, mt_for = true }
+return setmetatable(M, { __index = function(t, k)
+  if FROM_ERRORS[k] then
+    require "authcodes.errors"
+    return rawget(t, k)
+  end
+  return nil
+end })

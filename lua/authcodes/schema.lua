@@ -1,13 +1,14 @@
 --- The vocabulary of the catalog and the rules every row obeys.
 -- Shared by the C generator (`tools/gencatalog.lua`) and by `authcodes.register`,
 -- so a row that builds into the C catalog is exactly a row `register` accepts.
--- Pure Lua, no dependencies: it must run before anything is built.
+-- Pure Lua, no dependencies but `authcodes.code` (the same): it must run before anything
+-- is built.
 -- @module authcodes.schema
 
 local M = {}
 
-local type, tostring, tonumber, floor = type, tostring, tonumber, math.floor
-local concat, sort = table.concat, table.sort
+local type, tostring, floor, rawget, next, ipairs = type, tostring, math.floor, rawget, next, ipairs
+local concat, sort, format = table.concat, table.sort, string.format
 
 -- A value in a message: never runs a metamethod (a row may hold anything).
 local function shown(v)
@@ -51,23 +52,11 @@ end
 for i, r in ipairs(M.retry_kinds) do M.retry_index[r] = i - 1 end
 for i, s in ipairs(M.sources) do M.source_index[s] = i - 1 end
 
--- Codes travel as JSON numbers and C int32_t; keep them where both are exact.
-M.code_min, M.code_max = -2147483647, 2147483647
-
---- True when `v` is an integer-valued number inside the code range.
-function M.is_code(v)
-  return type(v) == "number" and v == v and v >= M.code_min and v <= M.code_max
-     and floor(v) == v
-end
-
---- Parse a decimal code string: optional sign, digits, nothing else (no spaces, hex or
--- exponents, which `tonumber` would accept). Returns the integer or nil.
-function M.parse_code(s)
-  if type(s) ~= "string" or #s > 12 or not s:find("^[+-]?%d+$") then return nil end
-  local n = tonumber(s)
-  if not M.is_code(n) then return nil end
-  return floor(n)    -- an integer subtype on 5.3+, as a literal code would be
-end
+-- What a code is (range, decimal spelling): `authcodes.code`, which the lookup path
+-- uses without loading this module.
+local code = require "authcodes.code"
+M.code_min, M.code_max = code.min, code.max
+M.is_code, M.parse_code = code.is_code, code.parse_code
 
 local function valid_name(s)
   return type(s) == "string" and #s <= 128 and s:find("^[A-Za-z][A-Za-z0-9_]*$") ~= nil
@@ -161,6 +150,53 @@ end
 function M.sort_by_code(rows)
   sort(rows, function(a, b) return a.code < b.code end)
   return rows
+end
+
+--- The rows given to `authcodes.register`, read and checked: raw reads only (no
+-- `__index` or `__ipairs` of the caller's tables runs), defaults filled in (`retry`
+-- never, `action` none, `ok` from the class), every row checked, then all of them
+-- against each other; in code order. Returns the list of new row tables, or nil and
+-- the first reason (`row 2: unknown class UNAVAILBLE`).
+function M.read_rows(rows)
+  local checked = {}
+  for i = 1, 2 ^ 31 do   -- raw reads: no __index/__ipairs of the caller's table runs here
+    local raw = rawget(rows, i)
+    if raw == nil then break end
+    if type(raw) ~= "table" then return nil, format("row %d: table expected, got %s", i, type(raw)) end
+    local row = {}
+    for _, k in ipairs { "code", "name", "class", "retry", "retry_after", "http", "action",
+                         "summary", "message", "description", "note", "ok" } do
+      row[k] = rawget(raw, k)
+    end
+    row.aliases = {}
+    local al = rawget(raw, "aliases")
+    if al ~= nil and type(al) ~= "table" then return nil, format("row %d: aliases must be a list", i) end
+    local n, k = 0, al and next(al)
+    while k ~= nil do
+      n = n + 1
+      if n > 64 then return nil, format("row %d: at most 64 aliases", i) end
+      k = next(al, k)
+    end
+    for j = 1, n do
+      local a = rawget(al, j)
+      if a == nil then return nil, format("row %d: aliases must be a list (no holes, no keys)", i) end
+      row.aliases[j] = a
+    end
+    if row.retry == nil then row.retry = "never" end
+    if row.action == nil then row.action = "none" end
+    if row.ok == nil then row.ok = row.class == "OK" end
+    local ok, why = M.check_row(row)
+    if not ok then return nil, format("row %d: %s", i, why) end
+    checked[#checked + 1] = row
+  end
+  if #checked == 0 then return nil, "no rows" end
+  local ok, why = M.check_unique(checked, function(i) return "row " .. i end)
+  if not ok then return nil, why end
+  -- Rows usually come in code order: check that in one pass (linear), sort only if not.
+  for i = 2, #checked do
+    if checked[i].code < checked[i - 1].code then M.sort_by_code(checked); break end
+  end
+  return checked
 end
 
 return M
