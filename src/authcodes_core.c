@@ -253,6 +253,8 @@ int luaopen_authcodes_core(lua_State *L) {
   ac_newlib(L, core_funcs);
   lua_pushinteger(L, (lua_Integer)ac_entry_count());
   lua_setfield(L, -2, "count");
+  lua_pushinteger(L, (lua_Integer)ac_longest_key());
+  lua_setfield(L, -2, "longest_key");
   push_names(L, ac_class_name);
   lua_setfield(L, -2, "classes");
   push_names(L, ac_retry_name);

@@ -68,3 +68,12 @@ size_t ac_find_key(const char *key, size_t len, size_t *out, size_t max) {
     if (n < max) out[n] = ac_keys[i].entry;
   return n;
 }
+
+size_t ac_longest_key(void) {
+  size_t i, n = 0;
+  for (i = 0; i < AC_NKEYS; i++) {
+    size_t len = strlen(ac_pool + ac_keys[i].key);
+    if (len > n) n = len;
+  }
+  return n;
+}

@@ -54,6 +54,9 @@ long ac_find_code(int64_t code);
  * key need not be NUL-terminated and may contain any bytes. */
 size_t ac_find_key(const char *key, size_t len, size_t *out, size_t max);
 
+/* Length of the longest name or alias: a longer key names nothing. */
+size_t ac_longest_key(void);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

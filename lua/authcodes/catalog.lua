@@ -15,11 +15,11 @@ local internal = require "authcodes.internal"
 local entry = require "authcodes.entry"
 local schema = internal.schema   -- loaded on first use: by `register` only
 local code_rules = require "authcodes.code"
-local is_code, parse_code = code_rules.is_code, code_rules.parse_code
+local parse_code, CODE_MIN, CODE_MAX = code_rules.parse_code, code_rules.min, code_rules.max
 
 local type, tostring, ipairs, error = type, tostring, ipairs, error
 local rawget = rawget
-local floor, huge = math.floor, math.huge
+local huge = math.huge
 local sort, concat = table.sort, table.concat
 local format, lower, find, sub, gsub = string.format, string.lower, string.find, string.sub, string.gsub
 local find_code, find_key, core_fields, core_code = core.find_code, core.find_key, core.fields, core.code
@@ -27,13 +27,18 @@ local find_code, find_key, core_fields, core_code = core.find_code, core.find_ke
 local M = {}
 
 local MAX_KEY = 256  -- longer strings name nothing; do no work on them
+local LONGEST_BUILTIN = core.longest_key
 -- Domain names an application cannot register: `authcodes` is the library's own (the
 -- `type` of unknown and bad_reply problems is `urn:authcodes:authcodes:...`).
 local RESERVED = { authcodes = true }
 
 local builtin = core.domains()          -- { "imsdk", "wilddog", imsdk = {first, count}, ... }
 local registered = {}                   -- domain -> { list = {...}, by_code = {}, by_key = {} }
-local reg_names = {}                    -- registered domain names, sorted at `register`
+-- Every registered domain's bare keys at once, so that a bare miss costs one index
+-- however many domains are registered: code, or name/alias in lower case -> its entry,
+-- or the list of entries when several registered domains have that key.
+local reg_any = {}
+local n_registered, reg_longest = 0, 0   -- reg_longest: the longest name or alias in reg_any
 local all_names = {}                    -- every domain name, sorted at `register`
 local prefix = {}                       -- domain -> pattern of "domain." at a key's start, any case
 -- The spelling caches: spelling -> entry, filled as spellings are first looked up (so a
@@ -60,10 +65,14 @@ local function prefix_pattern(d)
   return "^" .. gsub(d, "%a", function(c) return "[" .. c .. c:upper() .. "]" end) .. "%."
 end
 
+local by_length = {}                    -- name length -> the domain names of that length
 local function add_domain_name(d)
   prefix[d] = prefix_pattern(d)
   all_names[#all_names + 1] = d
   sort(all_names)
+  local list = by_length[#d] or {}
+  list[#list + 1] = d
+  by_length[#d] = list
 end
 for _, d in ipairs(builtin) do
   by_domain[d], small_domain[d] = {}, {}
@@ -123,8 +132,9 @@ local function bad_key(key)
   if t == "number" then
     if key ~= key then return "code is NaN" end
     if key == huge or key == -huge then return "code is infinite" end
-    if floor(key) ~= key then return "code " .. show(key) .. " is not an integer" end
-    if not is_code(key) then return "code " .. show(key) .. " is out of range" end
+    -- (No C call here: this runs on every miss.)
+    if key % 1 ~= 0 then return "code " .. show(key) .. " is not an integer" end
+    if key < CODE_MIN or key > CODE_MAX then return "code " .. show(key) .. " is out of range" end
     return nil
   elseif t == "string" then
     if #key == 0 then return "empty key" end
@@ -155,39 +165,56 @@ local function ambiguous(what, key, list)
   return nil, format("ambiguous %s %s: %s (qualify it as domain.name)", what, show(key), names_of(list))
 end
 
--- The one registered entry a bare code or lower-case key names, in domain order; nil
--- and a reason when two registered domains have it, nil when none has.
-local function reg_bare(code, low)
-  local hit, more
-  for j = 1, #reg_names do
-    local r = registered[reg_names[j]]
-    local e
-    if code ~= nil then e = r.by_code[code] else e = r.by_key[low] end
-    if e ~= nil then
-      if hit == nil then hit = e else more = more or { hit }; more[#more + 1] = e end
-    end
+-- The one registered entry a bare code or lower-case key names; nil and the entries
+-- (in domain order) when two registered domains have it; nil when none has.
+local function reg_bare(k)
+  local v = reg_any[k]
+  if type(v) ~= "table" then return v, nil end
+  local list = {}
+  for i, e in ipairs(v) do list[i] = e end
+  sort(list, function(x, y) return fields_of(x).domain < fields_of(y).domain end)
+  return nil, list
+end
+
+local function reg_add(k, e)
+  if type(k) == "string" and #k > reg_longest then reg_longest = #k end
+  local v = reg_any[k]
+  if v == nil then
+    reg_any[k] = e
+  elseif type(v) == "table" then
+    v[#v + 1] = e
+  else
+    reg_any[k] = { v, e }
   end
-  return hit, more
 end
 
 local lookup_in
 
 -- lookup(key) on a miss of the caches.
 local function lookup_any(key)
-  local why = bad_key(key)
-  if why ~= nil then return nil, why end
+  -- bad_key's tests, inline for the two kinds of key that name something: every miss
+  -- passes here.
+  local t = type(key)
+  if t == "number" then
+    if key ~= key or key % 1 ~= 0 or key < CODE_MIN or key > CODE_MAX then return nil, bad_key(key) end
+  elseif t ~= "string" or #key == 0 or #key > MAX_KEY then
+    return nil, bad_key(key)
+  end
   local code = key
-  if type(key) == "string" then
+  if t == "string" then
     -- LuaJIT: an any-case spelling of a cached one, with no C call, so that this path
     -- compiles (LuaJIT interns every string: `lower` of a lower-case key makes none).
     if JIT and #key <= longest then
       local e = by_key[lower(key)]
       if e ~= nil then return e end
     end
-    code = parse_code(key)
+    code = nil
+    if #key <= 12 then code = parse_code(key) end   -- (no decimal code is longer)
     if code == nil then
-      -- A name: the C core matches it in any case without making a string.
-      local i, j = find_key(key)
+      -- A name: the C core matches it in any case without making a string (and a key
+      -- longer than every built-in name and alias is not asked about).
+      local i, j
+      if #key <= LONGEST_BUILTIN then i, j = find_key(key) end
       if i ~= nil then
         if j ~= nil then
           local list = { find_key(key) }
@@ -206,21 +233,27 @@ local function lookup_any(key)
         end
         return e
       end
-      if find(key, ".", 1, true) then
-        for n = 1, #all_names do
-          local d = all_names[n]
-          if find(key, prefix[d]) then
-            local rest = sub(key, #d + 2)
-            local e, w = lookup_in(d, rest)
-            if e ~= nil and sub(key, 1, #d) == d and by_domain[d][rest] == e then cache_bare(key, e) end
-            return e, w
+      -- "domain.name": the key's first dot must come right after a domain name of that
+      -- length (a plain search, then at most a few anchored matches: no string made).
+      local dot = find(key, ".", 1, true)
+      if dot ~= nil then
+        local same_length = by_length[dot - 1]
+        if same_length ~= nil then
+          for n = 1, #same_length do
+            local d = same_length[n]
+            if find(key, prefix[d]) then
+              local rest = sub(key, dot + 1)
+              local e, w = lookup_in(d, rest)
+              if e ~= nil and sub(key, 1, dot - 1) == d and by_domain[d][rest] == e then cache_bare(key, e) end
+              return e, w
+            end
           end
         end
-        if find(key, "^%a[%w_]*%.") then return nil, "unknown domain" end
+        if dot <= 65 and find(key, "^%a[%w_]*%.") then return nil, "unknown domain" end
       end
-      if #reg_names > 0 then
+      if n_registered > 0 and #key <= reg_longest then
         local low = lower(key)
-        local e, more = reg_bare(nil, low)
+        local e, more = reg_bare(low)
         if more ~= nil then return ambiguous("key", key, more) end
         if e ~= nil then
           cache_bare(low, e)   -- lower case only: `register` forgets these when they turn ambiguous
@@ -237,8 +270,8 @@ local function lookup_any(key)
     if key ~= code and key == tostring(code) then put(by_key, by_small, key, e) end
     return e
   end
-  if #reg_names > 0 then
-    local e, more = reg_bare(code, nil)
+  if n_registered > 0 then
+    local e, more = reg_bare(code)
     if more ~= nil then return ambiguous("key", key, more) end
     if e ~= nil then
       if code == key or key == tostring(code) then put(by_key, by_small, key, e) end
@@ -405,9 +438,14 @@ function M.register(domain, rows)
     local aliases = row.aliases
     local e = entry.new(row, aliases)
     r.by_key[lower(row.name)] = e
-    for _, a in ipairs(aliases) do r.by_key[lower(a)] = e end
+    reg_add(lower(row.name), e)
+    for _, a in ipairs(aliases) do
+      r.by_key[lower(a)] = e
+      reg_add(lower(a), e)
+    end
     r.list[i] = e
     r.by_code[row.code] = e
+    reg_add(row.code, e)
     -- A bare spelling of this domain that an older registered domain also has is
     -- ambiguous from now on: forget its cached answer (only lower-case spellings and
     -- codes of registered entries are ever cached bare).
@@ -421,8 +459,7 @@ function M.register(domain, rows)
     end
   end
   registered[domain], by_domain[domain], small_domain[domain] = r, own, own_small
-  reg_names[#reg_names + 1] = domain
-  sort(reg_names)
+  n_registered = n_registered + 1
   add_domain_name(domain)
   return true
 end
