@@ -338,11 +338,11 @@ for i = 1, #codes do
   reg_names[i] = "bench_reg_" .. i
 end
 local function register_domains()
-  local rows = {}
+  local list = {}
   for i = 1, #codes do
-    rows[i] = { code = reg_codes[i], name = reg_names[i], class = "INTERNAL", summary = "Bench row." }
+    list[i] = { code = reg_codes[i], name = reg_names[i], class = "INTERNAL", summary = "Bench row." }
   end
-  assert(authcodes.register("bench_reg", rows))
+  assert(authcodes.register("bench_reg", list))
   for d = 2, 100 do
     assert(authcodes.register("bench_reg_" .. d,
       { { code = 800000 + d, name = "bench_other_" .. d, class = "INTERNAL", summary = "Bench row." } }))

@@ -146,9 +146,21 @@ function M.check_unique(rows, where)
   return true
 end
 
---- Sort rows by code, ascending (the catalog's order).
+--- Sort rows by code, ascending (the catalog's order), in place. Codes are unique
+-- (`check_unique` ran first): the codes alone are sorted, by `table.sort`'s own
+-- comparison (no Lua function called per comparison), and the rows follow.
 function M.sort_by_code(rows)
-  sort(rows, function(a, b) return a.code < b.code end)
+  local codes, row_of = {}, {}
+  for i, row in ipairs(rows) do
+    if row_of[row.code] ~= nil then  -- not unique after all: sort the rows themselves
+      sort(rows, function(a, b) return a.code < b.code end)
+      return rows
+    end
+    codes[i] = row.code
+    row_of[row.code] = row
+  end
+  sort(codes)
+  for i, code in ipairs(codes) do rows[i] = row_of[code] end
   return rows
 end
 
