@@ -335,10 +335,15 @@ end
 --     authcodes.lookup(-204).name                    --> "session_expired"
 --     authcodes.lookup("wilddog", "expired_token").code   --> 22002
 --     authcodes.lookup(12345)                        --> nil, "unknown code 12345"
+--     authcodes.lookup("nope")                       --> nil, "unknown name"
+--
+-- A miss is cheap and caches nothing: unknown keys are what garbage from the network
+-- looks like. The reason for an unknown name does not repeat the key (the caller has
+-- it); a miss of a name allocates nothing, one of a code only its reason.
 -- @param a the key (`number` or `string`), or with `b` the domain name (`string`)
 -- @param[opt] b the key, looked up in domain `a` only
--- @treturn[1] table the read-only entry (see the topic *Entries and error objects*);
--- assigning to it raises
+-- @treturn[1] userdata the read-only entry (see the topic *Entries and error objects*):
+-- assigning to it raises, and `rawset` cannot reach it
 -- @return[2] nil: unknown code or name, unknown domain, ambiguous name, or a key that
 -- is no key (wrong type, NaN, not an integer, out of range, empty, over 256 bytes)
 -- @treturn[2] string the reason, e.g. `unknown code 12345`
@@ -404,7 +409,8 @@ end
 -- entry answers to the key: a registered domain never shadows a built-in code or name.
 -- A domain can be registered once; all rows are checked before any is added.
 -- @string domain the new domain's name, `[a-z][a-z0-9_]*`, at most 64 bytes, not a
--- built-in or already registered one
+-- built-in or already registered one, and not `authcodes` (the library's own: the
+-- `type` of unknown and bad_reply problems)
 -- @tparam {table,...} rows one table per code, with the fields of an entry:
 -- `code` (integer, required, unique), `name` (`[A-Za-z][A-Za-z0-9_]*`, required, unique
 -- with the aliases, case ignored), `class` (a gRPC class name, required), `summary`
