@@ -4,7 +4,7 @@
 #define AC_NDOMAINS 2
 #define AC_NENTRIES 261
 #define AC_NKEYS 330
-#define AC_POOL_SIZE 50750
+#define AC_POOL_SIZE 53666
 
 #define AC_NCLASSES 17
 static const char ac_class_names[AC_NCLASSES][20] = { "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED" };
@@ -121,1177 +121,1180 @@ static const char ac_pool[AC_POOL_SIZE] =
   "\000notice category list error" /* 3861 */
   "\000Getting the notice category list failed." /* 3888 */
   "\000contact_vendor" /* 3929 */
-  "\000Server-side failure with no stated cause; not retried." /* 3944 */
-  "\000migrate_needs_game_center" /* 3999 */
-  "\000migrate condition is fail, please connect GP|GC" /* 4025 */
-  "\000migrate\347\232\204\345\211\215\346\217\220\346\235\241\344\273\266\344\270\215\346\273\241\350\266\263\357\274\214\350\257\267\345\205\210connect\346\270\240\351\201\223GC" /* 4073 */
-  "\000The migration preconditions are not met; connect the Game Center channel first." /* 4129 */
-  "\000call_reconnect" /* 4209 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. The message (connect GP|GC) differs from -727's only by the missing !; the explanation names GC." /* 4224 */
-  "\000migrate_needs_google_play" /* 4390 */
-  "\000migrate condition is fail, please connect GP|GC!" /* 4416 */
-  "\000migrate\347\232\204\345\211\215\346\217\220\346\235\241\344\273\266\344\270\215\346\273\241\350\266\263\357\274\214\350\257\267\345\205\210connect\346\270\240\351\201\223GP" /* 4465 */
-  "\000The migration preconditions are not met; connect the Google Play channel first." /* 4521 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. The message (connect GP|GC) differs from -728's only by the trailing !; the explanation names GP." /* 4601 */
-  "\000migrate_same_platform" /* 4768 */
-  "\000the same platform!" /* 4790 */
-  "\000\345\220\214\344\270\200\345\271\263\345\217\260\344\270\215\350\203\275\350\277\201\347\247\273\357\274\214\350\257\267\345\274\225\345\257\274\347\273\221\345\256\232gc|gp\357\274\214 \350\265\260restore" /* 4809 */
-  "\000Migration within the same platform is not possible; bind Game Center or Google Play and restore instead." /* 4871 */
-  "\000call_restore" /* 4976 */
-  "\000disconnect_current_channel" /* 4989 */
-  "\000cannot disconnect same channel" /* 5016 */
-  "\000disconnect\357\274\214\344\270\215\350\203\275\346\226\255\345\274\200\345\222\214\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\347\233\270\345\220\214\347\232\204\346\270\240\351\201\223\357\274\214\346\210\226\346\270\270\345\256\242\346\270\240\351\201\223" /* 5047 */
-  "\000The channel of the current session or the guest channel cannot be disconnected." /* 5124 */
-  "\000recover_weak_sns_unsupported" /* 5204 */
-  "\000donot support weak sns for recover at none deviceId openid." /* 5233 */
-  "\000recover\346\227\266\357\274\214 guest\344\270\215\345\255\230\345\234\250\350\264\246\346\210\267\357\274\214sns\345\255\230\345\234\250\350\264\246\346\210\267\357\274\214\344\275\206\345\233\240\344\270\272\346\230\257\345\274\261\345\205\263\350\201\224\345\205\263\347\263\273\357\274\214 \345\210\231\344\270\215\350\203\275recover\350\277\207\345\216\273" /* 5293 */
-  "\000Recovering is not possible: the guest has no account and the SNS account has only a weak relation." /* 5402 */
-  "\000ask_user" /* 5501 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. Read as a state condition, not an unsupported method." /* 5510 */
-  "\000recover_device_has_sns" /* 5633 */
-  "\000devices had this channel snsinfo, can not recover, please use snsrestore\357\274\201" /* 5656 */
-  "\000recover\346\227\266\357\274\214 guest\345\267\262\347\273\217\346\234\211\350\277\231\344\270\252sns\346\270\240\351\201\223\347\232\204\344\277\241\346\201\257\357\274\214 \345\210\231\344\270\215\350\203\275recover\350\277\207\345\216\273" /* 5732 */
-  "\000The guest device already has this SNS channel's information, so it cannot recover; use SNS restore." /* 5811 */
-  "\000migrate_code_strong_sns" /* 5911 */
-  "\000migrete Code had strong sns channel, cannot migrate!" /* 5935 */
-  "\000migrateCode\345\274\272\345\205\263\350\201\224\345\205\263\347\263\273\346\270\240\351\201\223\357\274\214 \344\270\215\350\203\275\350\277\201\347\247\273" /* 5988 */
-  "\000The migrate code belongs to a channel with a strong SNS relation and cannot be migrated." /* 6037 */
-  "\000migrate_code_expired" /* 6126 */
-  "\000migrate code unvailabale!" /* 6147 */
-  "\000migrateCode\345\244\261\346\225\210" /* 6173 */
-  "\000The migrate code is no longer valid." /* 6191 */
-  "\000The flow restarts from getting a new migrate code." /* 6228 */
-  "\000migrate_db_exception" /* 6279 */
-  "\000migrate operation db exception!" /* 6300 */
-  "\000\346\223\215\344\275\234\346\225\260\346\215\256\345\272\223\346\227\266\345\274\202\345\270\270\344\272\206" /* 6332 */
-  "\000A database exception occurred during the migration." /* 6360 */
-  "\000migrate_failed" /* 6412 */
-  "\000migrate is fail!" /* 6427 */
-  "\000\350\277\201\347\247\273\350\264\246\346\210\267\345\210\260\345\205\266\344\273\226\350\256\276\345\244\207\345\244\261\350\264\245" /* 6444 */
-  "\000Migrating the account to another device failed." /* 6478 */
-  "\000migrate_openid_invalid" /* 6526 */
-  "\000will migrete openid is wrong!" /* 6549 */
-  "\000\345\276\205\347\273\221\345\256\232\347\232\204openid\344\270\215\346\255\243\347\241\256" /* 6579 */
-  "\000The openid to bind for the migration is wrong." /* 6607 */
-  "\000The message says migrete (sic)." /* 6654 */
-  "\000migrate_record_count_wrong" /* 6686 */
-  "\000migrate db record is wrong!" /* 6713 */
-  "\000\345\275\223\345\211\215\350\256\276\345\244\207\345\257\271\345\272\224\347\232\204\345\260\206\350\246\201\350\277\201\347\247\273\347\232\204\350\256\260\345\275\225\346\235\241\346\225\260\344\270\215\346\255\243\347\241\256" /* 6741 */
-  "\000The number of records to migrate for this device is wrong." /* 6799 */
-  "\000Inconsistent account data; retrying will not help until it is fixed." /* 6858 */
-  "\000other_account_already_migrated" /* 6927 */
-  "\000that account can only one migrate!" /* 6958 */
-  "\000\345\271\263\345\217\260\350\277\201\347\247\273\345\217\252\350\203\275\345\201\232\344\270\200\346\254\241\345\223\246\357\274\233\351\235\236\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\350\277\224\345\233\236\347\232\204\357\274\214\345\210\231\345\217\257\344\273\245\350\265\260connect | restore\345\261\236\346\200\247" /* 6993 */
-  "\000The other account has already been migrated once; it can be attached with connect or restore instead." /* 7092 */
-  "\000The seed explanation contains a | (connect | restore), so a naive split yields four cells. call_reconnect is equally valid." /* 7194 */
-  "\000account_already_migrated" /* 7318 */
-  "\000this account can only one migrate!" /* 7343 */
-  "\000\345\271\263\345\217\260\350\277\201\347\247\273\345\217\252\350\203\275\345\201\232\344\270\200\346\254\241\345\223\246\357\274\233\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\350\277\224\345\233\236\347\232\204\357\274\214\350\277\224\345\233\236\345\244\261\350\264\245\357\274\214\345\216\237\345\233\240\346\230\257\345\267\262\347\273\217\347\273\221\345\256\232\350\277\207\344\270\200\346\254\241\344\272\206" /* 7378 */
-  "\000The current account has already been migrated once, and migration is allowed only once." /* 7487 */
-  "\000not_strong_sns_game" /* 7575 */
-  "\000is not sns model relation!" /* 7595 */
-  "\000\344\270\215\346\230\257\345\274\272SNS\347\244\276\344\272\244\346\250\241\345\274\217\346\270\270\346\210\217" /* 7622 */
-  "\000The game does not use the strong SNS relation mode." /* 7653 */
-  "\000platform_invalid" /* 7705 */
-  "\000platform is Err!" /* 7722 */
-  "\000\351\224\231\350\257\257\347\232\204\345\271\263\345\217\260" /* 7739 */
-  "\000The platform is wrong." /* 7755 */
-  "\000restore_exception" /* 7778 */
-  "\000openid restore fail![exception]" /* 7796 */
-  "\000\345\275\223\345\211\215openid\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\345\274\202\345\270\270\347\232\204\345\244\261\350\264\245" /* 7828 */
-  "\000Restoring the channel failed with an exception." /* 7874 */
-  "\000restore_not_needed" /* 7922 */
-  "\000had openid restore fail!" /* 7941 */
-  "\000\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\345\255\230\345\234\250\350\277\231\344\270\252\346\270\240\351\201\223\347\232\204\345\274\272\345\205\263\350\201\224\357\274\214sns\344\270\215\345\255\230\345\234\250openid\346\227\266\357\274\214\344\270\215\347\224\250\346\201\242\345\244\215" /* 7966 */
-  "\000No restore is needed: the session already has a strong relation to this channel and the SNS account has no openid." /* 8051 */
-  "\000restore_new_channel_failed" /* 8166 */
-  "\000no openid restore fail!" /* 8193 */
-  "\000\345\275\223\345\211\215openid\344\270\215\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214snsOpenid\344\271\237\344\270\215\345\255\230\345\234\250\357\274\214\347\233\264\346\216\245\345\205\263\350\201\224\346\255\244\346\270\240\351\201\223\345\244\261\350\264\245" /* 8217 */
-  "\000Relating the channel failed while neither the openid nor the SNS openid had it." /* 8302 */
-  "\000relation_mode_mismatch" /* 8382 */
-  "\000connect or restore model select error!" /* 8405 */
-  "\000\346\250\241\345\274\217\351\200\211\346\213\251\351\224\231\350\257\257\357\274\214\346\257\224\345\246\202\345\274\272\345\205\263\350\201\224\346\250\241\345\274\217\357\274\214\351\200\211\346\210\220\344\272\206\345\274\261\345\205\263\350\201\224\346\250\241\345\274\217\345\244\204\347\220\206\344\272\206" /* 8444 */
-  "\000The wrong connect or restore mode was selected, for example a strong-relation game handled as weak." /* 8523 */
-  "\000Read as a mismatch with the game's relation mode setting." /* 8623 */
-  "\000reconnect_exception" /* 8681 */
-  "\000openid reconnect fail![exception]" /* 8701 */
-  "\000Attaching the channel failed with an exception." /* 8735 */
-  "\000reconnect_existing_channel_failed" /* 8783 */
-  "\000had openid reconnect fail!" /* 8817 */
-  "\000\345\275\223\345\211\215openid\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\345\206\215\346\254\241\346\214\202\350\275\275\346\255\244\346\270\240\351\201\223\346\227\266\346\223\215\344\275\234\345\244\261\350\264\245" /* 8844 */
-  "\000Attaching the channel again failed while the openid already had it." /* 8911 */
-  "\000reconnect_new_channel_failed" /* 8979 */
-  "\000no openid reconnect fail!" /* 9008 */
-  "\000\345\275\223\345\211\215openid\344\270\215\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\347\233\264\346\216\245\346\214\202\350\275\275\346\255\244\346\270\240\351\201\223\345\244\261\350\264\245" /* 9034 */
-  "\000Attaching the channel failed while the openid had no account on it." /* 9095 */
-  "\000confirm_code_expired" /* 9163 */
-  "\000ConfireCode unavail" /* 9184 */
-  "\000\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\244\261\346\225\210" /* 9204 */
-  "\000The user's confirmation code is no longer valid." /* 9226 */
-  "\000The flow restarts from getting a new confirmation code." /* 9275 */
-  "\000confirm_code_delete_failed" /* 9331 */
-  "\000del confirmcode is fail!" /* 9358 */
-  "\000\345\210\240\351\231\244\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 9383 */
-  "\000Deleting the user's confirmation code from memcache failed." /* 9422 */
-  "\000Cache failure, treated as transient." /* 9482 */
-  "\000confirm_code_get_failed" /* 9519 */
-  "\000get confirmcode is fail!" /* 9543 */
-  "\000\350\216\267\345\217\226\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 9568 */
-  "\000Reading the user's confirmation code from memcache failed." /* 9607 */
-  "\000confirm_code_save_failed" /* 9666 */
-  "\000save confirmcode is fail!" /* 9691 */
-  "\000\344\277\235\345\255\230\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 9717 */
-  "\000Saving the user's confirmation code to memcache failed." /* 9756 */
-  "\000restore_to_strong_relation_denied" /* 9812 */
-  "\000can not restore to strong relation account on!" /* 9846 */
-  "\000\344\270\215\350\203\275\346\201\242\345\244\215\345\210\260\345\255\230\345\234\250\345\274\272\345\205\263\350\201\224\345\205\263\347\263\273\347\232\204\350\264\246\346\210\267" /* 9893 */
-  "\000The account cannot be restored onto an account that has a strong relation." /* 9939 */
-  "\000guest_id_mismatch" /* 10014 */
-  "\000params sGuestId is error" /* 10032 */
-  "\000\344\274\240\345\205\245\347\232\204\347\231\273\345\275\225\346\200\201\345\222\214sGuestId\344\270\215\345\214\271\351\205\215" /* 10057 */
-  "\000The sGuestId does not match the login session passed in." /* 10096 */
-  "\000personal_info_not_found" /* 10153 */
-  "\000no Personal info!" /* 10177 */
-  "\000\346\262\241\346\234\211\346\237\245\350\257\242\345\210\260\344\270\252\344\272\272\344\277\241\346\201\257" /* 10195 */
-  "\000No personal information was found." /* 10223 */
-  "\000personal_info_write_failed" /* 10258 */
-  "\000write personal info is failure!" /* 10285 */
-  "\000\345\206\231\345\205\245\344\270\252\344\272\272\344\277\241\346\201\257\345\244\261\350\264\245" /* 10317 */
-  "\000Writing the personal information failed." /* 10342 */
-  "\000A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 10383 */
-  "\000inner_token_or_openid_invalid" /* 10491 */
-  "\000logind innertoken or Openid params is error!," /* 10521 */
-  "\000The inner token or openid passed to sign in is wrong." /* 10567 */
-  "\000The seed row has only two cells: no explanation, and the message ends with a stray trailing comma (error!,). Treated as a bad credential, like -310." /* 10621 */
-  "\000email_invalid" /* 10770 */
-  "\000paras email is illegal!" /* 10784 */
-  "\000\345\205\245\345\217\202email\344\270\215\345\220\210\346\263\225" /* 10808 */
-  "\000The email parameter is not valid." /* 10829 */
-  "\000The message says paras (sic)." /* 10863 */
-  "\000push_gameid2tag_insert_failed" /* 10893 */
-  "\000push sql to Gameid2tag failure!" /* 10923 */
-  "\000\346\217\222\345\205\245\345\210\260GameId\345\210\206\350\241\250\345\244\261\350\264\245" /* 10955 */
-  "\000Inserting into the per-game tag table failed." /* 10983 */
-  "\000push_tag_players_query_failed" /* 11029 */
-  "\000push query openid by tag and gameid is failure!" /* 11059 */
-  "\000\346\237\245\350\257\242tag\345\257\271\345\272\224\346\270\270\346\210\217\347\232\204\347\216\251\345\256\266\345\244\261\350\264\245" /* 11107 */
-  "\000Querying the players of a game by tag failed." /* 11144 */
-  "\000push_tag_info_query_failed" /* 11190 */
-  "\000push personal taginfo query failure!" /* 11217 */
-  "\000\346\237\245\350\257\242\346\255\244\347\216\251\345\256\266\345\257\271\345\272\224tag\344\277\241\346\201\257\345\244\261\350\264\245" /* 11254 */
-  "\000Querying the player's tag information for push failed." /* 11291 */
-  "\000push_record_not_found" /* 11346 */
-  "\000no push record!" /* 11368 */
-  "\000\346\255\244\347\216\251\345\256\266\346\262\241\346\234\211tag\344\277\241\346\201\257" /* 11384 */
-  "\000There is no push record for the player." /* 11409 */
-  "\000The explanation says the player has no tag information." /* 11449 */
-  "\000openid_has_no_tag" /* 11505 */
-  "\000this openid has no tag" /* 11523 */
-  "\000\346\255\244\347\216\251\345\256\266\347\232\204\346\262\241\346\234\211tag" /* 11546 */
-  "\000The player has no tag." /* 11568 */
-  "\000tag_query_failed" /* 11591 */
-  "\000query tag is failure!" /* 11608 */
-  "\000\346\237\245\350\257\242tag\345\244\261\350\264\245" /* 11630 */
-  "\000Querying the tag failed." /* 11646 */
-  "\000tag_id_list_failed" /* 11671 */
-  "\000get tagid list failure!" /* 11690 */
-  "\000\350\216\267\345\217\226tagidlist \345\244\261\350\264\245" /* 11714 */
-  "\000Getting the tag id list failed." /* 11737 */
-  "\000tag2openid_add_failed" /* 11769 */
-  "\000add tag to tb_tag2openid failure!" /* 11791 */
-  "\000tag \346\217\222\345\205\245\345\210\260tag2oepnidb\345\244\261\350\264\245" /* 11825 */
-  "\000Inserting the tag into the tag-to-openid table failed." /* 11856 */
-  "\000openid2tag_add_failed" /* 11911 */
-  "\000add tag to tb_openid2tag failure!" /* 11933 */
-  "\000tag \346\217\222\345\205\245\345\210\260openid2tag\350\241\250\345\244\261\350\264\245" /* 11967 */
-  "\000Inserting the tag into the openid-to-tag table failed." /* 12000 */
-  "\000tags_param_invalid" /* 12055 */
-  "\000tags params is error!" /* 12074 */
-  "\000Tags\345\205\245\345\217\202\351\224\231\350\257\257" /* 12096 */
-  "\000The tags parameter is invalid." /* 12113 */
-  "\000sns_token_invalid" /* 12144 */
-  "\000sns token is failure!" /* 12162 */
-  "\000\347\254\2543\346\226\271token\345\244\261\346\225\210" /* 12184 */
-  "\000The third-party (SNS) token is no longer valid." /* 12203 */
-  "\000app_channel_id_not_found" /* 12251 */
-  "\000no sAppChannelId to get Friendlist!" /* 12276 */
-  "\000\346\262\241\346\234\211app\345\257\271\345\272\224\347\232\204channelid" /* 12312 */
-  "\000There is no channel id for the app to fetch the friend list with." /* 12340 */
-  "\000friend_list_unsupported" /* 12406 */
-  "\000This channel no friend list!" /* 12430 */
-  "\000\346\255\244\345\271\263\345\217\260\346\227\240\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276" /* 12459 */
-  "\000This channel has no friend list." /* 12487 */
-  "\000The channel does not offer friend relations, so the operation is unsupported for it." /* 12520 */
-  "\000friend_list_failed" /* 12605 */
-  "\000get FriendList is failure!" /* 12624 */
-  "\000\350\216\267\345\217\226\345\245\275\345\217\213\345\210\227\350\241\250\345\244\261\350\264\245" /* 12651 */
-  "\000Fetching the friend list failed." /* 12676 */
-  "\000missing_app_channel_id" /* 12709 */
-  "\000no params sAppChannelId" /* 12732 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245APP\345\257\271\345\272\224\347\232\204CHANNELID\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250appid\345\257\271\345\272\224\357\274\233\347\232\204appsecret" /* 12756 */
-  "\000The app's sAppChannelId parameter is missing." /* 12831 */
-  "\000The explanation also mentions a missing appsecret for the appid, copied from -209, and contains a stray fullwidth semicolon." /* 12877 */
-  "\000garena_bind_check_failed" /* 13002 */
-  "\000garena_bindurl is test fail!" /* 13027 */
-  "\000garena\347\273\221\345\256\232\345\210\244\346\226\255\345\244\261\350\264\245" /* 13056 */
-  "\000The Garena binding check failed." /* 13081 */
-  "\000The vendor gives no cause; read as Garena refusing the binding, not as a transient error." /* 13114 */
-  "\000unbind_channel_invalid" /* 13204 */
-  "\000unbind: params channel is error!" /* 13227 */
-  "\000\350\247\243\347\273\221\344\274\240\345\217\202channel\351\224\231\350\257\257" /* 13260 */
-  "\000The channel parameter passed to unbind is invalid." /* 13286 */
-  "\000bind_guid_invalid" /* 13337 */
-  "\000bind: params guid is error!" /* 13355 */
-  "\000\344\274\240\345\217\202guid\351\224\231\350\257\257" /* 13383 */
-  "\000The GUID parameter passed to bind is invalid." /* 13400 */
-  "\000bind_openid_invalid" /* 13446 */
-  "\000params openid is error!" /* 13466 */
-  "\000\344\274\240\345\217\202openid\351\224\231\350\257\257" /* 13490 */
-  "\000The openid parameter passed to bind is invalid." /* 13509 */
-  "\000bind_gameid_invalid" /* 13557 */
-  "\000params gameid is error!" /* 13577 */
-  "\000\344\274\240\345\217\202gameid\351\224\231\350\257\257" /* 13601 */
-  "\000The gameid parameter passed to bind is invalid." /* 13620 */
-  "\000Same message (params gameid is error!) as -227 (login group); messages are not keys." /* 13668 */
-  "\000bind_channel_wrong" /* 13753 */
-  "\000binding the wrong channel" /* 13772 */
-  "\000\347\273\221\345\256\232\346\270\240\351\201\223\351\224\231\350\257\257" /* 13798 */
-  "\000The channel to bind is wrong." /* 13817 */
-  "\000bind_inner_token_invalid" /* 13847 */
-  "\000bind: innertoken error" /* 13872 */
-  "\000\347\224\250\346\210\267\347\232\204\345\206\205\351\203\250token\351\224\231\350\257\257" /* 13895 */
-  "\000The user's inner token passed to bind is wrong." /* 13922 */
-  "\000bind_guid_exists" /* 13970 */
-  "\000bind: guid exist, binding forbidden" /* 13987 */
-  "\000\345\267\262\347\273\217\345\255\230\345\234\250\345\257\271\345\272\224guid\357\274\214\344\270\215\345\205\201\350\256\270\347\273\221\345\256\232" /* 14023 */
-  "\000Binding is forbidden because a matching GUID already exists." /* 14064 */
-  "\000bind_other" /* 14125 */
-  "\000bind_openid_exists" /* 14136 */
-  "\000bind: openid exist, binding forbidden" /* 14155 */
-  "\000\345\267\262\347\273\217\345\255\230\345\234\250\345\257\271\345\272\224openid\357\274\214\344\270\215\345\205\201\350\256\270\347\273\221\345\256\232" /* 14193 */
-  "\000Binding is forbidden because a matching openid already exists." /* 14236 */
-  "\000bind_session_invalid" /* 14299 */
-  "\000bind: usersission wrong" /* 14320 */
-  "\000session \347\251\272" /* 14344 */
-  "\000The user session passed to bind is empty or wrong." /* 14356 */
-  "\000The message says usersission (sic)." /* 14407 */
-  "\000channel_already_bound" /* 14443 */
-  "\000you already bound this channel!" /* 14465 */
-  "\000\344\271\213\345\211\215\347\273\221\345\256\232\350\277\207\357\274\214\344\270\215\350\203\275\345\206\215\350\277\233\350\241\214\347\273\221\345\256\232\344\272\206" /* 14497 */
-  "\000This channel was already bound before and cannot be bound again." /* 14540 */
-  "\000bind_openid_not_found" /* 14605 */
-  "\000bind relationship is failure,because openid unset" /* 14627 */
-  "\000\347\273\221\345\256\232\345\244\261\350\264\245,\346\234\211\345\217\257\350\203\275\347\232\204\345\216\237\345\233\240\346\230\257openid\350\242\253\345\210\240\351\231\244\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250" /* 14677 */
-  "\000Binding failed because the openid does not exist or was deleted." /* 14742 */
-  "\000The current sign-in refers to a missing openid, so the user signs in again." /* 14807 */
-  "\000stove_character_failed" /* 14883 */
-  "\000get or set stove character failure" /* 14906 */
-  "\000Getting or setting the STOVE character failed." /* 14941 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. Third-party request failure, treated as transient." /* 14988 */
-  "\000stove_token_verify_failed" /* 15108 */
-  "\000stove game access token verify failure" /* 15134 */
-  "\000STOVE game_access_token verify failure" /* 15173 */
-  "\000Verification of the STOVE game access token failed." /* 15212 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 15264 */
-  "\000mto_verify_failed" /* 15459 */
-  "\000MTO verify failure" /* 15477 */
-  "\000kakao verify failure" /* 15496 */
-  "\000MTO verification failed." /* 15517 */
-  "\000Vendor copy-paste slip: the explanation says kakao verify failure (as -275); the summary follows the message (MTO). Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 15542 */
-  "\000kakao_verify_failed" /* 15784 */
-  "\000Kakao verification failed." /* 15804 */
-  "\000Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 15831 */
-  "\000efun_verify_failed" /* 15957 */
-  "\000efun verify failure" /* 15976 */
-  "\000Efun verification failed." /* 15996 */
-  "\000toy_verify_failed" /* 16022 */
-  "\000toy verify failure" /* 16040 */
-  "\000TOY verification failed." /* 16059 */
-  "\000vk_verify_failed" /* 16084 */
-  "\000vk verify failure" /* 16101 */
-  "\000VK verification failed." /* 16119 */
-  "\000garena_verify_failed" /* 16143 */
-  "\000garena verify failure" /* 16164 */
-  "\000garena \351\211\264\346\235\203\345\244\261\350\264\245" /* 16186 */
-  "\000Garena verification failed." /* 16206 */
-  "\000viber_friends_failed" /* 16234 */
-  "\000viber get relationship failure!" /* 16255 */
-  "\000viber\350\216\267\345\217\226\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276\345\244\261\350\264\245" /* 16287 */
-  "\000Fetching the friend list from Viber failed." /* 16320 */
-  "\000feiliu_verify_failed" /* 16364 */
-  "\000feiliu verify is failure!" /* 16385 */
-  "\000feiliu\351\211\264\346\235\203\345\244\261\350\264\245" /* 16411 */
-  "\000Feiliu verification failed." /* 16430 */
-  "\000viber_verify_failed" /* 16458 */
-  "\000viber verify is failure!" /* 16478 */
-  "\000viber\351\211\264\346\235\203\345\244\261\350\264\245" /* 16503 */
-  "\000Viber verification failed." /* 16521 */
-  "\000oasgames_verify_failed" /* 16548 */
-  "\000oasgames verify is failure!" /* 16571 */
-  "\000oasgames\351\211\264\346\235\203\345\244\261\350\264\245" /* 16599 */
-  "\000OASGames verification failed." /* 16620 */
-  "\000oas_sign_reused" /* 16650 */
-  "\000oas sign cannot use many times!" /* 16666 */
-  "\000oas\344\270\215\350\203\275\351\207\215\345\244\215\344\275\277\347\224\250ssign" /* 16698 */
-  "\000The OAS sign has already been used and cannot be used again." /* 16725 */
-  "\000A one-time credential was replayed; a fresh OAS sign-in issues a new sign." /* 16786 */
-  "\000zalo_token_expired" /* 16861 */
-  "\000zalo token unexpiretime" /* 16880 */
-  "\000zalo token \350\277\207\346\234\237, \345\273\272\350\256\256\345\211\215\347\253\257\351\207\215\346\226\260\347\231\273\345\275\225\346\216\210\346\235\203" /* 16904 */
-  "\000The Zalo token has expired." /* 16954 */
-  "\000The vendor suggests that the front end signs in and authorizes again." /* 16982 */
-  "\000facebook_bound_elsewhere" /* 17052 */
-  "\000Fb had other user relation, can not bind this user!" /* 17077 */
-  "\000App37wan FB\345\255\230\345\234\250openid\344\272\206\357\274\214\344\270\215\350\203\275\345\234\250\350\277\233\350\241\214\347\273\221\345\256\232\345\210\260\345\210\253\347\232\20437Wan\344\270\212" /* 17129 */
-  "\000The Facebook account is already related to another user and cannot be bound to this one." /* 17197 */
-  "\000The explanation says the App37wan Facebook account already has an openid and cannot be bound to another 37wan account." /* 17286 */
-  "\000wan37_sign_reused" /* 17405 */
-  "\000sign cannot use many times!" /* 17423 */
-  "\00037wan\344\270\215\350\203\275\351\207\215\345\244\215\344\275\277\347\224\250ssign" /* 17451 */
-  "\000The 37wan sign has already been used and cannot be used again." /* 17480 */
-  "\000A one-time credential was replayed; a fresh 37wan sign-in issues a new sign." /* 17543 */
-  "\000oauth_config_missing" /* 17620 */
-  "\000oauth config is error or no info!" /* 17641 */
-  "\000\345\272\224\347\224\250\351\205\215\347\275\256\344\277\241\346\201\257\351\224\231\350\257\257\346\210\226\346\262\241\346\234\211\351\205\215\347\275\256" /* 17675 */
-  "\000The app's OAuth configuration is wrong or missing." /* 17715 */
-  "\000link_verify_failed" /* 17766 */
-  "\000Link verify is failure!" /* 17785 */
-  "\000link\351\211\264\346\235\203\345\244\261\350\264\245" /* 17809 */
-  "\000Link verification failed." /* 17826 */
-  "\000google_verify_cache_failed" /* 17852 */
-  "\000google verify info memcd get failure!" /* 17879 */
-  "\000google\351\211\264\346\235\203\344\277\241\346\201\257cache\350\216\267\345\217\226\345\244\261\350\264\245" /* 17917 */
-  "\000Reading the Google verification data from the cache failed." /* 17953 */
-  "\000channel_unsupported" /* 18013 */
-  "\000can not support this channel or channel unset!" /* 18033 */
-  "\000\344\270\215\346\224\257\346\214\201\346\255\244\346\270\240\351\201\223\346\210\226\346\270\240\351\201\223\346\227\240\346\225\210" /* 18080 */
-  "\000The channel is not supported or not set." /* 18114 */
-  "\000UNIMPLEMENTED because the message is about an unsupported channel; an unknown channel value would be INVALID_ARGUMENT." /* 18155 */
-  "\000check_and_login_failed" /* 18274 */
-  "\000check and login is failure!" /* 18297 */
-  "\000\346\243\200\346\237\245\345\271\266\347\231\273\345\275\225" /* 18325 */
-  "\000Checking the credentials and signing in failed." /* 18341 */
-  "\000The explanation only says check and log in (\346\243\200\346\237\245\345\271\266\347\231\273\345\275\225). Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 18389 */
-  "\000return_info_failed" /* 18577 */
-  "\000get return info failure!" /* 18596 */
-  "\000\346\213\277\345\217\226\350\277\224\345\233\236\344\277\241\346\201\257\345\244\261\350\264\245" /* 18621 */
-  "\000Getting the information to return failed." /* 18646 */
-  "\000wan37_verify_failed" /* 18688 */
-  "\00037wan verify is failure!" /* 18708 */
-  "\00037wan\351\211\264\346\235\203\345\244\261\350\264\245" /* 18733 */
-  "\00037wan verification failed." /* 18751 */
-  "\000Name starts with wan37 because names cannot start with a digit. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 18778 */
-  "\000zalo_guest_verify_failed" /* 18968 */
-  "\000Zalo verify Guest channel is failure!" /* 18993 */
-  "\000Zalo\351\211\264\346\235\203zalo\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 19031 */
-  "\000Verification of the Zalo guest channel failed." /* 19064 */
-  "\000channel_hash_id_illegal" /* 19111 */
-  "\000params iChannelHashId is illegal" /* 19135 */
-  "\000iChannelHashId illegal" /* 19168 */
-  "\000The iChannelHashId parameter is illegal." /* 19191 */
-  "\000login_missing_channel_hash_id" /* 19232 */
-  "\000no params iChannelHashId" /* 19262 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245iChannelHashId" /* 19287 */
-  "\000The iChannelHashId parameter is missing." /* 19314 */
-  "\000Same meaning as -107 (account group)." /* 19355 */
-  "\000login_missing_guid" /* 19393 */
-  "\000no params guid" /* 19412 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245GUID" /* 19427 */
-  "\000The GUID parameter is missing." /* 19444 */
-  "\000Same meaning as -109 (account group)." /* 19475 */
-  "\000login_missing_openid" /* 19513 */
-  "\000no params openid" /* 19534 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245OPENID" /* 19551 */
-  "\000The openid parameter is missing." /* 19570 */
-  "\000Same meaning as -136 (account group)." /* 19603 */
-  "\000zalo_app_info_failed" /* 19641 */
-  "\000Zalo appinfo get failure!" /* 19662 */
-  "\000zalo\345\272\224\347\224\250\344\277\241\346\201\257\346\213\211\345\217\226\345\244\261\350\264\245" /* 19688 */
-  "\000Loading the Zalo app information failed." /* 19717 */
-  "\000Read as missing app configuration, like -241..-243." /* 19758 */
-  "\000zalo_friends_failed" /* 19810 */
-  "\000Zalo getfriends is failure!" /* 19830 */
-  "\000Zalo\351\211\264\346\235\203\345\244\261\350\264\245" /* 19858 */
-  "\000Fetching the friend list from Zalo failed." /* 19875 */
-  "\000Vendor copy-paste slip: the explanation says Zalo\351\211\264\346\235\203\345\244\261\350\264\245 (Zalo verification failed, as -248); the summary follows the message (Zalo getfriends is failure). Third-party request failure, treated as transient." /* 19918 */
-  "\000zalo_verify_failed" /* 20130 */
-  "\000Zalo verify is failure!" /* 20149 */
-  "\000Zalo verification failed." /* 20173 */
-  "\000token_update_not_needed" /* 20199 */
-  "\000not need update accesstoken!" /* 20223 */
-  "\000\346\233\264\346\226\260token\345\244\261\350\264\245\346\210\226\344\270\215\351\234\200\350\246\201\346\233\264\346\226\260token\344\277\241\346\201\257" /* 20252 */
-  "\000The access token was not updated because no update was needed." /* 20299 */
-  "\000The explanation also covers a failed token update (\346\233\264\346\226\260token\345\244\261\350\264\245\346\210\226\344\270\215\351\234\200\350\246\201\346\233\264\346\226\260token\344\277\241\346\201\257); the summary follows the message." /* 20362 */
-  "\000request_illegal" /* 20495 */
-  "\000\351\235\236\346\263\225\350\257\267\346\261\202" /* 20511 */
-  "\000The request is illegal." /* 20524 */
-  "\000Same message (request illegal!) as -905, which concerns the sValidKey signature; messages are not keys." /* 20548 */
-  "\000ticket_get_failed" /* 20652 */
-  "\000get ticket failure!" /* 20670 */
-  "\000\350\216\267\345\217\226ticket\345\244\261\350\264\245" /* 20690 */
-  "\000Getting the ticket failed." /* 20709 */
-  "\000The ticket source is not named; treated as a transient backend failure." /* 20736 */
-  "\000weixin_friends_failed" /* 20808 */
-  "\000weixin get relationship failure!" /* 20830 */
-  "\000weixin \350\216\267\345\217\226\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276\345\244\261\350\264\245" /* 20863 */
-  "\000Fetching the friend list from Weixin failed." /* 20898 */
-  "\000weixin_app_config_invalid" /* 20943 */
-  "\000weixin appid info is error" /* 20969 */
-  "\000weixin gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 20996 */
-  "\000The Weixin app information configured for the game is wrong." /* 21036 */
-  "\000google_app_config_invalid" /* 21097 */
-  "\000google appid info is error" /* 21123 */
-  "\000google gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 21150 */
-  "\000The Google app information configured for the game is wrong." /* 21190 */
-  "\000facebook_app_config_invalid" /* 21251 */
-  "\000facebook appid info is error" /* 21279 */
-  "\000facebook gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 21308 */
-  "\000The Facebook app information configured for the game is wrong." /* 21350 */
-  "\000weixin_token_invalid" /* 21413 */
-  "\000weixin token is Invalid" /* 21434 */
-  "\000weixin token \350\277\207\346\234\237" /* 21458 */
-  "\000The Weixin token is invalid or has expired." /* 21478 */
-  "\000The explanation says expired." /* 21522 */
-  "\000google_token_invalid" /* 21552 */
-  "\000google token is Invalid" /* 21573 */
-  "\000google token \350\277\207\346\234\237" /* 21597 */
-  "\000The Google token is invalid or has expired." /* 21617 */
-  "\000facebook_token_invalid" /* 21661 */
-  "\000facebook token is Invalid" /* 21684 */
-  "\000facebook token \350\277\207\346\234\237" /* 21710 */
-  "\000The Facebook token is invalid or has expired." /* 21732 */
-  "\000weixin_refresh_token_missing" /* 21778 */
-  "\000weixin req refresh_token is failure!" /* 21807 */
-  "\000\345\276\256\344\277\241\350\277\224\345\233\236refresh_token\345\244\261\350\264\245" /* 21844 */
-  "\000Weixin did not return a refresh token." /* 21876 */
-  "\000Weixin's reply lacked the field, which in practice means it rejected the authorization code or refresh token; treated like a verify failure." /* 21915 */
-  "\000weixin_token_missing" /* 22056 */
-  "\000weixin req token is failure" /* 22077 */
-  "\000\345\276\256\344\277\241\350\277\224\345\233\236token\345\244\261\350\264\245" /* 22105 */
-  "\000Weixin did not return an access token." /* 22129 */
-  "\000weixin_openid_missing" /* 22168 */
-  "\000weixin req Openid is failure" /* 22190 */
-  "\000\345\276\256\344\277\241\350\277\224\345\233\236OPenid\345\244\261\350\264\245" /* 22219 */
-  "\000Weixin did not return an openid." /* 22244 */
-  "\000weixin_expires_in_missing" /* 22277 */
-  "\000weixin req access_tokens expire_in is failure!" /* 22303 */
-  "\000\345\276\256\344\277\241\350\277\224\345\233\236token\346\234\211\346\225\210\346\234\237\345\244\261\350\264\245" /* 22350 */
-  "\000Weixin did not return a valid access token lifetime (expires_in)." /* 22383 */
-  "\000token_info_update_failed" /* 22449 */
-  "\000update token info failure!" /* 22474 */
-  "\000\346\233\264\346\226\260token\344\277\241\346\201\257\345\244\261\350\264\245" /* 22501 */
-  "\000Updating the token information failed." /* 22525 */
-  "\000The store is not named; treated like the database write failures. A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 22564 */
-  "\000sns_auth_kv_failed" /* 22738 */
-  "\000RET_USERVERIFY_SESSION_ERROR" /* 22757 */
-  "\000\347\224\250\346\210\267\347\254\2543\346\226\271\351\211\264\346\235\203\344\277\241\346\201\257kv\346\223\215\344\275\234\345\244\261\350\264\245" /* 22786 */
-  "\000Storing or reading the user's third-party verification data in the key-value store failed." /* 22826 */
-  "\000The message is the vendor constant RET_USERVERIFY_SESSION_ERROR (kept as an alias); the explanation says a kv operation failed, so it is a transient storage failure, not a bad session." /* 22917 */
-  "\000weixin_user_info_failed" /* 23102 */
-  "\000get weixin UserInfo failure!" /* 23126 */
-  "\000\351\200\232\350\277\207accesstoken\345\222\214openid\345\216\273\350\216\267\345\217\226\347\224\250\346\210\267\344\277\241\346\201\257\345\244\261\350\264\245" /* 23155 */
-  "\000Fetching the user's information from Weixin with the access token and openid failed." /* 23209 */
-  "\000login_check_failed" /* 23294 */
-  "\000check login failure" /* 23313 */
-  "\000isLogin\350\277\224\345\233\236\345\244\261\350\264\245" /* 23333 */
-  "\000The isLogin check reported that the user is not signed in." /* 23353 */
-  "\000isLogin failing means the session is not valid; treated like an invalid session." /* 23412 */
-  "\000login_openid_update_failed" /* 23493 */
-  "\000update openid failure" /* 23520 */
-  "\000\346\233\264\346\226\260\347\224\250\346\210\267Openid\345\244\261\350\264\245" /* 23542 */
-  "\000Updating the user's openid failed." /* 23567 */
-  "\000Same wording as -131 (account group). A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 23602 */
-  "\000gameid_invalid" /* 23748 */
-  "\000The gameid parameter is invalid." /* 23763 */
-  "\000Same message (params gameid is error!) as -313 (bind group); messages are not keys." /* 23796 */
-  "\000params_invalid" /* 23880 */
-  "\000\345\217\202\346\225\260\351\224\231\350\257\257" /* 23895 */
-  "\000The request parameters are invalid." /* 23908 */
-  "\000Same message (params is error!) as -1104; messages are not keys." /* 23944 */
-  "\000channel_param_invalid" /* 24009 */
-  "\000channel param is error!" /* 24031 */
-  "\000\345\271\263\345\217\260\345\217\202\346\225\260\351\224\231\350\257\257\346\210\226\346\227\240\346\225\210" /* 24055 */
-  "\000The channel (platform) parameter is wrong or invalid." /* 24083 */
-  "\000user_game_relation_add_failed" /* 24137 */
-  "\000add user to gameid failure!" /* 24167 */
-  "\000\346\267\273\345\212\240\347\224\250\346\210\267\345\210\260\347\216\251\350\277\207\346\255\244\346\270\270\346\210\217\347\232\204\345\257\271\345\272\224\345\205\263\347\263\273\345\244\261\350\264\245" /* 24195 */
-  "\000Adding the user to the game's played-by relation failed." /* 24247 */
-  "\000game_authorization_required" /* 24304 */
-  "\000need authorize openid play this game" /* 24332 */
-  "\000guid\346\234\211\345\210\260\346\255\244\346\270\270\346\210\217\347\232\204\346\235\203\351\231\220\357\274\214 \344\275\206\346\230\257openid\344\271\213\345\211\215\346\262\241\346\234\211\347\216\251\350\277\207\346\255\244\346\270\270\346\210\217\357\274\233" /* 24369 */
-  "\000The GUID may play this game but the openid has not been authorized for it yet." /* 24444 */
-  "\000authorize" /* 24523 */
-  "\000Not the same as code 5 (Google authorization); here the openid must be authorized for the game." /* 24533 */
-  "\000channel_id_game_relation_add_failed" /* 24629 */
-  "\000add channelid to openid failure" /* 24665 */
-  "\000\346\267\273\345\212\240CHANNELID\345\210\260\346\270\270\346\210\217\345\205\263\347\263\273\345\244\261\350\264\245" /* 24697 */
-  "\000Adding the ChannelId-to-game relation failed." /* 24734 */
-  "\000The message says add channelid to openid; the summary follows the explanation. A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 24780 */
-  "\000guid_game_relation_add_failed" /* 24967 */
-  "\000add openid to channelId failure" /* 24997 */
-  "\000\346\267\273\345\212\240\347\224\250\346\210\267Guid\345\210\260\346\270\270\346\210\217\345\205\263\347\263\273\345\244\261\350\264\245" /* 25029 */
-  "\000Adding the user's GUID-to-game relation failed." /* 25067 */
-  "\000The message says add openid to channelId; the summary follows the explanation. A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 25115 */
-  "\000business_id_invalid" /* 25302 */
-  "\000Invalid param gameid" /* 25322 */
-  "\000businessid\344\270\215\346\230\257\346\234\211\346\225\210\347\232\204\345\217\202\346\225\260" /* 25343 */
-  "\000The game (business) id is not a valid parameter." /* 25375 */
-  "\000The message says gameid; the explanation says businessid." /* 25424 */
-  "\000invalid_request" /* 25482 */
-  "\000Invalid request!" /* 25498 */
-  "\000\350\257\267\346\261\202\346\227\240\346\225\210" /* 25515 */
-  "\000The request is invalid." /* 25528 */
-  "\000guest_login_failed" /* 25552 */
-  "\000guest login failure!" /* 25571 */
-  "\000\345\220\257\347\224\250\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 25592 */
-  "\000Enabling guest mode for the login failed." /* 25617 */
-  "\000facebook_request_failed" /* 25659 */
-  "\000facebook request is failure" /* 25683 */
-  "\000facebooke\350\257\267\346\261\202\345\244\261\350\264\245" /* 25711 */
-  "\000The request to Facebook failed." /* 25733 */
-  "\000facebook_api_unset" /* 25765 */
-  "\000facebook request interface unset" /* 25784 */
-  "\000facebook\350\257\267\346\261\202\346\216\245\345\217\243\344\270\215\345\255\230\345\234\250" /* 25817 */
-  "\000The requested Facebook interface does not exist or is not set up." /* 25847 */
-  "\000Read like -902..-904 (interface does not exist), hence UNIMPLEMENTED." /* 25913 */
-  "\000verify_params_invalid" /* 25983 */
-  "\000verify params is error!" /* 26005 */
-  "\000\351\211\264\346\235\203\344\274\240\351\200\222\345\217\202\346\225\260\351\224\231\350\257\257" /* 26029 */
-  "\000The parameters passed for verification are invalid." /* 26054 */
-  "\000guest_mode_failed" /* 26106 */
-  "\000guest mod set failure!" /* 26124 */
-  "\000\344\275\277\347\224\250\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 26147 */
-  "\000Using guest mode failed." /* 26172 */
-  "\000google_verify_failed" /* 26197 */
-  "\000google verify failure!" /* 26218 */
-  "\000google\351\211\264\346\235\203\345\244\261\350\264\245" /* 26241 */
-  "\000Google verification failed." /* 26260 */
-  "\000apple_verify_failed" /* 26288 */
-  "\000apple verify failure!" /* 26308 */
-  "\000apple\351\211\264\346\235\203\345\244\261\350\264\245" /* 26330 */
-  "\000Apple verification failed." /* 26348 */
-  "\000weixin_verify_failed" /* 26375 */
-  "\000WEIXIN verify failure!" /* 26396 */
-  "\000WEIXIN\351\211\264\346\235\203\345\244\261\350\264\245" /* 26419 */
-  "\000Weixin verification failed." /* 26438 */
-  "\000facebook_verify_failed" /* 26466 */
-  "\000facebook verify failure!" /* 26489 */
-  "\000facebook\351\211\264\346\235\203\345\244\261\350\264\245" /* 26514 */
-  "\000Facebook verification failed." /* 26535 */
-  "\000missing_appid_or_appsecret" /* 26565 */
-  "\000no appid params or no appsecret params!" /* 26592 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245APPID\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250appid\345\257\271\345\272\224\357\274\233\347\232\204appsecret" /* 26632 */
-  "\000The appid is missing or no appsecret is configured for it." /* 26691 */
-  "\000If the appid was sent, the app's appsecret configuration is missing instead (action configure). The explanation contains a stray fullwidth semicolon." /* 26750 */
-  "\000session_delete_failed" /* 26900 */
-  "\000del user session is failure!" /* 26922 */
-  "\000\345\210\240\351\231\244\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 26951 */
-  "\000Deleting the user's login session from memcache failed." /* 26990 */
-  "\000session_get_failed" /* 27046 */
-  "\000get user session is failure!" /* 27065 */
-  "\000\350\216\267\345\217\226\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 27094 */
-  "\000Reading the user's login session from memcache failed." /* 27133 */
-  "\000session_save_failed" /* 27188 */
-  "\000user session operation is failure" /* 27208 */
-  "\000\344\277\235\345\255\230\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 27242 */
-  "\000Saving the user's login session to memcache failed." /* 27281 */
-  "\000session_invalid" /* 27333 */
-  "\000user session is error!" /* 27349 */
-  "\000\351\224\231\350\257\257\347\232\204\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201" /* 27372 */
-  "\000The user's login session is invalid." /* 27397 */
-  "\000Vendor docs: sign in again, then check that the client and server environments match." /* 27434 */
-  "\000session_expired" /* 27520 */
-  "\000user session is failure!" /* 27536 */
-  "\000\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\350\277\207\346\234\237" /* 27561 */
-  "\000The user's login session has expired." /* 27583 */
-  "\000account_deleted" /* 27621 */
-  "\000user account was deleted!" /* 27637 */
-  "\000\347\224\250\346\210\267\347\212\266\346\200\201\344\270\272\345\210\240\351\231\244\346\200\201" /* 27663 */
-  "\000The user account has been deleted." /* 27688 */
-  "\000account_disabled" /* 27723 */
-  "\000user account is not available!" /* 27740 */
-  "\000\347\224\250\346\210\267\347\212\266\346\200\201\344\270\272\345\201\234\347\224\250" /* 27771 */
-  "\000The user account is disabled." /* 27793 */
-  "\000verify_failed" /* 27823 */
-  "\000verify failure!" /* 27837 */
-  "\000Third-party verification failed." /* 27853 */
-  "\000The message is generic; the explanation names Facebook, like -210. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 27886 */
-  "\000missing_openid" /* 28079 */
-  "\000no openid input params!" /* 28094 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245openid\345\217\202\346\225\260" /* 28118 */
-  "\000Same meaning as -251 (login group)." /* 28143 */
-  "\000openid_deleted" /* 28179 */
-  "\000openid is delete status!" /* 28194 */
-  "\000Openid\344\270\272\345\210\240\351\231\244\347\212\266\346\200\201" /* 28219 */
-  "\000The openid is in the deleted state." /* 28241 */
-  "\000A soft-delete state, so FAILED_PRECONDITION like -203 rather than NOT_FOUND." /* 28277 */
-  "\000openid_disabled" /* 28354 */
-  "\000openid is disable status!" /* 28370 */
-  "\000Openid\344\270\272\345\201\234\347\224\250\347\212\266\346\200\201" /* 28396 */
-  "\000The openid is disabled." /* 28418 */
-  "\000guid_deleted" /* 28442 */
-  "\000guid is delete status!" /* 28455 */
-  "\000GUID\344\270\272\345\210\240\351\231\244\347\212\266\346\200\201" /* 28478 */
-  "\000The GUID is in the deleted state." /* 28498 */
-  "\000guid_disabled" /* 28532 */
-  "\000guid is disable status!" /* 28546 */
-  "\000GUID\344\270\272\345\201\234\347\224\250\347\212\266\346\200\201" /* 28570 */
-  "\000The GUID is disabled." /* 28590 */
-  "\000openid_update_failed" /* 28612 */
-  "\000update Openid failure" /* 28633 */
-  "\000\345\210\240\351\231\244openid\345\244\261\350\264\245" /* 28655 */
-  "\000Updating the openid failed." /* 28674 */
-  "\000Vendor copy-paste slip: the explanation (\345\210\240\351\231\244openid\345\244\261\350\264\245, deleting the openid failed) repeats -128's; the summary follows the message (update Openid failure). Same wording as -228. A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 28702 */
-  "\000guid_delete_failed" /* 28994 */
-  "\000delete Guid failure" /* 29013 */
-  "\000Deleting the GUID record failed." /* 29033 */
-  "\000Vendor copy-paste slip: the explanation (\345\210\240\351\231\244openid\345\244\261\350\264\245, deleting the openid failed) repeats -128's; the summary follows the message (delete Guid failure). A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 29066 */
-  "\000openid_add_failed" /* 29334 */
-  "\000add openid failure" /* 29352 */
-  "\000\346\267\273\345\212\240openid\345\210\260db\345\244\261\350\264\245" /* 29371 */
-  "\000Adding the openid to the database failed." /* 29395 */
-  "\000openid_delete_failed" /* 29437 */
-  "\000delete openid failure" /* 29458 */
-  "\000Deleting the openid failed." /* 29480 */
-  "\000old_openid_not_found" /* 29508 */
-  "\000old openid empty" /* 29529 */
-  "\000\345\234\250oldOpenid\350\241\250\344\270\255\346\262\241\346\234\211\345\257\271\345\272\224\350\256\260\345\275\225" /* 29546 */
-  "\000There is no matching record in the old-openid table." /* 29583 */
-  "\000The message says old openid empty; the explanation says the oldOpenid table has no record." /* 29636 */
-  "\000not_short_id_game" /* 29727 */
-  "\000not a short gameId game" /* 29745 */
-  "\000\351\235\23632\344\275\215\347\237\255\345\270\220\345\217\267\346\270\270\346\210\217" /* 29769 */
-  "\000The game is not configured for 32-bit short account IDs." /* 29793 */
-  "\000guid_user_info_update_failed" /* 29850 */
-  "\000update guid userInfo failure" /* 29879 */
-  "\000\346\233\264\346\226\260iguid\350\241\250\346\227\266\345\244\261\350\264\245" /* 29908 */
-  "\000Updating the user information in the GUID table failed." /* 29932 */
-  "\000openid_unchanged" /* 29988 */
-  "\000openid input is eaqual to db or src, no need to change" /* 30005 */
-  "\000ChannelHashId\346\237\245\345\210\260\347\232\204Openid\344\270\216\344\274\240\345\217\202\344\270\200\350\207\264\357\274\214\346\227\240\351\234\200\344\277\256\346\224\271" /* 30060 */
-  "\000The openid passed in equals the stored one, so there is nothing to change." /* 30119 */
-  "\000A no-op rather than a fault; callers may treat it as success. Only codes 1..6 are ok in the catalog." /* 30194 */
-  "\000openid_mismatch" /* 30295 */
-  "\000ChannelIds Openid error" /* 30311 */
-  "\000ChannelHashId\346\237\245\345\210\260\347\232\204Openid\344\270\216\344\274\240\345\217\202\344\270\215\345\214\271\351\205\215" /* 30335 */
-  "\000The openid stored for the ChannelHashId does not match the openid passed in." /* 30382 */
-  "\000game_not_played" /* 30459 */
-  "\000ChannelId no play this game" /* 30475 */
-  "\000ChannelHashId\346\232\202\346\227\266\346\262\241\346\234\211\347\216\251\350\277\207\350\277\231\344\270\252\346\270\270\346\210\217" /* 30503 */
-  "\000The ChannelHashId has not played this game yet." /* 30547 */
-  "\000user_add_failed" /* 30595 */
-  "\000add user record is failure" /* 30611 */
-  "\000\346\267\273\345\212\240\347\224\250\346\210\267\345\244\261\350\264\245" /* 30638 */
-  "\000Adding the user failed." /* 30657 */
-  "\000channel_hash_id_record_update_failed" /* 30681 */
-  "\000modify ChannelHashId table record is failure" /* 30718 */
-  "\000\344\277\256\346\224\271ChannelHashId\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 30763 */
-  "\000Updating the ChannelHashId table record failed." /* 30798 */
-  "\000guid_record_update_failed" /* 30846 */
-  "\000modify Guid table record is failure" /* 30872 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 30908 */
-  "\000Updating the GUID table record failed." /* 30934 */
-  "\000ip_update_failed" /* 30973 */
-  "\000Modify user Ip is failure" /* 30990 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225IP\345\244\261\350\264\245" /* 31016 */
-  "\000Updating the user's IP address in the GUID record failed." /* 31044 */
-  "\000age_update_failed" /* 31102 */
-  "\000Modify user Age is failure" /* 31120 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\345\271\264\351\276\204\345\244\261\350\264\245" /* 31147 */
-  "\000Updating the user's age in the GUID record failed." /* 31185 */
-  "\000sex_update_failed" /* 31236 */
-  "\000Modify user Sex is failure" /* 31254 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\346\200\247\345\210\253\345\244\261\350\264\245" /* 31281 */
-  "\000Updating the user's sex in the GUID record failed." /* 31319 */
-  "\000nickname_update_failed" /* 31370 */
-  "\000Modify user nicename is failure" /* 31393 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\346\230\265\347\247\260\345\244\261\350\264\245" /* 31425 */
-  "\000Updating the user's nickname in the GUID record failed." /* 31463 */
-  "\000nickname_invalid" /* 31519 */
-  "\000UserName is un avail" /* 31536 */
-  "\000\347\224\250\346\210\267\346\230\265\347\247\260\346\227\240\346\225\210" /* 31557 */
-  "\000The user nickname is invalid." /* 31576 */
-  "\000The message says UserName; the explanation says nickname." /* 31606 */
-  "\000status_invalid" /* 31664 */
-  "\000Status is un avail" /* 31679 */
-  "\000\347\212\266\346\200\201\346\227\240\346\225\210" /* 31698 */
-  "\000The status value is invalid." /* 31711 */
-  "\000sex_invalid" /* 31740 */
-  "\000Sex is un avail" /* 31752 */
-  "\000\346\200\247\345\210\253\346\227\240\346\225\210" /* 31768 */
-  "\000The sex value is invalid." /* 31781 */
-  "\000channel_invalid" /* 31807 */
-  "\000Channel is un avail" /* 31823 */
-  "\000\346\270\240\351\201\223\346\227\240\346\225\210" /* 31843 */
-  "\000The channel is invalid." /* 31856 */
-  "\000guid_invalid" /* 31880 */
-  "\000Guid is un Avali" /* 31893 */
-  "\000guid\346\227\240\346\225\210" /* 31910 */
-  "\000The GUID is invalid." /* 31921 */
-  "\000missing_guid" /* 31942 */
-  "\000no params Guid" /* 31955 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245Guid" /* 31970 */
-  "\000Same meaning as -252 (login group)." /* 31987 */
-  "\000missing_channel_id" /* 32023 */
-  "\000no params ChannelId" /* 32042 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245ChannelId" /* 32062 */
-  "\000The ChannelId parameter is missing." /* 32084 */
-  "\000missing_channel_hash_id" /* 32120 */
-  "\000no params ChannelHashId" /* 32144 */
-  "\000\346\262\241\346\234\211ChannelHashId" /* 32168 */
-  "\000The ChannelHashId parameter is missing." /* 32188 */
-  "\000channel_hash_id_record_add_failed" /* 32228 */
-  "\000add ChannelHashId table record is failure" /* 32262 */
-  "\000\346\267\273\345\212\240ChannelHashId\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 32304 */
-  "\000Adding the ChannelHashId table record failed." /* 32339 */
-  "\000guid_record_add_failed" /* 32385 */
-  "\000add Guid table record is failure" /* 32408 */
-  "\000\346\267\273\345\212\240Guid\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 32441 */
-  "\000Adding the GUID table record failed." /* 32467 */
-  "\000channel_hash_id_delete_mark_failed" /* 32504 */
-  "\000tag ChannelHashId table record delete failure" /* 32539 */
-  "\000\346\240\207\350\257\206ChannelHashId\350\241\250\350\256\260\345\275\225\350\242\253\345\210\240\351\231\244\345\244\261\350\264\245" /* 32585 */
-  "\000Marking the ChannelHashId table record as deleted failed." /* 32629 */
-  "\000guid_delete_mark_failed" /* 32687 */
-  "\000tag Guid table record delete failure" /* 32711 */
-  "\000\346\240\207\350\257\206Guid\350\241\250\350\256\260\345\275\225\350\242\253\345\210\240\351\231\244\345\244\261\350\264\245" /* 32748 */
-  "\000Marking the GUID table record as deleted failed." /* 32783 */
-  "\000channel_hash_id_lookup_failed" /* 32832 */
-  "\000Guid query ChannelHashId failure" /* 32862 */
-  "\000Guid2ChannelHashId\345\244\261\350\264\245" /* 32895 */
-  "\000Looking up the ChannelHashId by GUID failed." /* 32920 */
-  "\000The vendor does not say whether this means no mapping or a database error; A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 32965 */
-  "\000guid_lookup_failed" /* 33148 */
-  "\000ChannelHashId query guid is failure!" /* 33167 */
-  "\000ChannelHashId2Guid\345\244\261\350\264\245" /* 33204 */
-  "\000Looking up the GUID by ChannelHashId failed." /* 33229 */
-  "\000rate_limited" /* 33274 */
-  "\000access limit! wait a moment to try" /* 33287 */
-  "\000\350\257\267\346\261\202\345\244\252\350\277\207\351\242\221\347\271\201\344\272\206\357\274\214\350\257\267\350\277\207\344\270\200\344\274\232\345\206\215\347\231\273\345\275\225" /* 33322 */
-  "\000Requests are too frequent; the caller must wait before trying again." /* 33368 */
-  "\000wait" /* 33437 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. The vendor states no rate; retry_after 5 is our choice." /* 33442 */
-  "\000failure" /* 33567 */
-  "\000\345\244\261\350\264\245" /* 33575 */
-  "\000The request failed for an unspecified reason." /* 33582 */
-  "\000The message failure is also the Wilddog identifier of 22001, which is named failure too; look it up qualified by domain. No cause is given, so UNKNOWN without retry." /* 33628 */
-  "\000success" /* 33794 */
-  "\000\346\210\220\345\212\237" /* 33802 */
-  "\000The request succeeded." /* 33809 */
-  "\000connect_sns_channel" /* 33832 */
-  "\000connect this sns channel!" /* 33852 */
-  "\000\346\214\202\350\275\275\350\277\231\344\270\252\347\244\276\344\272\244\346\270\240\351\201\223\357\274\214\350\257\267\350\260\203\347\224\250reconnect\346\216\245\345\217\243" /* 33878 */
-  "\000The SNS channel can be attached to the current account; the client should call the reconnect interface." /* 33930 */
-  "\000Next-step code, not a failure." /* 34034 */
-  "\000restore_sns_account" /* 34065 */
-  "\000restore this sns account!" /* 34085 */
-  "\000\346\201\242\345\244\215\350\277\231\344\270\252\347\244\276\344\272\244\346\270\240\351\201\223\357\274\214\350\257\267\350\260\203\347\224\250restore\346\216\245\345\217\243" /* 34111 */
-  "\000The SNS account belongs to another openid; the client should call the restore interface." /* 34161 */
-  "\000same_openid" /* 34250 */
-  "\000the same openid!" /* 34262 */
-  "\000\347\233\270\345\220\214\347\232\204openid\346\227\240\351\234\200\346\201\242\345\244\215" /* 34279 */
-  "\000The SNS account already maps to the current openid, so nothing needs to be restored." /* 34307 */
-  "\000google_authorization_required" /* 34392 */
-  "\000need google authcode" /* 34422 */
-  "\000\351\234\200\350\246\201google\346\217\220\344\276\233\346\216\210\346\235\203" /* 34443 */
-  "\000Google authorization is required before the sign-in can continue." /* 34468 */
-  "\000migrate_use_restore" /* 34534 */
-  "\000migrate fail, suggest request restore interface! restore return sns account!" /* 34554 */
-  "\000\350\257\267\350\265\260restore\346\216\245\345\217\243\357\274\214\344\275\277\347\224\250\346\201\242\345\244\215\347\232\204\346\226\271\345\274\217\357\274\214 \346\201\242\345\244\215\346\225\260\347\273\204\344\270\255\347\232\204openid\345\210\260\345\275\223\345\211\215\350\256\276\345\244\207\344\270\212" /* 34631 */
-  "\000Migration cannot proceed; the client should call the restore interface to restore the returned SNS accounts' openids to this device." /* 34721 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. Although the message says migrate fail, it is a positive next-step code: call restore." /* 34854 */
-  "\000wilddog" /* 35010 */
-  "\000WDGAuthErrorCodeFailure" /* 35018 */
-  "\000\346\234\215\345\212\241\345\274\202\345\270\270\357\274\214\346\223\215\344\275\234\345\244\261\350\264\245" /* 35042 */
-  "\000The server indicated that this operation failed" /* 35070 */
-  "\000The Wilddog service failed to complete the operation." /* 35118 */
-  "\000The identifier failure is also the iMSDK -1 message; messages are not keys across domains." /* 35172 */
-  "\000expired_token" /* 35263 */
-  "\000WDGAuthErrorCodeExpiredToken" /* 35277 */
-  "\000\350\257\245 token \345\267\262\350\277\207\346\234\237" /* 35306 */
-  "\000The supplied auth token has expired" /* 35326 */
-  "\000The supplied token has expired." /* 35362 */
-  "\000expired_fetch_token" /* 35394 */
-  "\000WDGAuthErrorCodeExpiredFetchToken" /* 35414 */
-  "\000oauth token \345\267\262\350\277\207\346\234\237\357\274\214\350\216\267\345\217\226\345\244\261\350\264\245\357\274\214\350\257\267\350\201\224\347\263\273 wilddog" /* 35448 */
-  "\000The fetch token has expired" /* 35505 */
-  "\000The OAuth token has expired and could not be fetched." /* 35533 */
-  "\000The vendor asks to contact Wilddog, so signing in again is not expected to help." /* 35587 */
-  "\000invalid_token" /* 35668 */
-  "\000WDGAuthErrorCodeInvalidToken" /* 35682 */
-  "\000\347\224\250\346\210\267\346\217\220\344\276\233\347\232\204 token \346\227\240\346\225\210" /* 35711 */
-  "\000The supplied auth token was invalid" /* 35740 */
-  "\000The supplied token is invalid." /* 35776 */
-  "\000maxretries" /* 35807 */
-  "\000WDGAuthErrorCodeMaxRetries,max_retries" /* 35818 */
-  "\000\347\224\250\346\210\267\345\210\233\345\273\272\345\244\261\350\264\245\357\274\214\350\257\267\351\207\215\350\257\225" /* 35857 */
-  "\000The transaction had too many retries" /* 35888 */
-  "\000Creating the user failed on the server side." /* 35925 */
-  "\000The zh-CN description says to retry (Web SDK: too many retries), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 35970 */
-  "\000authentication_disabled" /* 36116 */
-  "\000WDGAuthErrorCodeAuthenticationDisabled" /* 36140 */
-  "\000\346\234\252\345\274\200\345\220\257\350\272\253\344\273\275\350\256\244\350\257\201\345\212\237\350\203\275\357\274\214\350\257\267\345\234\250\346\216\247\345\210\266\345\217\260\345\274\200\345\220\257\345\220\216\351\207\215\350\257\225" /* 36179 */
-  "\000The specified authentication type is not enabled for this Wilddog." /* 36240 */
-  "\000The authentication method is not enabled for this app in the Wilddog console." /* 36307 */
-  "\000invalid_configuration" /* 36385 */
-  "\000WDGAuthErrorCodeInvalidConfiguration" /* 36407 */
-  "\000token \350\256\244\350\257\201\351\234\200\350\246\201\350\266\205\347\272\247\345\257\206\351\222\245" /* 36444 */
-  "\000The specified authentication sign is the auth secret ." /* 36475 */
-  "\000Custom token authentication requires the app's super secret." /* 36530 */
-  "\000invalid_provider" /* 36591 */
-  "\000WDGAuthErrorCodeInvalidProvider" /* 36608 */
-  "\000\350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\350\260\203\347\224\250\351\224\231\350\257\257\357\274\214\350\257\267\350\201\224\347\263\273\351\207\216\347\213\227 support@wilddog.com" /* 36640 */
-  "\000Invalid provider specified, please check application code." /* 36712 */
-  "\000An invalid authentication provider was specified." /* 36771 */
-  "\000The zh-CN description says to contact Wilddog support; the Web SDK message says to check the application code." /* 36821 */
-  "\000invalid_email" /* 36932 */
-  "\000WDGAuthErrorCodeInvalidEmail" /* 36946 */
-  "\000\350\257\245\351\202\256\347\256\261\345\234\260\345\235\200\346\227\240\346\225\210" /* 36975 */
-  "\000The specified email address is incorrect." /* 36997 */
-  "\000The email address is invalid." /* 37039 */
-  "\000invalid_password" /* 37069 */
-  "\000WDGAuthErrorCodeInvalidPassword" /* 37086 */
-  "\000\350\257\245\345\257\206\347\240\201\344\270\215\346\255\243\347\241\256" /* 37118 */
-  "\000The specified password is incorrect." /* 37137 */
-  "\000The password is incorrect." /* 37174 */
-  "\000Vendor docs: resolved by asking the user for the right password." /* 37201 */
-  "\000invalid_user" /* 37266 */
-  "\000WDGAuthErrorCodeInvalidUser" /* 37279 */
-  "\000\350\257\245\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250" /* 37307 */
-  "\000The specified user does not exist." /* 37326 */
-  "\000invalid_origin" /* 37361 */
-  "\000WDGAuthErrorCodeInvalidOrigin" /* 37376 */
-  "\000\350\272\253\344\273\275\350\256\244\350\257\201\350\277\207\347\250\213\344\270\255\357\274\214\345\217\221\347\224\237\344\272\206\345\256\211\345\205\250\351\224\231\350\257\257" /* 37406 */
-  "\000A security error occurred while processing the authentication request." /* 37452 */
-  "\000A security error occurred during authentication, such as a request from an unauthorized origin." /* 37523 */
-  "\000email_taken" /* 37619 */
-  "\000WDGAuthErrorCodeEmailTaken" /* 37631 */
-  "\000\350\257\245\351\202\256\347\256\261\345\234\260\345\235\200\345\267\262\347\273\217\344\275\277\347\224\250" /* 37658 */
-  "\000The specified email address is already in use." /* 37686 */
-  "\000The email address is already in use." /* 37733 */
-  "\000Same meaning as 22203 (email_already_in_user); both are kept as the vendor documents them." /* 37770 */
-  "\000invalid_credentials" /* 37861 */
-  "\000WDGAuthErrorCodeInvalidCredentials" /* 37881 */
-  "\000\350\257\245\350\272\253\344\273\275\350\256\244\350\257\201\345\207\255\350\257\201\346\227\240\346\225\210" /* 37916 */
-  "\000Invalid authentication credentials provided." /* 37944 */
-  "\000The authentication credentials are invalid." /* 37989 */
-  "\000invalid_arguments" /* 38033 */
-  "\000WDGAuthErrorCodeInvalidArguments" /* 38051 */
-  "\000\350\257\245\350\272\253\344\273\275\350\256\244\350\257\201\345\217\202\346\225\260\346\227\240\346\225\210" /* 38084 */
-  "\000Invalid authentication arguments provided." /* 38112 */
-  "\000The authentication arguments are invalid." /* 38155 */
-  "\000provider_error" /* 38197 */
-  "\000WDGAuthErrorCodeProviderError" /* 38212 */
-  "\000\347\254\254\344\270\211\346\226\271\350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\345\217\221\347\224\237\351\224\231\350\257\257\357\274\214\346\237\245\347\234\213\344\277\241\346\201\257\344\272\206\350\247\243\350\257\246\346\203\205" /* 38242 */
-  "\000A third_party provider error occurred. See data for details." /* 38312 */
-  "\000The third-party authentication provider reported an error." /* 38373 */
-  "\000The vendor points to the details returned with the error; the cause varies, so no automatic retry." /* 38432 */
-  "\000Invalid_secret" /* 38531 */
-  "\000WDGAuthErrorCodeInvalidSecret" /* 38546 */
-  "\000\350\266\205\347\272\247\345\257\206\351\222\245\346\227\240\346\225\210\357\274\214\350\257\267\345\234\250\346\216\247\345\210\266\351\235\242\346\235\277\351\207\215\346\226\260\347\224\237\346\210\220" /* 38576 */
-  "\000The super secret is invalid and must be regenerated in the Wilddog console." /* 38628 */
-  "\000Vendor identifier has a capital I (Invalid_secret); lookup is case-insensitive. No Web SDK message is documented." /* 38704 */
-  "\000invalid_oob_code" /* 38818 */
-  "\000WDGAuthErrorCodeInvalidObbCode" /* 38835 */
-  "\000\346\234\254\346\254\241\351\207\215\347\275\256\345\257\206\347\240\201\350\257\267\346\261\202\346\227\240\346\225\210\347\232\204" /* 38866 */
-  "\000Invalid oobCode." /* 38900 */
-  "\000The password reset request (oobCode) is invalid." /* 38917 */
-  "\000The iOS enum is spelled InvalidObbCode (sic, for oob). The user must request a new reset link." /* 38966 */
-  "\000appUser_not_exist" /* 39061 */
-  "\000WDGAuthErrorCodeAppUserNotExist,app_user_not_exist" /* 39079 */
-  "\000\350\257\245\351\207\216\347\213\227\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250\357\274\214\350\257\267\346\243\200\346\237\245 appid" /* 39130 */
-  "\000AppUser not exist. Please check appId" /* 39173 */
-  "\000The Wilddog app user does not exist for this app ID." /* 39211 */
-  "\000The vendor asks to check the appId." /* 39264 */
-  "\000not_admin_token" /* 39300 */
-  "\000WDGAuthErrorCodeNotAdminToken" /* 39316 */
-  "\000\344\270\215\346\230\257\347\256\241\347\220\206\350\200\205\357\274\214\346\262\241\346\234\211\346\223\215\344\275\234\346\235\203\351\231\220" /* 39346 */
-  "\000The token is not an admin token, so the operation is not permitted." /* 39383 */
-  "\000No Web SDK message is documented." /* 39451 */
-  "\000provide_already_linked" /* 39485 */
-  "\000\346\257\217\344\270\252 oauth \350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\357\274\214\347\224\250\346\210\267\345\217\252\350\203\275\347\273\221\345\256\232\344\270\200\346\254\241" /* 39508 */
-  "\000User can only be linked to one identity for the given provider." /* 39570 */
-  "\000The user already has an identity linked for this OAuth provider." /* 39634 */
-  "\000Vendor spells it provide_ (sic). The iOS SDK maps both 22201 and 22208 to WDGAuthErrorCodeProviderAlreadyLinked; that alias belongs to 22208 (provider_already_linked), so 22201 has no alias." /* 39699 */
-  "\000token_version_error" /* 39890 */
-  "\000WDGAuthErrorCodeTokenVersionError" /* 39910 */
-  "\000\347\224\250\346\210\267\345\267\262\347\273\217\345\215\207\347\272\247 api\357\274\214\344\275\206 token \344\273\215\346\230\257\346\227\247\347\211\210" /* 39944 */
-  "\000Client use upgrade API , but token is old version" /* 39992 */
-  "\000The client uses the upgraded API but the token is of the old version." /* 40042 */
-  "\000Signing in again through the upgraded API issues a current token; the retried call then carries different parameters, so this does not contradict the iOS docs." /* 40112 */
-  "\000email_already_in_user" /* 40272 */
-  "\000WDGAuthErrorCodeEmailAlreadyInUse,email_already_in_use" /* 40294 */
-  "\000\351\202\256\347\256\261\345\234\260\345\235\200\345\267\262\347\273\217\350\242\253\345\205\266\344\273\226\350\264\246\346\210\267\344\275\277\347\224\250" /* 40349 */
-  "\000The email address is already in use by another account" /* 40389 */
-  "\000The email address is already used by another account." /* 40444 */
-  "\000Vendor identifier says in_user (sic) for in_use. Same meaning as 22013." /* 40498 */
-  "\000provide_already_linked_another_account" /* 40570 */
-  "\000WDGAuthErrorCodeProviderAlreadyLinkedAnotherAccount,provider_already_linked_another_account" /* 40609 */
-  "\000\350\257\245\350\272\253\344\273\275\345\267\262\347\273\217\344\270\216\345\205\266\344\273\226\350\264\246\346\210\267\347\273\221\345\256\232" /* 40701 */
-  "\000This identity already linked anotheraccount." /* 40738 */
-  "\000This identity is already linked to another account." /* 40783 */
-  "\000Vendor spells it provide_ (sic) for provider_." /* 40835 */
-  "\000email_missing" /* 40882 */
-  "\000WDGAuthErrorCodeEmailMissing" /* 40896 */
-  "\000\350\257\245\350\264\246\346\210\267\346\262\241\346\234\211\347\273\221\345\256\232\351\202\256\347\256\261" /* 40925 */
-  "\000The account doesn't hava a email." /* 40953 */
-  "\000The account has no email address bound." /* 40987 */
-  "\000user_not_found" /* 41027 */
-  "\000WDGAuthErrorCodeUserNotFound" /* 41042 */
-  "\000\346\262\241\346\234\211\345\257\271\345\272\224\347\224\250\346\210\267\350\256\260\345\275\225\357\274\214\350\257\245\347\224\250\346\210\267\345\217\257\350\203\275\345\267\262\347\273\217\350\242\253\345\210\240\351\231\244" /* 41071 */
-  "\000There is no user record corresponding to this identifier. The user may have been deleted." /* 41129 */
-  "\000No user record matches this identifier; the user may have been deleted." /* 41219 */
-  "\000token_error" /* 41291 */
-  "\000WDGAuthErrorCodeTokenError" /* 41303 */
-  "\000\350\257\245 token \350\247\243\346\236\220\345\244\261\350\264\245" /* 41330 */
-  "\000The token was parsed error." /* 41353 */
-  "\000The token could not be parsed." /* 41381 */
-  "\000provider_already_linked" /* 41412 */
-  "\000WDGAuthErrorCodeProviderAlreadyLinked" /* 41436 */
-  "\000\346\257\217\344\270\252\347\224\250\346\210\267\345\217\252\350\203\275\347\273\221\345\256\232\344\270\200\346\254\241\351\207\216\347\213\227\347\231\273\345\275\225\346\226\271\345\274\217" /* 41474 */
-  "\000The user already has the Wilddog (email/password) sign-in method linked." /* 41523 */
-  "\000Shares the iOS enum WDGAuthErrorCodeProviderAlreadyLinked with 22201 (provide_already_linked); the alias is kept here only." /* 41596 */
-  "\000credential_too_old_login_again" /* 41720 */
-  "\000WDGAuthErrorCodeCredentialTooOldLoginAgain" /* 41751 */
-  "\000\350\257\245\347\224\250\346\210\267\345\260\235\350\257\225\345\256\211\345\205\250\346\225\217\346\204\237\346\223\215\344\275\234\357\274\214\344\275\206\347\231\273\345\275\225\346\227\266\351\227\264\350\277\207\351\225\277\357\274\214\351\234\200\351\207\215\346\226\260\347\231\273\345\275\225" /* 41794 */
-  "\000The user try to do security_sensitive actions require that the user has recently signed in" /* 41870 */
-  "\000The security-sensitive operation requires a recent sign-in." /* 41961 */
-  "\000Vendor docs: resolved by signing the user in again." /* 42021 */
-  "\000no_password_provider" /* 42073 */
-  "\000WDGAuthErrorCodeNoPasswordProvider" /* 42094 */
-  "\000\350\257\245\347\224\250\346\210\267\346\262\241\346\234\211 wilddog \347\231\273\345\275\225\346\226\271\345\274\217" /* 42129 */
-  "\000The user not have password provider" /* 42166 */
-  "\000The user has no Wilddog (email/password) sign-in method." /* 42202 */
-  "\000password_length_error" /* 42259 */
-  "\000WDGAuthErrorCodePasswordLengthError" /* 42281 */
-  "\000\345\257\206\347\240\201\347\232\204\351\225\277\345\272\246\345\277\205\351\241\273\345\234\250 6 \345\210\260 32 \344\275\215" /* 42317 */
-  "\000Password's length must between 6 and 32" /* 42355 */
-  "\000The password must be 6 to 32 characters long." /* 42395 */
-  "\000display_name_length_error" /* 42441 */
-  "\000WDGAuthErrorCodeDisplayNameLengthError" /* 42467 */
-  "\000\346\230\265\347\247\260\351\225\277\345\272\246\345\277\205\351\241\273\345\260\217\344\272\216 20 \344\275\215" /* 42506 */
-  "\000DisplayName length must be length than 20" /* 42538 */
-  "\000The display name must be shorter than 20 characters." /* 42580 */
-  "\000The Web SDK message says length than 20, meaning less than 20." /* 42633 */
-  "\000photo_url_length_error" /* 42696 */
-  "\000WDGAuthErrorCodePhotoUrlLengthError" /* 42719 */
-  "\000\347\205\247\347\211\207\345\234\260\345\235\200\351\225\277\345\272\246\345\277\205\351\241\273\345\260\217\344\272\216 1024 \344\275\215" /* 42755 */
-  "\000PhotoUrl length must be length than 1024" /* 42795 */
-  "\000The photo URL must be shorter than 1024 characters." /* 42836 */
-  "\000token_not_for_this_app" /* 42888 */
-  "\000WDGAuthErrorCodeTokenNotForThisApp" /* 42911 */
-  "\000\346\255\244 token \344\270\215\345\261\236\344\272\216\350\257\245\345\272\224\347\224\250" /* 42946 */
-  "\000This token is not for this app" /* 42975 */
-  "\000The token does not belong to this app." /* 43006 */
-  "\000token_type_error" /* 43045 */
-  "\000WDGAuthErrorCodeTokenTypeError" /* 43062 */
-  "\000\350\257\245 token \347\261\273\345\236\213\344\270\215\346\255\243\347\241\256" /* 43093 */
-  "\000This token's type is not correct" /* 43119 */
-  "\000The token is of the wrong type." /* 43152 */
-  "\000idtoken_claims_error" /* 43184 */
-  "\000WDGAuthErrorCodeIDTokenClaimsError,id_token_claims_error" /* 43205 */
-  "\000wilddog id token \350\207\252\345\256\232\344\271\211\345\255\227\346\256\265\344\270\215\346\255\243\347\241\256" /* 43262 */
-  "\000This idtoken's claims is not correct" /* 43304 */
-  "\000The custom claims of the Wilddog ID token are incorrect." /* 43341 */
-  "\000token_userid_not_valid" /* 43398 */
-  "\000WDGAuthErrorCodeTokenUserIDNotValid" /* 43421 */
-  "\000\350\257\245 token \347\232\204 wilddog id \346\227\240\346\225\210" /* 43457 */
-  "\000This token's userid in not valid" /* 43489 */
-  "\000The Wilddog user ID in the token is invalid." /* 43522 */
-  "\000token_wilddog_error" /* 43567 */
-  "\000WDGAuthErrorCodeTokenWilddogError" /* 43587 */
-  "\000wilddog \345\261\236\346\200\247\344\270\215\346\255\243\347\241\256" /* 43621 */
-  "\000This idtoken's wilddog claim is error" /* 43645 */
-  "\000The wilddog claim in the token is incorrect." /* 43683 */
-  "\000invalid_phone" /* 43728 */
-  "\000WDGAuthErrorCodeInvalidPhone" /* 43742 */
-  "\000\350\257\245\346\211\213\346\234\272\345\217\267\347\240\201\344\270\215\346\255\243\347\241\256" /* 43771 */
-  "\000The specified phone is incorrect." /* 43796 */
-  "\000The phone number is invalid." /* 43830 */
-  "\000email_not_exist" /* 43859 */
-  "\000WDGAuthErrorCodeEmailNotExist" /* 43875 */
-  "\000\350\257\245\351\202\256\347\256\261\344\270\215\345\255\230\345\234\250" /* 43905 */
-  "\000The email is not exist" /* 43924 */
-  "\000The email address does not exist." /* 43947 */
-  "\000phone_not_exist" /* 43981 */
-  "\000WDGAuthErrorCodePhoneNotExist" /* 43997 */
-  "\000\350\257\245\346\211\213\346\234\272\345\217\267\344\270\215\345\255\230\345\234\250" /* 44027 */
-  "\000The phone is not exist" /* 44049 */
-  "\000The phone number does not exist." /* 44072 */
-  "\000smsCode_not_exist" /* 44105 */
-  "\000WDGAuthErrorCodeSmsCodeNotExist,sms_code_not_exist" /* 44123 */
-  "\000\350\257\245\346\211\213\346\234\272\346\234\252\345\217\221\351\200\201\350\277\207\351\252\214\350\257\201\347\240\201\357\274\214\350\257\267\346\243\200\346\237\245" /* 44174 */
-  "\000When user's operation with phone, the smsCode must be carried" /* 44217 */
-  "\000No verification code has been sent to this phone number." /* 44279 */
-  "\000Vendor identifier is camelCase (smsCode). The zh-CN text says no code was sent to this phone; the Web SDK says the smsCode must be included. Send a code first." /* 44336 */
-  "\000smsCode_send_error" /* 44496 */
-  "\000WDGAuthErrorCodeSmsSendError,sms_code_send_error" /* 44515 */
-  "\000\345\217\221\351\200\201\351\252\214\350\257\201\347\240\201\345\217\221\347\224\237\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\350\257\225" /* 44564 */
-  "\000Send smsCode occurred error, Please try it again" /* 44604 */
-  "\000Sending the verification code failed." /* 44653 */
-  "\000Vendor identifier is camelCase (smsCode). The vendor says to retry (zh-CN and Web SDK), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 44691 */
-  "\000phone_already_in_user" /* 44860 */
-  "\000WDGAuthErrorCodePhoneAlreadyInUse,phone_already_in_use" /* 44882 */
-  "\000\350\257\245\346\211\213\346\234\272\345\217\267\345\267\262\350\242\253\345\205\266\344\273\226\350\264\246\346\210\267\344\275\277\347\224\250" /* 44937 */
-  "\000The phone is already in use by another account." /* 44974 */
-  "\000The phone number is already used by another account." /* 45022 */
-  "\000Vendor identifier says in_user (sic) for in_use." /* 45075 */
-  "\000photo_url_or_displayname_error" /* 45124 */
-  "\000WDGAuthErrorCodePhotoUrlOrDisplayNameError,photo_url_or_display_name_error" /* 45155 */
-  "\000\347\205\247\347\211\207\345\234\260\345\235\200\346\210\226\346\230\265\347\247\260\345\214\205\345\220\253\351\235\236\346\263\225\345\255\227\347\254\246" /* 45230 */
-  "\000Photo url or display name contain illegal special characters" /* 45270 */
-  "\000The photo URL or display name contains illegal characters." /* 45331 */
-  "\000sms_code_error" /* 45390 */
-  "\000WDGAuthErrorCodeSmsCodeError" /* 45405 */
-  "\000\347\237\255\344\277\241\351\252\214\350\257\201\347\240\201\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\346\226\260\345\217\221\351\200\201\351\252\214\350\257\201\347\240\201" /* 45434 */
-  "\000Sms code error , please retry to send sms code" /* 45483 */
-  "\000The SMS verification code is wrong." /* 45530 */
-  "\000The vendor asks to send a new code, so the flow restarts from sending the code; repeating the call with the same code will not succeed." /* 45566 */
-  "\000sms_server_error" /* 45702 */
-  "\000WDGAuthErrorCodeSmsServerError" /* 45719 */
-  "\000\347\237\255\344\277\241\346\234\215\345\212\241\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\350\257\225" /* 45750 */
-  "\000Sms server error , Please try again" /* 45781 */
-  "\000The SMS service failed." /* 45817 */
-  "\000The vendor says to retry (zh-CN and Web SDK), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 45841 */
-  "\000sms_forbidden_error" /* 45968 */
-  "\000WDGAuthErrorCodeSmsForbiddenError" /* 45988 */
-  "\000\347\237\255\344\277\241\347\246\201\346\255\242\344\275\277\347\224\250\357\274\214\350\257\267\347\224\263\350\257\267\347\237\255\344\277\241\346\234\215\345\212\241" /* 46022 */
-  "\000Sms forbidden error , Please apply for the sms server" /* 46065 */
-  "\000The SMS service is not enabled for this app." /* 46119 */
-  "\000The vendor asks to apply for the SMS service." /* 46164 */
-  "\000sms_sign_deny_error" /* 46210 */
-  "\000WDGAuthErrorCodeSmsSignDenyError" /* 46230 */
-  "\000The SMS signature was denied." /* 46263 */
-  "\000Documented only in the iOS SDK enum; absent from the seed table. Name derived from the enum; no vendor message exists." /* 46293 */
-  "\000invalid_sms_type" /* 46412 */
-  "\000WDGAuthErrorCodeInvalidSmsTypeError" /* 46429 */
-  "\000\347\237\255\344\277\241\347\261\273\345\236\213\344\270\272\347\251\272" /* 46465 */
-  "\000Sms type is empty" /* 46484 */
-  "\000The SMS type is empty." /* 46502 */
-  "\000weapp_error" /* 46525 */
-  "\000WDGAuthErrorCodeWeappError" /* 46537 */
-  "\000\345\276\256\344\277\241\345\260\217\347\250\213\345\272\217\347\231\273\345\275\225\351\224\231\350\257\257\357\274\214\350\257\267\346\237\245\347\234\213\350\257\246\346\203\205" /* 46564 */
-  "\000Weapp login error, Please see the details" /* 46610 */
-  "\000The WeChat mini program sign-in failed." /* 46652 */
-  "\000weapp_userInfo_sign_check_failed" /* 46692 */
-  "\000WDGAuthErrorCodeWeappUserInfoSignCheckFailed,weapp_user_info_sign_check_failed" /* 46725 */
-  "\000\345\276\256\344\277\241\345\260\217\347\250\213\345\272\217\347\224\250\346\210\267\344\277\241\346\201\257\347\255\276\345\220\215\346\240\241\351\252\214\345\244\261\350\264\245\357\274\214\350\257\267\351\207\215\346\226\260\346\243\200\346\237\245\345\220\216\351\207\215\350\257\225" /* 46804 */
-  "\000Weapp userinfo sign check failed, Please check it and try again" /* 46877 */
-  "\000The signature check of the WeChat mini program user info failed." /* 46941 */
-  "\000The vendor's check and try again means fixing the signed user info first, not repeating the same call." /* 47006 */
-  "\000sms_frequency_error" /* 47109 */
-  "\000WDGAuthErrorCodeSmsFrequencyError" /* 47129 */
-  "\000\347\237\255\344\277\241\345\217\221\351\200\201\350\277\207\344\272\216\351\242\221\347\271\201" /* 47163 */
-  "\000Sms frequency error ." /* 47188 */
-  "\000SMS messages are being sent too frequently." /* 47210 */
-  "\000The only code the iOS docs call retryable. The vendor states no rate; retry_after 60 is our choice." /* 47254 */
-  "\000sms_pay_limit_error" /* 47354 */
-  "\000WDGAuthErrorCodeSmsPayLimitError" /* 47374 */
-  "\000\345\270\220\346\210\267\344\275\231\351\242\235\344\270\215\350\266\2635\345\205\203\357\274\214\344\270\215\350\203\275\345\274\200\345\220\257\347\237\255\344\277\241\346\234\215\345\212\241" /* 47407 */
-  "\000Your account must have at least \302\2455 to use sms service" /* 47457 */
-  "\000The account balance is below 5 yuan, so the SMS service cannot be enabled." /* 47512 */
-  "\000top_up" /* 47587 */
-  "\000The balance is the app owner's Wilddog account, not the end user's, so http stays derived instead of 402." /* 47594 */
-  "\000sms_pay_no_money_error" /* 47700 */
-  "\000WDGAuthErrorCodeSmsPayNoMoneyError" /* 47723 */
-  "\000\350\264\246\346\210\267\344\275\231\351\242\235\344\270\215\350\266\263" /* 47758 */
-  "\000Your account rate insufficient balance" /* 47777 */
-  "\000The account balance is insufficient." /* 47816 */
-  "\000sms_pay_no_money_to_pay_error" /* 47853 */
-  "\000WDGAuthErrorCodeSmsPayNoMoneyToPayError" /* 47883 */
-  "\000\350\264\246\346\210\267\344\275\231\351\242\235\344\270\215\350\266\263\357\274\214\346\234\254\346\254\241\345\217\221\351\200\201\346\227\240\346\263\225\345\256\214\346\210\220\357\274\214\350\257\267\345\205\205\345\200\274" /* 47923 */
-  "\000Your account dose not have enough balance for this api call" /* 47981 */
-  "\000The account balance is too low to pay for this SMS." /* 48041 */
-  "\000sms_api_check_error" /* 48093 */
-  "\000WDGAuthErrorCodeSmsAPICheckError" /* 48113 */
-  "\000\345\217\221\351\200\201\346\216\245\345\217\243\350\260\203\347\224\250\351\242\221\347\271\201\357\274\214\350\266\205\350\277\207\346\257\217\347\247\222 10 \346\254\241\357\274\214\350\257\267\347\250\215\345\220\216\351\207\215\350\257\225" /* 48146 */
-  "\000Exceeded max api call frequency" /* 48211 */
-  "\000The SMS send API was called more than 10 times per second." /* 48243 */
-  "\000Vendor limit: at most 10 calls per second, hence retry_after 1." /* 48302 */
-  "\000unknown" /* 48366 */
-  "\000WDGAuthErrorCodeUnknownError" /* 48374 */
-  "\000\345\217\221\347\224\237\346\234\252\347\237\245\351\224\231\350\257\257" /* 48403 */
-  "\000An unknown error ocurred" /* 48422 */
-  "\000An unknown error occurred." /* 48447 */
-  "\000ret_ticket_wrong" /* 48474 */
-  "\000ret_userverify_session_error" /* 48491 */
-  "\000wdgautherrorcodefailure" /* 48520 */
-  "\000wdgautherrorcodeexpiredtoken" /* 48544 */
-  "\000wdgautherrorcodeexpiredfetchtoken" /* 48573 */
-  "\000wdgautherrorcodeinvalidtoken" /* 48607 */
-  "\000wdgautherrorcodemaxretries" /* 48636 */
-  "\000max_retries" /* 48663 */
-  "\000wdgautherrorcodeauthenticationdisabled" /* 48675 */
-  "\000wdgautherrorcodeinvalidconfiguration" /* 48714 */
-  "\000wdgautherrorcodeinvalidprovider" /* 48751 */
-  "\000wdgautherrorcodeinvalidemail" /* 48783 */
-  "\000wdgautherrorcodeinvalidpassword" /* 48812 */
-  "\000wdgautherrorcodeinvaliduser" /* 48844 */
-  "\000wdgautherrorcodeinvalidorigin" /* 48872 */
-  "\000wdgautherrorcodeemailtaken" /* 48902 */
-  "\000wdgautherrorcodeinvalidcredentials" /* 48929 */
-  "\000wdgautherrorcodeinvalidarguments" /* 48964 */
-  "\000wdgautherrorcodeprovidererror" /* 48997 */
-  "\000invalid_secret" /* 49027 */
-  "\000wdgautherrorcodeinvalidsecret" /* 49042 */
-  "\000wdgautherrorcodeinvalidobbcode" /* 49072 */
-  "\000appuser_not_exist" /* 49103 */
-  "\000wdgautherrorcodeappusernotexist" /* 49121 */
-  "\000app_user_not_exist" /* 49153 */
-  "\000wdgautherrorcodenotadmintoken" /* 49172 */
-  "\000wdgautherrorcodetokenversionerror" /* 49202 */
-  "\000wdgautherrorcodeemailalreadyinuse" /* 49236 */
-  "\000email_already_in_use" /* 49270 */
-  "\000wdgautherrorcodeprovideralreadylinkedanotheraccount" /* 49291 */
-  "\000provider_already_linked_another_account" /* 49343 */
-  "\000wdgautherrorcodeemailmissing" /* 49383 */
-  "\000wdgautherrorcodeusernotfound" /* 49412 */
-  "\000wdgautherrorcodetokenerror" /* 49441 */
-  "\000wdgautherrorcodeprovideralreadylinked" /* 49468 */
-  "\000wdgautherrorcodecredentialtoooldloginagain" /* 49506 */
-  "\000wdgautherrorcodenopasswordprovider" /* 49549 */
-  "\000wdgautherrorcodepasswordlengtherror" /* 49584 */
-  "\000wdgautherrorcodedisplaynamelengtherror" /* 49620 */
-  "\000wdgautherrorcodephotourllengtherror" /* 49659 */
-  "\000wdgautherrorcodetokennotforthisapp" /* 49695 */
-  "\000wdgautherrorcodetokentypeerror" /* 49730 */
-  "\000wdgautherrorcodeidtokenclaimserror" /* 49761 */
-  "\000id_token_claims_error" /* 49796 */
-  "\000wdgautherrorcodetokenuseridnotvalid" /* 49818 */
-  "\000wdgautherrorcodetokenwilddogerror" /* 49854 */
-  "\000wdgautherrorcodeinvalidphone" /* 49888 */
-  "\000wdgautherrorcodeemailnotexist" /* 49917 */
-  "\000wdgautherrorcodephonenotexist" /* 49947 */
-  "\000smscode_not_exist" /* 49977 */
-  "\000wdgautherrorcodesmscodenotexist" /* 49995 */
-  "\000sms_code_not_exist" /* 50027 */
-  "\000smscode_send_error" /* 50046 */
-  "\000wdgautherrorcodesmssenderror" /* 50065 */
-  "\000sms_code_send_error" /* 50094 */
-  "\000wdgautherrorcodephonealreadyinuse" /* 50114 */
-  "\000phone_already_in_use" /* 50148 */
-  "\000wdgautherrorcodephotourlordisplaynameerror" /* 50169 */
-  "\000photo_url_or_display_name_error" /* 50212 */
-  "\000wdgautherrorcodesmscodeerror" /* 50244 */
-  "\000wdgautherrorcodesmsservererror" /* 50273 */
-  "\000wdgautherrorcodesmsforbiddenerror" /* 50304 */
-  "\000wdgautherrorcodesmssigndenyerror" /* 50338 */
-  "\000wdgautherrorcodeinvalidsmstypeerror" /* 50371 */
-  "\000wdgautherrorcodeweapperror" /* 50407 */
-  "\000weapp_userinfo_sign_check_failed" /* 50434 */
-  "\000wdgautherrorcodeweappuserinfosigncheckfailed" /* 50467 */
-  "\000weapp_user_info_sign_check_failed" /* 50512 */
-  "\000wdgautherrorcodesmsfrequencyerror" /* 50546 */
-  "\000wdgautherrorcodesmspaylimiterror" /* 50580 */
-  "\000wdgautherrorcodesmspaynomoneyerror" /* 50613 */
-  "\000wdgautherrorcodesmspaynomoneytopayerror" /* 50648 */
-  "\000wdgautherrorcodesmsapicheckerror" /* 50688 */
-  "\000wdgautherrorcodeunknownerror" /* 50721 */
+  "\000Server-side failure with no stated cause: the vendor names no store, so it is not read as a storage failure (data/README.md); INTERNAL without retry." /* 3944 */
+  "\000migrate_needs_game_center" /* 4094 */
+  "\000migrate condition is fail, please connect GP|GC" /* 4120 */
+  "\000migrate\347\232\204\345\211\215\346\217\220\346\235\241\344\273\266\344\270\215\346\273\241\350\266\263\357\274\214\350\257\267\345\205\210connect\346\270\240\351\201\223GC" /* 4168 */
+  "\000The migration preconditions are not met; connect the Game Center channel first." /* 4224 */
+  "\000call_reconnect" /* 4304 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. The message (connect GP|GC) differs from -727's only by the missing !; the explanation names GC." /* 4319 */
+  "\000migrate_needs_google_play" /* 4485 */
+  "\000migrate condition is fail, please connect GP|GC!" /* 4511 */
+  "\000migrate\347\232\204\345\211\215\346\217\220\346\235\241\344\273\266\344\270\215\346\273\241\350\266\263\357\274\214\350\257\267\345\205\210connect\346\270\240\351\201\223GP" /* 4560 */
+  "\000The migration preconditions are not met; connect the Google Play channel first." /* 4616 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. The message (connect GP|GC) differs from -728's only by the trailing !; the explanation names GP." /* 4696 */
+  "\000migrate_same_platform" /* 4863 */
+  "\000the same platform!" /* 4885 */
+  "\000\345\220\214\344\270\200\345\271\263\345\217\260\344\270\215\350\203\275\350\277\201\347\247\273\357\274\214\350\257\267\345\274\225\345\257\274\347\273\221\345\256\232gc|gp\357\274\214 \350\265\260restore" /* 4904 */
+  "\000Migration within the same platform is not possible; bind Game Center or Google Play and restore instead." /* 4966 */
+  "\000call_restore" /* 5071 */
+  "\000disconnect_current_channel" /* 5084 */
+  "\000cannot disconnect same channel" /* 5111 */
+  "\000disconnect\357\274\214\344\270\215\350\203\275\346\226\255\345\274\200\345\222\214\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\347\233\270\345\220\214\347\232\204\346\270\240\351\201\223\357\274\214\346\210\226\346\270\270\345\256\242\346\270\240\351\201\223" /* 5142 */
+  "\000The channel of the current session or the guest channel cannot be disconnected." /* 5219 */
+  "\000recover_weak_sns_unsupported" /* 5299 */
+  "\000donot support weak sns for recover at none deviceId openid." /* 5328 */
+  "\000recover\346\227\266\357\274\214 guest\344\270\215\345\255\230\345\234\250\350\264\246\346\210\267\357\274\214sns\345\255\230\345\234\250\350\264\246\346\210\267\357\274\214\344\275\206\345\233\240\344\270\272\346\230\257\345\274\261\345\205\263\350\201\224\345\205\263\347\263\273\357\274\214 \345\210\231\344\270\215\350\203\275recover\350\277\207\345\216\273" /* 5388 */
+  "\000Recovering is not possible: the guest has no account and the SNS account has only a weak relation." /* 5497 */
+  "\000ask_user" /* 5596 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. Read as a state condition, not an unsupported method." /* 5605 */
+  "\000recover_device_has_sns" /* 5728 */
+  "\000devices had this channel snsinfo, can not recover, please use snsrestore\357\274\201" /* 5751 */
+  "\000recover\346\227\266\357\274\214 guest\345\267\262\347\273\217\346\234\211\350\277\231\344\270\252sns\346\270\240\351\201\223\347\232\204\344\277\241\346\201\257\357\274\214 \345\210\231\344\270\215\350\203\275recover\350\277\207\345\216\273" /* 5827 */
+  "\000The guest device already has this SNS channel's information, so it cannot recover; use SNS restore." /* 5906 */
+  "\000migrate_code_strong_sns" /* 6006 */
+  "\000migrete Code had strong sns channel, cannot migrate!" /* 6030 */
+  "\000migrateCode\345\274\272\345\205\263\350\201\224\345\205\263\347\263\273\346\270\240\351\201\223\357\274\214 \344\270\215\350\203\275\350\277\201\347\247\273" /* 6083 */
+  "\000The migrate code belongs to a channel with a strong SNS relation and cannot be migrated." /* 6132 */
+  "\000migrate_code_expired" /* 6221 */
+  "\000migrate code unvailabale!" /* 6242 */
+  "\000migrateCode\345\244\261\346\225\210" /* 6268 */
+  "\000The migrate code is no longer valid." /* 6286 */
+  "\000The flow restarts from getting a new migrate code." /* 6323 */
+  "\000migrate_db_exception" /* 6374 */
+  "\000migrate operation db exception!" /* 6395 */
+  "\000\346\223\215\344\275\234\346\225\260\346\215\256\345\272\223\346\227\266\345\274\202\345\270\270\344\272\206" /* 6427 */
+  "\000A database exception occurred during the migration." /* 6455 */
+  "\000A vendor database operation failed during the migration, which writes. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 6507 */
+  "\000migrate_failed" /* 6950 */
+  "\000migrate is fail!" /* 6965 */
+  "\000\350\277\201\347\247\273\350\264\246\346\210\267\345\210\260\345\205\266\344\273\226\350\256\276\345\244\207\345\244\261\350\264\245" /* 6982 */
+  "\000Migrating the account to another device failed." /* 7016 */
+  "\000Server-side failure with no stated cause; not retried." /* 7064 */
+  "\000migrate_openid_invalid" /* 7119 */
+  "\000will migrete openid is wrong!" /* 7142 */
+  "\000\345\276\205\347\273\221\345\256\232\347\232\204openid\344\270\215\346\255\243\347\241\256" /* 7172 */
+  "\000The openid to bind for the migration is wrong." /* 7200 */
+  "\000The message says migrete (sic)." /* 7247 */
+  "\000migrate_record_count_wrong" /* 7279 */
+  "\000migrate db record is wrong!" /* 7306 */
+  "\000\345\275\223\345\211\215\350\256\276\345\244\207\345\257\271\345\272\224\347\232\204\345\260\206\350\246\201\350\277\201\347\247\273\347\232\204\350\256\260\345\275\225\346\235\241\346\225\260\344\270\215\346\255\243\347\241\256" /* 7334 */
+  "\000The number of records to migrate for this device is wrong." /* 7392 */
+  "\000Inconsistent account data; retrying will not help until it is fixed." /* 7451 */
+  "\000other_account_already_migrated" /* 7520 */
+  "\000that account can only one migrate!" /* 7551 */
+  "\000\345\271\263\345\217\260\350\277\201\347\247\273\345\217\252\350\203\275\345\201\232\344\270\200\346\254\241\345\223\246\357\274\233\351\235\236\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\350\277\224\345\233\236\347\232\204\357\274\214\345\210\231\345\217\257\344\273\245\350\265\260connect | restore\345\261\236\346\200\247" /* 7586 */
+  "\000The other account has already been migrated once; it can be attached with connect or restore instead." /* 7685 */
+  "\000The seed explanation contains a | (connect | restore), so a naive split yields four cells. call_reconnect is equally valid." /* 7787 */
+  "\000account_already_migrated" /* 7911 */
+  "\000this account can only one migrate!" /* 7936 */
+  "\000\345\271\263\345\217\260\350\277\201\347\247\273\345\217\252\350\203\275\345\201\232\344\270\200\346\254\241\345\223\246\357\274\233\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\350\277\224\345\233\236\347\232\204\357\274\214\350\277\224\345\233\236\345\244\261\350\264\245\357\274\214\345\216\237\345\233\240\346\230\257\345\267\262\347\273\217\347\273\221\345\256\232\350\277\207\344\270\200\346\254\241\344\272\206" /* 7971 */
+  "\000The current account has already been migrated once, and migration is allowed only once." /* 8080 */
+  "\000not_strong_sns_game" /* 8168 */
+  "\000is not sns model relation!" /* 8188 */
+  "\000\344\270\215\346\230\257\345\274\272SNS\347\244\276\344\272\244\346\250\241\345\274\217\346\270\270\346\210\217" /* 8215 */
+  "\000The game does not use the strong SNS relation mode." /* 8246 */
+  "\000platform_invalid" /* 8298 */
+  "\000platform is Err!" /* 8315 */
+  "\000\351\224\231\350\257\257\347\232\204\345\271\263\345\217\260" /* 8332 */
+  "\000The platform is wrong." /* 8348 */
+  "\000restore_exception" /* 8371 */
+  "\000openid restore fail![exception]" /* 8389 */
+  "\000\345\275\223\345\211\215openid\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\345\274\202\345\270\270\347\232\204\345\244\261\350\264\245" /* 8421 */
+  "\000Restoring the channel failed with an exception." /* 8467 */
+  "\000restore_not_needed" /* 8515 */
+  "\000had openid restore fail!" /* 8534 */
+  "\000\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\345\255\230\345\234\250\350\277\231\344\270\252\346\270\240\351\201\223\347\232\204\345\274\272\345\205\263\350\201\224\357\274\214sns\344\270\215\345\255\230\345\234\250openid\346\227\266\357\274\214\344\270\215\347\224\250\346\201\242\345\244\215" /* 8559 */
+  "\000No restore is needed: the session already has a strong relation to this channel and the SNS account has no openid." /* 8644 */
+  "\000restore_new_channel_failed" /* 8759 */
+  "\000no openid restore fail!" /* 8786 */
+  "\000\345\275\223\345\211\215openid\344\270\215\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214snsOpenid\344\271\237\344\270\215\345\255\230\345\234\250\357\274\214\347\233\264\346\216\245\345\205\263\350\201\224\346\255\244\346\270\240\351\201\223\345\244\261\350\264\245" /* 8810 */
+  "\000Relating the channel failed while neither the openid nor the SNS openid had it." /* 8895 */
+  "\000relation_mode_mismatch" /* 8975 */
+  "\000connect or restore model select error!" /* 8998 */
+  "\000\346\250\241\345\274\217\351\200\211\346\213\251\351\224\231\350\257\257\357\274\214\346\257\224\345\246\202\345\274\272\345\205\263\350\201\224\346\250\241\345\274\217\357\274\214\351\200\211\346\210\220\344\272\206\345\274\261\345\205\263\350\201\224\346\250\241\345\274\217\345\244\204\347\220\206\344\272\206" /* 9037 */
+  "\000The wrong connect or restore mode was selected, for example a strong-relation game handled as weak." /* 9116 */
+  "\000Read as a mismatch with the game's relation mode setting." /* 9216 */
+  "\000reconnect_exception" /* 9274 */
+  "\000openid reconnect fail![exception]" /* 9294 */
+  "\000Attaching the channel failed with an exception." /* 9328 */
+  "\000reconnect_existing_channel_failed" /* 9376 */
+  "\000had openid reconnect fail!" /* 9410 */
+  "\000\345\275\223\345\211\215openid\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\345\206\215\346\254\241\346\214\202\350\275\275\346\255\244\346\270\240\351\201\223\346\227\266\346\223\215\344\275\234\345\244\261\350\264\245" /* 9437 */
+  "\000Attaching the channel again failed while the openid already had it." /* 9504 */
+  "\000reconnect_new_channel_failed" /* 9572 */
+  "\000no openid reconnect fail!" /* 9601 */
+  "\000\345\275\223\345\211\215openid\344\270\215\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\347\233\264\346\216\245\346\214\202\350\275\275\346\255\244\346\270\240\351\201\223\345\244\261\350\264\245" /* 9627 */
+  "\000Attaching the channel failed while the openid had no account on it." /* 9688 */
+  "\000confirm_code_expired" /* 9756 */
+  "\000ConfireCode unavail" /* 9777 */
+  "\000\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\244\261\346\225\210" /* 9797 */
+  "\000The user's confirmation code is no longer valid." /* 9819 */
+  "\000The flow restarts from getting a new confirmation code." /* 9868 */
+  "\000confirm_code_delete_failed" /* 9924 */
+  "\000del confirmcode is fail!" /* 9951 */
+  "\000\345\210\240\351\231\244\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 9976 */
+  "\000Deleting the user's confirmation code from memcache failed." /* 10015 */
+  "\000Cache failure, treated as transient." /* 10075 */
+  "\000confirm_code_get_failed" /* 10112 */
+  "\000get confirmcode is fail!" /* 10136 */
+  "\000\350\216\267\345\217\226\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 10161 */
+  "\000Reading the user's confirmation code from memcache failed." /* 10200 */
+  "\000confirm_code_save_failed" /* 10259 */
+  "\000save confirmcode is fail!" /* 10284 */
+  "\000\344\277\235\345\255\230\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 10310 */
+  "\000Saving the user's confirmation code to memcache failed." /* 10349 */
+  "\000restore_to_strong_relation_denied" /* 10405 */
+  "\000can not restore to strong relation account on!" /* 10439 */
+  "\000\344\270\215\350\203\275\346\201\242\345\244\215\345\210\260\345\255\230\345\234\250\345\274\272\345\205\263\350\201\224\345\205\263\347\263\273\347\232\204\350\264\246\346\210\267" /* 10486 */
+  "\000The account cannot be restored onto an account that has a strong relation." /* 10532 */
+  "\000guest_id_mismatch" /* 10607 */
+  "\000params sGuestId is error" /* 10625 */
+  "\000\344\274\240\345\205\245\347\232\204\347\231\273\345\275\225\346\200\201\345\222\214sGuestId\344\270\215\345\214\271\351\205\215" /* 10650 */
+  "\000The sGuestId does not match the login session passed in." /* 10689 */
+  "\000personal_info_not_found" /* 10746 */
+  "\000no Personal info!" /* 10770 */
+  "\000\346\262\241\346\234\211\346\237\245\350\257\242\345\210\260\344\270\252\344\272\272\344\277\241\346\201\257" /* 10788 */
+  "\000No personal information was found." /* 10816 */
+  "\000personal_info_write_failed" /* 10851 */
+  "\000write personal info is failure!" /* 10878 */
+  "\000\345\206\231\345\205\245\344\270\252\344\272\272\344\277\241\346\201\257\345\244\261\350\264\245" /* 10910 */
+  "\000Writing the personal information failed." /* 10935 */
+  "\000A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 10976 */
+  "\000inner_token_or_openid_invalid" /* 11380 */
+  "\000logind innertoken or Openid params is error!," /* 11410 */
+  "\000The inner token or openid passed to sign in is wrong." /* 11456 */
+  "\000The seed row has only two cells: no explanation, and the message ends with a stray trailing comma (error!,). Treated as a bad credential, like -310." /* 11510 */
+  "\000email_invalid" /* 11659 */
+  "\000paras email is illegal!" /* 11673 */
+  "\000\345\205\245\345\217\202email\344\270\215\345\220\210\346\263\225" /* 11697 */
+  "\000The email parameter is not valid." /* 11718 */
+  "\000The message says paras (sic)." /* 11752 */
+  "\000push_gameid2tag_insert_failed" /* 11782 */
+  "\000push sql to Gameid2tag failure!" /* 11812 */
+  "\000\346\217\222\345\205\245\345\210\260GameId\345\210\206\350\241\250\345\244\261\350\264\245" /* 11844 */
+  "\000Inserting into the per-game tag table failed." /* 11872 */
+  "\000push_tag_players_query_failed" /* 11918 */
+  "\000push query openid by tag and gameid is failure!" /* 11948 */
+  "\000\346\237\245\350\257\242tag\345\257\271\345\272\224\346\270\270\346\210\217\347\232\204\347\216\251\345\256\266\345\244\261\350\264\245" /* 11996 */
+  "\000Querying the players of a game by tag failed." /* 12033 */
+  "\000A vendor database read failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff." /* 12079 */
+  "\000push_tag_info_query_failed" /* 12337 */
+  "\000push personal taginfo query failure!" /* 12364 */
+  "\000\346\237\245\350\257\242\346\255\244\347\216\251\345\256\266\345\257\271\345\272\224tag\344\277\241\346\201\257\345\244\261\350\264\245" /* 12401 */
+  "\000Querying the player's tag information for push failed." /* 12438 */
+  "\000push_record_not_found" /* 12493 */
+  "\000no push record!" /* 12515 */
+  "\000\346\255\244\347\216\251\345\256\266\346\262\241\346\234\211tag\344\277\241\346\201\257" /* 12531 */
+  "\000There is no push record for the player." /* 12556 */
+  "\000The explanation says the player has no tag information." /* 12596 */
+  "\000openid_has_no_tag" /* 12652 */
+  "\000this openid has no tag" /* 12670 */
+  "\000\346\255\244\347\216\251\345\256\266\347\232\204\346\262\241\346\234\211tag" /* 12693 */
+  "\000The player has no tag." /* 12715 */
+  "\000tag_query_failed" /* 12738 */
+  "\000query tag is failure!" /* 12755 */
+  "\000\346\237\245\350\257\242tag\345\244\261\350\264\245" /* 12777 */
+  "\000Querying the tag failed." /* 12793 */
+  "\000tag_id_list_failed" /* 12818 */
+  "\000get tagid list failure!" /* 12837 */
+  "\000\350\216\267\345\217\226tagidlist \345\244\261\350\264\245" /* 12861 */
+  "\000Getting the tag id list failed." /* 12884 */
+  "\000tag2openid_add_failed" /* 12916 */
+  "\000add tag to tb_tag2openid failure!" /* 12938 */
+  "\000tag \346\217\222\345\205\245\345\210\260tag2oepnidb\345\244\261\350\264\245" /* 12972 */
+  "\000Inserting the tag into the tag-to-openid table failed." /* 13003 */
+  "\000openid2tag_add_failed" /* 13058 */
+  "\000add tag to tb_openid2tag failure!" /* 13080 */
+  "\000tag \346\217\222\345\205\245\345\210\260openid2tag\350\241\250\345\244\261\350\264\245" /* 13114 */
+  "\000Inserting the tag into the openid-to-tag table failed." /* 13147 */
+  "\000tags_param_invalid" /* 13202 */
+  "\000tags params is error!" /* 13221 */
+  "\000Tags\345\205\245\345\217\202\351\224\231\350\257\257" /* 13243 */
+  "\000The tags parameter is invalid." /* 13260 */
+  "\000sns_token_invalid" /* 13291 */
+  "\000sns token is failure!" /* 13309 */
+  "\000\347\254\2543\346\226\271token\345\244\261\346\225\210" /* 13331 */
+  "\000The third-party (SNS) token is no longer valid." /* 13350 */
+  "\000app_channel_id_not_found" /* 13398 */
+  "\000no sAppChannelId to get Friendlist!" /* 13423 */
+  "\000\346\262\241\346\234\211app\345\257\271\345\272\224\347\232\204channelid" /* 13459 */
+  "\000There is no channel id for the app to fetch the friend list with." /* 13487 */
+  "\000friend_list_unsupported" /* 13553 */
+  "\000This channel no friend list!" /* 13577 */
+  "\000\346\255\244\345\271\263\345\217\260\346\227\240\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276" /* 13606 */
+  "\000This channel has no friend list." /* 13634 */
+  "\000The channel does not offer friend relations, so the operation is unsupported for it." /* 13667 */
+  "\000friend_list_failed" /* 13752 */
+  "\000get FriendList is failure!" /* 13771 */
+  "\000\350\216\267\345\217\226\345\245\275\345\217\213\345\210\227\350\241\250\345\244\261\350\264\245" /* 13798 */
+  "\000Fetching the friend list failed." /* 13823 */
+  "\000missing_app_channel_id" /* 13856 */
+  "\000no params sAppChannelId" /* 13879 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245APP\345\257\271\345\272\224\347\232\204CHANNELID\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250appid\345\257\271\345\272\224\357\274\233\347\232\204appsecret" /* 13903 */
+  "\000The app's sAppChannelId parameter is missing." /* 13978 */
+  "\000The explanation also mentions a missing appsecret for the appid, copied from -209, and contains a stray fullwidth semicolon." /* 14024 */
+  "\000garena_bind_check_failed" /* 14149 */
+  "\000garena_bindurl is test fail!" /* 14174 */
+  "\000garena\347\273\221\345\256\232\345\210\244\346\226\255\345\244\261\350\264\245" /* 14203 */
+  "\000The Garena binding check failed." /* 14228 */
+  "\000The vendor gives no cause; read as Garena refusing the binding, not as a transient error." /* 14261 */
+  "\000unbind_channel_invalid" /* 14351 */
+  "\000unbind: params channel is error!" /* 14374 */
+  "\000\350\247\243\347\273\221\344\274\240\345\217\202channel\351\224\231\350\257\257" /* 14407 */
+  "\000The channel parameter passed to unbind is invalid." /* 14433 */
+  "\000bind_guid_invalid" /* 14484 */
+  "\000bind: params guid is error!" /* 14502 */
+  "\000\344\274\240\345\217\202guid\351\224\231\350\257\257" /* 14530 */
+  "\000The GUID parameter passed to bind is invalid." /* 14547 */
+  "\000bind_openid_invalid" /* 14593 */
+  "\000params openid is error!" /* 14613 */
+  "\000\344\274\240\345\217\202openid\351\224\231\350\257\257" /* 14637 */
+  "\000The openid parameter passed to bind is invalid." /* 14656 */
+  "\000bind_gameid_invalid" /* 14704 */
+  "\000params gameid is error!" /* 14724 */
+  "\000\344\274\240\345\217\202gameid\351\224\231\350\257\257" /* 14748 */
+  "\000The gameid parameter passed to bind is invalid." /* 14767 */
+  "\000Same message (params gameid is error!) as -227 (login group); messages are not keys." /* 14815 */
+  "\000bind_channel_wrong" /* 14900 */
+  "\000binding the wrong channel" /* 14919 */
+  "\000\347\273\221\345\256\232\346\270\240\351\201\223\351\224\231\350\257\257" /* 14945 */
+  "\000The channel to bind is wrong." /* 14964 */
+  "\000bind_inner_token_invalid" /* 14994 */
+  "\000bind: innertoken error" /* 15019 */
+  "\000\347\224\250\346\210\267\347\232\204\345\206\205\351\203\250token\351\224\231\350\257\257" /* 15042 */
+  "\000The user's inner token passed to bind is wrong." /* 15069 */
+  "\000bind_guid_exists" /* 15117 */
+  "\000bind: guid exist, binding forbidden" /* 15134 */
+  "\000\345\267\262\347\273\217\345\255\230\345\234\250\345\257\271\345\272\224guid\357\274\214\344\270\215\345\205\201\350\256\270\347\273\221\345\256\232" /* 15170 */
+  "\000Binding is forbidden because a matching GUID already exists." /* 15211 */
+  "\000bind_other" /* 15272 */
+  "\000bind_openid_exists" /* 15283 */
+  "\000bind: openid exist, binding forbidden" /* 15302 */
+  "\000\345\267\262\347\273\217\345\255\230\345\234\250\345\257\271\345\272\224openid\357\274\214\344\270\215\345\205\201\350\256\270\347\273\221\345\256\232" /* 15340 */
+  "\000Binding is forbidden because a matching openid already exists." /* 15383 */
+  "\000bind_session_invalid" /* 15446 */
+  "\000bind: usersission wrong" /* 15467 */
+  "\000session \347\251\272" /* 15491 */
+  "\000The user session passed to bind is empty or wrong." /* 15503 */
+  "\000The message says usersission (sic)." /* 15554 */
+  "\000channel_already_bound" /* 15590 */
+  "\000you already bound this channel!" /* 15612 */
+  "\000\344\271\213\345\211\215\347\273\221\345\256\232\350\277\207\357\274\214\344\270\215\350\203\275\345\206\215\350\277\233\350\241\214\347\273\221\345\256\232\344\272\206" /* 15644 */
+  "\000This channel was already bound before and cannot be bound again." /* 15687 */
+  "\000bind_openid_not_found" /* 15752 */
+  "\000bind relationship is failure,because openid unset" /* 15774 */
+  "\000\347\273\221\345\256\232\345\244\261\350\264\245,\346\234\211\345\217\257\350\203\275\347\232\204\345\216\237\345\233\240\346\230\257openid\350\242\253\345\210\240\351\231\244\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250" /* 15824 */
+  "\000Binding failed because the openid does not exist or was deleted." /* 15889 */
+  "\000The current sign-in refers to a missing openid, so the user signs in again." /* 15954 */
+  "\000stove_character_failed" /* 16030 */
+  "\000get or set stove character failure" /* 16053 */
+  "\000Getting or setting the STOVE character failed." /* 16088 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. Third-party request failure, treated as transient." /* 16135 */
+  "\000stove_token_verify_failed" /* 16255 */
+  "\000stove game access token verify failure" /* 16281 */
+  "\000STOVE game_access_token verify failure" /* 16320 */
+  "\000Verification of the STOVE game access token failed." /* 16359 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 16411 */
+  "\000mto_verify_failed" /* 16606 */
+  "\000MTO verify failure" /* 16624 */
+  "\000kakao verify failure" /* 16643 */
+  "\000MTO verification failed." /* 16664 */
+  "\000Vendor copy-paste slip: the explanation says kakao verify failure (as -275); the summary follows the message (MTO). Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 16689 */
+  "\000kakao_verify_failed" /* 16931 */
+  "\000Kakao verification failed." /* 16951 */
+  "\000Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 16978 */
+  "\000efun_verify_failed" /* 17104 */
+  "\000efun verify failure" /* 17123 */
+  "\000Efun verification failed." /* 17143 */
+  "\000toy_verify_failed" /* 17169 */
+  "\000toy verify failure" /* 17187 */
+  "\000TOY verification failed." /* 17206 */
+  "\000vk_verify_failed" /* 17231 */
+  "\000vk verify failure" /* 17248 */
+  "\000VK verification failed." /* 17266 */
+  "\000garena_verify_failed" /* 17290 */
+  "\000garena verify failure" /* 17311 */
+  "\000garena \351\211\264\346\235\203\345\244\261\350\264\245" /* 17333 */
+  "\000Garena verification failed." /* 17353 */
+  "\000viber_friends_failed" /* 17381 */
+  "\000viber get relationship failure!" /* 17402 */
+  "\000viber\350\216\267\345\217\226\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276\345\244\261\350\264\245" /* 17434 */
+  "\000Fetching the friend list from Viber failed." /* 17467 */
+  "\000feiliu_verify_failed" /* 17511 */
+  "\000feiliu verify is failure!" /* 17532 */
+  "\000feiliu\351\211\264\346\235\203\345\244\261\350\264\245" /* 17558 */
+  "\000Feiliu verification failed." /* 17577 */
+  "\000viber_verify_failed" /* 17605 */
+  "\000viber verify is failure!" /* 17625 */
+  "\000viber\351\211\264\346\235\203\345\244\261\350\264\245" /* 17650 */
+  "\000Viber verification failed." /* 17668 */
+  "\000oasgames_verify_failed" /* 17695 */
+  "\000oasgames verify is failure!" /* 17718 */
+  "\000oasgames\351\211\264\346\235\203\345\244\261\350\264\245" /* 17746 */
+  "\000OASGames verification failed." /* 17767 */
+  "\000oas_sign_reused" /* 17797 */
+  "\000oas sign cannot use many times!" /* 17813 */
+  "\000oas\344\270\215\350\203\275\351\207\215\345\244\215\344\275\277\347\224\250ssign" /* 17845 */
+  "\000The OAS sign has already been used and cannot be used again." /* 17872 */
+  "\000A one-time credential was replayed; a fresh OAS sign-in issues a new sign." /* 17933 */
+  "\000zalo_token_expired" /* 18008 */
+  "\000zalo token unexpiretime" /* 18027 */
+  "\000zalo token \350\277\207\346\234\237, \345\273\272\350\256\256\345\211\215\347\253\257\351\207\215\346\226\260\347\231\273\345\275\225\346\216\210\346\235\203" /* 18051 */
+  "\000The Zalo token has expired." /* 18101 */
+  "\000The vendor suggests that the front end signs in and authorizes again." /* 18129 */
+  "\000facebook_bound_elsewhere" /* 18199 */
+  "\000Fb had other user relation, can not bind this user!" /* 18224 */
+  "\000App37wan FB\345\255\230\345\234\250openid\344\272\206\357\274\214\344\270\215\350\203\275\345\234\250\350\277\233\350\241\214\347\273\221\345\256\232\345\210\260\345\210\253\347\232\20437Wan\344\270\212" /* 18276 */
+  "\000The Facebook account is already related to another user and cannot be bound to this one." /* 18344 */
+  "\000The explanation says the App37wan Facebook account already has an openid and cannot be bound to another 37wan account." /* 18433 */
+  "\000wan37_sign_reused" /* 18552 */
+  "\000sign cannot use many times!" /* 18570 */
+  "\00037wan\344\270\215\350\203\275\351\207\215\345\244\215\344\275\277\347\224\250ssign" /* 18598 */
+  "\000The 37wan sign has already been used and cannot be used again." /* 18627 */
+  "\000A one-time credential was replayed; a fresh 37wan sign-in issues a new sign." /* 18690 */
+  "\000oauth_config_missing" /* 18767 */
+  "\000oauth config is error or no info!" /* 18788 */
+  "\000\345\272\224\347\224\250\351\205\215\347\275\256\344\277\241\346\201\257\351\224\231\350\257\257\346\210\226\346\262\241\346\234\211\351\205\215\347\275\256" /* 18822 */
+  "\000The app's OAuth configuration is wrong or missing." /* 18862 */
+  "\000link_verify_failed" /* 18913 */
+  "\000Link verify is failure!" /* 18932 */
+  "\000link\351\211\264\346\235\203\345\244\261\350\264\245" /* 18956 */
+  "\000Link verification failed." /* 18973 */
+  "\000google_verify_cache_failed" /* 18999 */
+  "\000google verify info memcd get failure!" /* 19026 */
+  "\000google\351\211\264\346\235\203\344\277\241\346\201\257cache\350\216\267\345\217\226\345\244\261\350\264\245" /* 19064 */
+  "\000Reading the Google verification data from the cache failed." /* 19100 */
+  "\000channel_unsupported" /* 19160 */
+  "\000can not support this channel or channel unset!" /* 19180 */
+  "\000\344\270\215\346\224\257\346\214\201\346\255\244\346\270\240\351\201\223\346\210\226\346\270\240\351\201\223\346\227\240\346\225\210" /* 19227 */
+  "\000The channel is not supported or not set." /* 19261 */
+  "\000UNIMPLEMENTED because the message is about an unsupported channel; an unknown channel value would be INVALID_ARGUMENT." /* 19302 */
+  "\000check_and_login_failed" /* 19421 */
+  "\000check and login is failure!" /* 19444 */
+  "\000\346\243\200\346\237\245\345\271\266\347\231\273\345\275\225" /* 19472 */
+  "\000Checking the credentials and signing in failed." /* 19488 */
+  "\000The explanation only says check and log in (\346\243\200\346\237\245\345\271\266\347\231\273\345\275\225). Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 19536 */
+  "\000return_info_failed" /* 19724 */
+  "\000get return info failure!" /* 19743 */
+  "\000\346\213\277\345\217\226\350\277\224\345\233\236\344\277\241\346\201\257\345\244\261\350\264\245" /* 19768 */
+  "\000Getting the information to return failed." /* 19793 */
+  "\000wan37_verify_failed" /* 19835 */
+  "\00037wan verify is failure!" /* 19855 */
+  "\00037wan\351\211\264\346\235\203\345\244\261\350\264\245" /* 19880 */
+  "\00037wan verification failed." /* 19898 */
+  "\000Name starts with wan37 because names cannot start with a digit. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 19925 */
+  "\000zalo_guest_verify_failed" /* 20115 */
+  "\000Zalo verify Guest channel is failure!" /* 20140 */
+  "\000Zalo\351\211\264\346\235\203zalo\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 20178 */
+  "\000Verification of the Zalo guest channel failed." /* 20211 */
+  "\000channel_hash_id_illegal" /* 20258 */
+  "\000params iChannelHashId is illegal" /* 20282 */
+  "\000iChannelHashId illegal" /* 20315 */
+  "\000The iChannelHashId parameter is illegal." /* 20338 */
+  "\000login_missing_channel_hash_id" /* 20379 */
+  "\000no params iChannelHashId" /* 20409 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245iChannelHashId" /* 20434 */
+  "\000The iChannelHashId parameter is missing." /* 20461 */
+  "\000Same meaning as -107 (account group)." /* 20502 */
+  "\000login_missing_guid" /* 20540 */
+  "\000no params guid" /* 20559 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245GUID" /* 20574 */
+  "\000The GUID parameter is missing." /* 20591 */
+  "\000Same meaning as -109 (account group)." /* 20622 */
+  "\000login_missing_openid" /* 20660 */
+  "\000no params openid" /* 20681 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245OPENID" /* 20698 */
+  "\000The openid parameter is missing." /* 20717 */
+  "\000Same meaning as -136 (account group)." /* 20750 */
+  "\000zalo_app_info_failed" /* 20788 */
+  "\000Zalo appinfo get failure!" /* 20809 */
+  "\000zalo\345\272\224\347\224\250\344\277\241\346\201\257\346\213\211\345\217\226\345\244\261\350\264\245" /* 20835 */
+  "\000Loading the Zalo app information failed." /* 20864 */
+  "\000Read as missing app configuration, like -241..-243." /* 20905 */
+  "\000zalo_friends_failed" /* 20957 */
+  "\000Zalo getfriends is failure!" /* 20977 */
+  "\000Zalo\351\211\264\346\235\203\345\244\261\350\264\245" /* 21005 */
+  "\000Fetching the friend list from Zalo failed." /* 21022 */
+  "\000Vendor copy-paste slip: the explanation says Zalo\351\211\264\346\235\203\345\244\261\350\264\245 (Zalo verification failed, as -248); the summary follows the message (Zalo getfriends is failure). Third-party request failure, treated as transient." /* 21065 */
+  "\000zalo_verify_failed" /* 21277 */
+  "\000Zalo verify is failure!" /* 21296 */
+  "\000Zalo verification failed." /* 21320 */
+  "\000token_update_not_needed" /* 21346 */
+  "\000not need update accesstoken!" /* 21370 */
+  "\000\346\233\264\346\226\260token\345\244\261\350\264\245\346\210\226\344\270\215\351\234\200\350\246\201\346\233\264\346\226\260token\344\277\241\346\201\257" /* 21399 */
+  "\000The access token was not updated because no update was needed." /* 21446 */
+  "\000The explanation also covers a failed token update (\346\233\264\346\226\260token\345\244\261\350\264\245\346\210\226\344\270\215\351\234\200\350\246\201\346\233\264\346\226\260token\344\277\241\346\201\257); the summary follows the message." /* 21509 */
+  "\000request_illegal" /* 21642 */
+  "\000\351\235\236\346\263\225\350\257\267\346\261\202" /* 21658 */
+  "\000The request is illegal." /* 21671 */
+  "\000Same message (request illegal!) as -905, which concerns the sValidKey signature; messages are not keys." /* 21695 */
+  "\000ticket_get_failed" /* 21799 */
+  "\000get ticket failure!" /* 21817 */
+  "\000\350\216\267\345\217\226ticket\345\244\261\350\264\245" /* 21837 */
+  "\000Getting the ticket failed." /* 21856 */
+  "\000The ticket source is not named; treated as a transient backend failure." /* 21883 */
+  "\000weixin_friends_failed" /* 21955 */
+  "\000weixin get relationship failure!" /* 21977 */
+  "\000weixin \350\216\267\345\217\226\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276\345\244\261\350\264\245" /* 22010 */
+  "\000Fetching the friend list from Weixin failed." /* 22045 */
+  "\000weixin_app_config_invalid" /* 22090 */
+  "\000weixin appid info is error" /* 22116 */
+  "\000weixin gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 22143 */
+  "\000The Weixin app information configured for the game is wrong." /* 22183 */
+  "\000google_app_config_invalid" /* 22244 */
+  "\000google appid info is error" /* 22270 */
+  "\000google gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 22297 */
+  "\000The Google app information configured for the game is wrong." /* 22337 */
+  "\000facebook_app_config_invalid" /* 22398 */
+  "\000facebook appid info is error" /* 22426 */
+  "\000facebook gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 22455 */
+  "\000The Facebook app information configured for the game is wrong." /* 22497 */
+  "\000weixin_token_invalid" /* 22560 */
+  "\000weixin token is Invalid" /* 22581 */
+  "\000weixin token \350\277\207\346\234\237" /* 22605 */
+  "\000The Weixin token is invalid or has expired." /* 22625 */
+  "\000The explanation says expired." /* 22669 */
+  "\000google_token_invalid" /* 22699 */
+  "\000google token is Invalid" /* 22720 */
+  "\000google token \350\277\207\346\234\237" /* 22744 */
+  "\000The Google token is invalid or has expired." /* 22764 */
+  "\000facebook_token_invalid" /* 22808 */
+  "\000facebook token is Invalid" /* 22831 */
+  "\000facebook token \350\277\207\346\234\237" /* 22857 */
+  "\000The Facebook token is invalid or has expired." /* 22879 */
+  "\000weixin_refresh_token_missing" /* 22925 */
+  "\000weixin req refresh_token is failure!" /* 22954 */
+  "\000\345\276\256\344\277\241\350\277\224\345\233\236refresh_token\345\244\261\350\264\245" /* 22991 */
+  "\000Weixin did not return a refresh token." /* 23023 */
+  "\000Weixin's reply lacked the field, which in practice means it rejected the authorization code or refresh token; treated like a verify failure." /* 23062 */
+  "\000weixin_token_missing" /* 23203 */
+  "\000weixin req token is failure" /* 23224 */
+  "\000\345\276\256\344\277\241\350\277\224\345\233\236token\345\244\261\350\264\245" /* 23252 */
+  "\000Weixin did not return an access token." /* 23276 */
+  "\000weixin_openid_missing" /* 23315 */
+  "\000weixin req Openid is failure" /* 23337 */
+  "\000\345\276\256\344\277\241\350\277\224\345\233\236OPenid\345\244\261\350\264\245" /* 23366 */
+  "\000Weixin did not return an openid." /* 23391 */
+  "\000weixin_expires_in_missing" /* 23424 */
+  "\000weixin req access_tokens expire_in is failure!" /* 23450 */
+  "\000\345\276\256\344\277\241\350\277\224\345\233\236token\346\234\211\346\225\210\346\234\237\345\244\261\350\264\245" /* 23497 */
+  "\000Weixin did not return a valid access token lifetime (expires_in)." /* 23530 */
+  "\000token_info_update_failed" /* 23596 */
+  "\000update token info failure!" /* 23621 */
+  "\000\346\233\264\346\226\260token\344\277\241\346\201\257\345\244\261\350\264\245" /* 23648 */
+  "\000Updating the token information failed." /* 23672 */
+  "\000The store is not named; treated as a vendor storage write failure. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 23711 */
+  "\000sns_auth_kv_failed" /* 24150 */
+  "\000RET_USERVERIFY_SESSION_ERROR" /* 24169 */
+  "\000\347\224\250\346\210\267\347\254\2543\346\226\271\351\211\264\346\235\203\344\277\241\346\201\257kv\346\223\215\344\275\234\345\244\261\350\264\245" /* 24198 */
+  "\000Storing or reading the user's third-party verification data in the key-value store failed." /* 24238 */
+  "\000The message is the vendor constant RET_USERVERIFY_SESSION_ERROR (kept as an alias); the explanation says a kv operation failed, so it is a transient storage failure, not a bad session." /* 24329 */
+  "\000weixin_user_info_failed" /* 24514 */
+  "\000get weixin UserInfo failure!" /* 24538 */
+  "\000\351\200\232\350\277\207accesstoken\345\222\214openid\345\216\273\350\216\267\345\217\226\347\224\250\346\210\267\344\277\241\346\201\257\345\244\261\350\264\245" /* 24567 */
+  "\000Fetching the user's information from Weixin with the access token and openid failed." /* 24621 */
+  "\000login_check_failed" /* 24706 */
+  "\000check login failure" /* 24725 */
+  "\000isLogin\350\277\224\345\233\236\345\244\261\350\264\245" /* 24745 */
+  "\000The isLogin check reported that the user is not signed in." /* 24765 */
+  "\000isLogin failing means the session is not valid; treated like an invalid session." /* 24824 */
+  "\000login_openid_update_failed" /* 24905 */
+  "\000update openid failure" /* 24932 */
+  "\000\346\233\264\346\226\260\347\224\250\346\210\267Openid\345\244\261\350\264\245" /* 24954 */
+  "\000Updating the user's openid failed." /* 24979 */
+  "\000Same wording as -131 (account group). A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 25014 */
+  "\000gameid_invalid" /* 25456 */
+  "\000The gameid parameter is invalid." /* 25471 */
+  "\000Same message (params gameid is error!) as -313 (bind group); messages are not keys." /* 25504 */
+  "\000params_invalid" /* 25588 */
+  "\000\345\217\202\346\225\260\351\224\231\350\257\257" /* 25603 */
+  "\000The request parameters are invalid." /* 25616 */
+  "\000Same message (params is error!) as -1104; messages are not keys." /* 25652 */
+  "\000channel_param_invalid" /* 25717 */
+  "\000channel param is error!" /* 25739 */
+  "\000\345\271\263\345\217\260\345\217\202\346\225\260\351\224\231\350\257\257\346\210\226\346\227\240\346\225\210" /* 25763 */
+  "\000The channel (platform) parameter is wrong or invalid." /* 25791 */
+  "\000user_game_relation_add_failed" /* 25845 */
+  "\000add user to gameid failure!" /* 25875 */
+  "\000\346\267\273\345\212\240\347\224\250\346\210\267\345\210\260\347\216\251\350\277\207\346\255\244\346\270\270\346\210\217\347\232\204\345\257\271\345\272\224\345\205\263\347\263\273\345\244\261\350\264\245" /* 25903 */
+  "\000Adding the user to the game's played-by relation failed." /* 25955 */
+  "\000game_authorization_required" /* 26012 */
+  "\000need authorize openid play this game" /* 26040 */
+  "\000guid\346\234\211\345\210\260\346\255\244\346\270\270\346\210\217\347\232\204\346\235\203\351\231\220\357\274\214 \344\275\206\346\230\257openid\344\271\213\345\211\215\346\262\241\346\234\211\347\216\251\350\277\207\346\255\244\346\270\270\346\210\217\357\274\233" /* 26077 */
+  "\000The GUID may play this game but the openid has not been authorized for it yet." /* 26152 */
+  "\000authorize" /* 26231 */
+  "\000Not the same as code 5 (Google authorization); here the openid must be authorized for the game." /* 26241 */
+  "\000channel_id_game_relation_add_failed" /* 26337 */
+  "\000add channelid to openid failure" /* 26373 */
+  "\000\346\267\273\345\212\240CHANNELID\345\210\260\346\270\270\346\210\217\345\205\263\347\263\273\345\244\261\350\264\245" /* 26405 */
+  "\000Adding the ChannelId-to-game relation failed." /* 26442 */
+  "\000The message says add channelid to openid; the summary follows the explanation. A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 26488 */
+  "\000guid_game_relation_add_failed" /* 26971 */
+  "\000add openid to channelId failure" /* 27001 */
+  "\000\346\267\273\345\212\240\347\224\250\346\210\267Guid\345\210\260\346\270\270\346\210\217\345\205\263\347\263\273\345\244\261\350\264\245" /* 27033 */
+  "\000Adding the user's GUID-to-game relation failed." /* 27071 */
+  "\000The message says add openid to channelId; the summary follows the explanation. A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 27119 */
+  "\000business_id_invalid" /* 27602 */
+  "\000Invalid param gameid" /* 27622 */
+  "\000businessid\344\270\215\346\230\257\346\234\211\346\225\210\347\232\204\345\217\202\346\225\260" /* 27643 */
+  "\000The game (business) id is not a valid parameter." /* 27675 */
+  "\000The message says gameid; the explanation says businessid." /* 27724 */
+  "\000invalid_request" /* 27782 */
+  "\000Invalid request!" /* 27798 */
+  "\000\350\257\267\346\261\202\346\227\240\346\225\210" /* 27815 */
+  "\000The request is invalid." /* 27828 */
+  "\000guest_login_failed" /* 27852 */
+  "\000guest login failure!" /* 27871 */
+  "\000\345\220\257\347\224\250\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 27892 */
+  "\000Enabling guest mode for the login failed." /* 27917 */
+  "\000facebook_request_failed" /* 27959 */
+  "\000facebook request is failure" /* 27983 */
+  "\000facebooke\350\257\267\346\261\202\345\244\261\350\264\245" /* 28011 */
+  "\000The request to Facebook failed." /* 28033 */
+  "\000facebook_api_unset" /* 28065 */
+  "\000facebook request interface unset" /* 28084 */
+  "\000facebook\350\257\267\346\261\202\346\216\245\345\217\243\344\270\215\345\255\230\345\234\250" /* 28117 */
+  "\000The requested Facebook interface does not exist or is not set up." /* 28147 */
+  "\000Read like -902..-904 (interface does not exist), hence UNIMPLEMENTED." /* 28213 */
+  "\000verify_params_invalid" /* 28283 */
+  "\000verify params is error!" /* 28305 */
+  "\000\351\211\264\346\235\203\344\274\240\351\200\222\345\217\202\346\225\260\351\224\231\350\257\257" /* 28329 */
+  "\000The parameters passed for verification are invalid." /* 28354 */
+  "\000guest_mode_failed" /* 28406 */
+  "\000guest mod set failure!" /* 28424 */
+  "\000\344\275\277\347\224\250\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 28447 */
+  "\000Using guest mode failed." /* 28472 */
+  "\000google_verify_failed" /* 28497 */
+  "\000google verify failure!" /* 28518 */
+  "\000google\351\211\264\346\235\203\345\244\261\350\264\245" /* 28541 */
+  "\000Google verification failed." /* 28560 */
+  "\000apple_verify_failed" /* 28588 */
+  "\000apple verify failure!" /* 28608 */
+  "\000apple\351\211\264\346\235\203\345\244\261\350\264\245" /* 28630 */
+  "\000Apple verification failed." /* 28648 */
+  "\000weixin_verify_failed" /* 28675 */
+  "\000WEIXIN verify failure!" /* 28696 */
+  "\000WEIXIN\351\211\264\346\235\203\345\244\261\350\264\245" /* 28719 */
+  "\000Weixin verification failed." /* 28738 */
+  "\000facebook_verify_failed" /* 28766 */
+  "\000facebook verify failure!" /* 28789 */
+  "\000facebook\351\211\264\346\235\203\345\244\261\350\264\245" /* 28814 */
+  "\000Facebook verification failed." /* 28835 */
+  "\000missing_appid_or_appsecret" /* 28865 */
+  "\000no appid params or no appsecret params!" /* 28892 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245APPID\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250appid\345\257\271\345\272\224\357\274\233\347\232\204appsecret" /* 28932 */
+  "\000The appid is missing or no appsecret is configured for it." /* 28991 */
+  "\000If the appid was sent, the app's appsecret configuration is missing instead (action configure). The explanation contains a stray fullwidth semicolon." /* 29050 */
+  "\000session_delete_failed" /* 29200 */
+  "\000del user session is failure!" /* 29222 */
+  "\000\345\210\240\351\231\244\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 29251 */
+  "\000Deleting the user's login session from memcache failed." /* 29290 */
+  "\000session_get_failed" /* 29346 */
+  "\000get user session is failure!" /* 29365 */
+  "\000\350\216\267\345\217\226\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 29394 */
+  "\000Reading the user's login session from memcache failed." /* 29433 */
+  "\000session_save_failed" /* 29488 */
+  "\000user session operation is failure" /* 29508 */
+  "\000\344\277\235\345\255\230\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 29542 */
+  "\000Saving the user's login session to memcache failed." /* 29581 */
+  "\000session_invalid" /* 29633 */
+  "\000user session is error!" /* 29649 */
+  "\000\351\224\231\350\257\257\347\232\204\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201" /* 29672 */
+  "\000The user's login session is invalid." /* 29697 */
+  "\000Vendor docs: sign in again, then check that the client and server environments match." /* 29734 */
+  "\000session_expired" /* 29820 */
+  "\000user session is failure!" /* 29836 */
+  "\000\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\350\277\207\346\234\237" /* 29861 */
+  "\000The user's login session has expired." /* 29883 */
+  "\000account_deleted" /* 29921 */
+  "\000user account was deleted!" /* 29937 */
+  "\000\347\224\250\346\210\267\347\212\266\346\200\201\344\270\272\345\210\240\351\231\244\346\200\201" /* 29963 */
+  "\000The user account has been deleted." /* 29988 */
+  "\000account_disabled" /* 30023 */
+  "\000user account is not available!" /* 30040 */
+  "\000\347\224\250\346\210\267\347\212\266\346\200\201\344\270\272\345\201\234\347\224\250" /* 30071 */
+  "\000The user account is disabled." /* 30093 */
+  "\000verify_failed" /* 30123 */
+  "\000verify failure!" /* 30137 */
+  "\000Third-party verification failed." /* 30153 */
+  "\000The message is generic; the explanation names Facebook, like -210. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 30186 */
+  "\000missing_openid" /* 30379 */
+  "\000no openid input params!" /* 30394 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245openid\345\217\202\346\225\260" /* 30418 */
+  "\000Same meaning as -251 (login group)." /* 30443 */
+  "\000openid_deleted" /* 30479 */
+  "\000openid is delete status!" /* 30494 */
+  "\000Openid\344\270\272\345\210\240\351\231\244\347\212\266\346\200\201" /* 30519 */
+  "\000The openid is in the deleted state." /* 30541 */
+  "\000A soft-delete state, so FAILED_PRECONDITION like -203 rather than NOT_FOUND." /* 30577 */
+  "\000openid_disabled" /* 30654 */
+  "\000openid is disable status!" /* 30670 */
+  "\000Openid\344\270\272\345\201\234\347\224\250\347\212\266\346\200\201" /* 30696 */
+  "\000The openid is disabled." /* 30718 */
+  "\000guid_deleted" /* 30742 */
+  "\000guid is delete status!" /* 30755 */
+  "\000GUID\344\270\272\345\210\240\351\231\244\347\212\266\346\200\201" /* 30778 */
+  "\000The GUID is in the deleted state." /* 30798 */
+  "\000guid_disabled" /* 30832 */
+  "\000guid is disable status!" /* 30846 */
+  "\000GUID\344\270\272\345\201\234\347\224\250\347\212\266\346\200\201" /* 30870 */
+  "\000The GUID is disabled." /* 30890 */
+  "\000openid_update_failed" /* 30912 */
+  "\000update Openid failure" /* 30933 */
+  "\000\345\210\240\351\231\244openid\345\244\261\350\264\245" /* 30955 */
+  "\000Updating the openid failed." /* 30974 */
+  "\000Vendor copy-paste slip: the explanation (\345\210\240\351\231\244openid\345\244\261\350\264\245, deleting the openid failed) repeats -128's; the summary follows the message (update Openid failure). Same wording as -228. A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 31002 */
+  "\000guid_delete_failed" /* 31590 */
+  "\000delete Guid failure" /* 31609 */
+  "\000Deleting the GUID record failed." /* 31629 */
+  "\000Vendor copy-paste slip: the explanation (\345\210\240\351\231\244openid\345\244\261\350\264\245, deleting the openid failed) repeats -128's; the summary follows the message (delete Guid failure). A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 31662 */
+  "\000openid_add_failed" /* 32226 */
+  "\000add openid failure" /* 32244 */
+  "\000\346\267\273\345\212\240openid\345\210\260db\345\244\261\350\264\245" /* 32263 */
+  "\000Adding the openid to the database failed." /* 32287 */
+  "\000openid_delete_failed" /* 32329 */
+  "\000delete openid failure" /* 32350 */
+  "\000Deleting the openid failed." /* 32372 */
+  "\000old_openid_not_found" /* 32400 */
+  "\000old openid empty" /* 32421 */
+  "\000\345\234\250oldOpenid\350\241\250\344\270\255\346\262\241\346\234\211\345\257\271\345\272\224\350\256\260\345\275\225" /* 32438 */
+  "\000There is no matching record in the old-openid table." /* 32475 */
+  "\000The message says old openid empty; the explanation says the oldOpenid table has no record." /* 32528 */
+  "\000not_short_id_game" /* 32619 */
+  "\000not a short gameId game" /* 32637 */
+  "\000\351\235\23632\344\275\215\347\237\255\345\270\220\345\217\267\346\270\270\346\210\217" /* 32661 */
+  "\000The game is not configured for 32-bit short account IDs." /* 32685 */
+  "\000guid_user_info_update_failed" /* 32742 */
+  "\000update guid userInfo failure" /* 32771 */
+  "\000\346\233\264\346\226\260iguid\350\241\250\346\227\266\345\244\261\350\264\245" /* 32800 */
+  "\000Updating the user information in the GUID table failed." /* 32824 */
+  "\000openid_unchanged" /* 32880 */
+  "\000openid input is eaqual to db or src, no need to change" /* 32897 */
+  "\000ChannelHashId\346\237\245\345\210\260\347\232\204Openid\344\270\216\344\274\240\345\217\202\344\270\200\350\207\264\357\274\214\346\227\240\351\234\200\344\277\256\346\224\271" /* 32952 */
+  "\000The openid passed in equals the stored one, so there is nothing to change." /* 33011 */
+  "\000A no-op rather than a fault; callers may treat it as success. Only codes 1..6 are ok in the catalog." /* 33086 */
+  "\000openid_mismatch" /* 33187 */
+  "\000ChannelIds Openid error" /* 33203 */
+  "\000ChannelHashId\346\237\245\345\210\260\347\232\204Openid\344\270\216\344\274\240\345\217\202\344\270\215\345\214\271\351\205\215" /* 33227 */
+  "\000The openid stored for the ChannelHashId does not match the openid passed in." /* 33274 */
+  "\000game_not_played" /* 33351 */
+  "\000ChannelId no play this game" /* 33367 */
+  "\000ChannelHashId\346\232\202\346\227\266\346\262\241\346\234\211\347\216\251\350\277\207\350\277\231\344\270\252\346\270\270\346\210\217" /* 33395 */
+  "\000The ChannelHashId has not played this game yet." /* 33439 */
+  "\000user_add_failed" /* 33487 */
+  "\000add user record is failure" /* 33503 */
+  "\000\346\267\273\345\212\240\347\224\250\346\210\267\345\244\261\350\264\245" /* 33530 */
+  "\000Adding the user failed." /* 33549 */
+  "\000channel_hash_id_record_update_failed" /* 33573 */
+  "\000modify ChannelHashId table record is failure" /* 33610 */
+  "\000\344\277\256\346\224\271ChannelHashId\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 33655 */
+  "\000Updating the ChannelHashId table record failed." /* 33690 */
+  "\000guid_record_update_failed" /* 33738 */
+  "\000modify Guid table record is failure" /* 33764 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 33800 */
+  "\000Updating the GUID table record failed." /* 33826 */
+  "\000ip_update_failed" /* 33865 */
+  "\000Modify user Ip is failure" /* 33882 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225IP\345\244\261\350\264\245" /* 33908 */
+  "\000Updating the user's IP address in the GUID record failed." /* 33936 */
+  "\000age_update_failed" /* 33994 */
+  "\000Modify user Age is failure" /* 34012 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\345\271\264\351\276\204\345\244\261\350\264\245" /* 34039 */
+  "\000Updating the user's age in the GUID record failed." /* 34077 */
+  "\000sex_update_failed" /* 34128 */
+  "\000Modify user Sex is failure" /* 34146 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\346\200\247\345\210\253\345\244\261\350\264\245" /* 34173 */
+  "\000Updating the user's sex in the GUID record failed." /* 34211 */
+  "\000nickname_update_failed" /* 34262 */
+  "\000Modify user nicename is failure" /* 34285 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\346\230\265\347\247\260\345\244\261\350\264\245" /* 34317 */
+  "\000Updating the user's nickname in the GUID record failed." /* 34355 */
+  "\000nickname_invalid" /* 34411 */
+  "\000UserName is un avail" /* 34428 */
+  "\000\347\224\250\346\210\267\346\230\265\347\247\260\346\227\240\346\225\210" /* 34449 */
+  "\000The user nickname is invalid." /* 34468 */
+  "\000The message says UserName; the explanation says nickname." /* 34498 */
+  "\000status_invalid" /* 34556 */
+  "\000Status is un avail" /* 34571 */
+  "\000\347\212\266\346\200\201\346\227\240\346\225\210" /* 34590 */
+  "\000The status value is invalid." /* 34603 */
+  "\000sex_invalid" /* 34632 */
+  "\000Sex is un avail" /* 34644 */
+  "\000\346\200\247\345\210\253\346\227\240\346\225\210" /* 34660 */
+  "\000The sex value is invalid." /* 34673 */
+  "\000channel_invalid" /* 34699 */
+  "\000Channel is un avail" /* 34715 */
+  "\000\346\270\240\351\201\223\346\227\240\346\225\210" /* 34735 */
+  "\000The channel is invalid." /* 34748 */
+  "\000guid_invalid" /* 34772 */
+  "\000Guid is un Avali" /* 34785 */
+  "\000guid\346\227\240\346\225\210" /* 34802 */
+  "\000The GUID is invalid." /* 34813 */
+  "\000missing_guid" /* 34834 */
+  "\000no params Guid" /* 34847 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245Guid" /* 34862 */
+  "\000Same meaning as -252 (login group)." /* 34879 */
+  "\000missing_channel_id" /* 34915 */
+  "\000no params ChannelId" /* 34934 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245ChannelId" /* 34954 */
+  "\000The ChannelId parameter is missing." /* 34976 */
+  "\000missing_channel_hash_id" /* 35012 */
+  "\000no params ChannelHashId" /* 35036 */
+  "\000\346\262\241\346\234\211ChannelHashId" /* 35060 */
+  "\000The ChannelHashId parameter is missing." /* 35080 */
+  "\000channel_hash_id_record_add_failed" /* 35120 */
+  "\000add ChannelHashId table record is failure" /* 35154 */
+  "\000\346\267\273\345\212\240ChannelHashId\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 35196 */
+  "\000Adding the ChannelHashId table record failed." /* 35231 */
+  "\000guid_record_add_failed" /* 35277 */
+  "\000add Guid table record is failure" /* 35300 */
+  "\000\346\267\273\345\212\240Guid\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 35333 */
+  "\000Adding the GUID table record failed." /* 35359 */
+  "\000channel_hash_id_delete_mark_failed" /* 35396 */
+  "\000tag ChannelHashId table record delete failure" /* 35431 */
+  "\000\346\240\207\350\257\206ChannelHashId\350\241\250\350\256\260\345\275\225\350\242\253\345\210\240\351\231\244\345\244\261\350\264\245" /* 35477 */
+  "\000Marking the ChannelHashId table record as deleted failed." /* 35521 */
+  "\000guid_delete_mark_failed" /* 35579 */
+  "\000tag Guid table record delete failure" /* 35603 */
+  "\000\346\240\207\350\257\206Guid\350\241\250\350\256\260\345\275\225\350\242\253\345\210\240\351\231\244\345\244\261\350\264\245" /* 35640 */
+  "\000Marking the GUID table record as deleted failed." /* 35675 */
+  "\000channel_hash_id_lookup_failed" /* 35724 */
+  "\000Guid query ChannelHashId failure" /* 35754 */
+  "\000Guid2ChannelHashId\345\244\261\350\264\245" /* 35787 */
+  "\000Looking up the ChannelHashId by GUID failed." /* 35812 */
+  "\000The vendor does not say whether this means no mapping or a database error. A lookup that finds no mapping fails again when repeated, so, unlike the storage failures (data/README.md), INTERNAL without retry." /* 35857 */
+  "\000guid_lookup_failed" /* 36064 */
+  "\000ChannelHashId query guid is failure!" /* 36083 */
+  "\000ChannelHashId2Guid\345\244\261\350\264\245" /* 36120 */
+  "\000Looking up the GUID by ChannelHashId failed." /* 36145 */
+  "\000rate_limited" /* 36190 */
+  "\000access limit! wait a moment to try" /* 36203 */
+  "\000\350\257\267\346\261\202\345\244\252\350\277\207\351\242\221\347\271\201\344\272\206\357\274\214\350\257\267\350\277\207\344\270\200\344\274\232\345\206\215\347\231\273\345\275\225" /* 36238 */
+  "\000Requests are too frequent; the caller must wait before trying again." /* 36284 */
+  "\000wait" /* 36353 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. The vendor states no rate; retry_after 5 is our choice." /* 36358 */
+  "\000failure" /* 36483 */
+  "\000\345\244\261\350\264\245" /* 36491 */
+  "\000The request failed for an unspecified reason." /* 36498 */
+  "\000The message failure is also the Wilddog identifier of 22001, which is named failure too; look it up qualified by domain. No cause is given, so UNKNOWN without retry." /* 36544 */
+  "\000success" /* 36710 */
+  "\000\346\210\220\345\212\237" /* 36718 */
+  "\000The request succeeded." /* 36725 */
+  "\000connect_sns_channel" /* 36748 */
+  "\000connect this sns channel!" /* 36768 */
+  "\000\346\214\202\350\275\275\350\277\231\344\270\252\347\244\276\344\272\244\346\270\240\351\201\223\357\274\214\350\257\267\350\260\203\347\224\250reconnect\346\216\245\345\217\243" /* 36794 */
+  "\000The SNS channel can be attached to the current account; the client should call the reconnect interface." /* 36846 */
+  "\000Next-step code, not a failure." /* 36950 */
+  "\000restore_sns_account" /* 36981 */
+  "\000restore this sns account!" /* 37001 */
+  "\000\346\201\242\345\244\215\350\277\231\344\270\252\347\244\276\344\272\244\346\270\240\351\201\223\357\274\214\350\257\267\350\260\203\347\224\250restore\346\216\245\345\217\243" /* 37027 */
+  "\000The SNS account belongs to another openid; the client should call the restore interface." /* 37077 */
+  "\000same_openid" /* 37166 */
+  "\000the same openid!" /* 37178 */
+  "\000\347\233\270\345\220\214\347\232\204openid\346\227\240\351\234\200\346\201\242\345\244\215" /* 37195 */
+  "\000The SNS account already maps to the current openid, so nothing needs to be restored." /* 37223 */
+  "\000google_authorization_required" /* 37308 */
+  "\000need google authcode" /* 37338 */
+  "\000\351\234\200\350\246\201google\346\217\220\344\276\233\346\216\210\346\235\203" /* 37359 */
+  "\000Google authorization is required before the sign-in can continue." /* 37384 */
+  "\000migrate_use_restore" /* 37450 */
+  "\000migrate fail, suggest request restore interface! restore return sns account!" /* 37470 */
+  "\000\350\257\267\350\265\260restore\346\216\245\345\217\243\357\274\214\344\275\277\347\224\250\346\201\242\345\244\215\347\232\204\346\226\271\345\274\217\357\274\214 \346\201\242\345\244\215\346\225\260\347\273\204\344\270\255\347\232\204openid\345\210\260\345\275\223\345\211\215\350\256\276\345\244\207\344\270\212" /* 37547 */
+  "\000Migration cannot proceed; the client should call the restore interface to restore the returned SNS accounts' openids to this device." /* 37637 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. Although the message says migrate fail, it is a positive next-step code: call restore." /* 37770 */
+  "\000wilddog" /* 37926 */
+  "\000WDGAuthErrorCodeFailure" /* 37934 */
+  "\000\346\234\215\345\212\241\345\274\202\345\270\270\357\274\214\346\223\215\344\275\234\345\244\261\350\264\245" /* 37958 */
+  "\000The server indicated that this operation failed" /* 37986 */
+  "\000The Wilddog service failed to complete the operation." /* 38034 */
+  "\000The identifier failure is also the iMSDK -1 message; messages are not keys across domains." /* 38088 */
+  "\000expired_token" /* 38179 */
+  "\000WDGAuthErrorCodeExpiredToken" /* 38193 */
+  "\000\350\257\245 token \345\267\262\350\277\207\346\234\237" /* 38222 */
+  "\000The supplied auth token has expired" /* 38242 */
+  "\000The supplied token has expired." /* 38278 */
+  "\000expired_fetch_token" /* 38310 */
+  "\000WDGAuthErrorCodeExpiredFetchToken" /* 38330 */
+  "\000oauth token \345\267\262\350\277\207\346\234\237\357\274\214\350\216\267\345\217\226\345\244\261\350\264\245\357\274\214\350\257\267\350\201\224\347\263\273 wilddog" /* 38364 */
+  "\000The fetch token has expired" /* 38421 */
+  "\000The OAuth token has expired and could not be fetched." /* 38449 */
+  "\000The vendor asks to contact Wilddog, so signing in again is not expected to help." /* 38503 */
+  "\000invalid_token" /* 38584 */
+  "\000WDGAuthErrorCodeInvalidToken" /* 38598 */
+  "\000\347\224\250\346\210\267\346\217\220\344\276\233\347\232\204 token \346\227\240\346\225\210" /* 38627 */
+  "\000The supplied auth token was invalid" /* 38656 */
+  "\000The supplied token is invalid." /* 38692 */
+  "\000maxretries" /* 38723 */
+  "\000WDGAuthErrorCodeMaxRetries,max_retries" /* 38734 */
+  "\000\347\224\250\346\210\267\345\210\233\345\273\272\345\244\261\350\264\245\357\274\214\350\257\267\351\207\215\350\257\225" /* 38773 */
+  "\000The transaction had too many retries" /* 38804 */
+  "\000Creating the user failed on the server side." /* 38841 */
+  "\000The zh-CN description says to retry (Web SDK: too many retries), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 38886 */
+  "\000authentication_disabled" /* 39032 */
+  "\000WDGAuthErrorCodeAuthenticationDisabled" /* 39056 */
+  "\000\346\234\252\345\274\200\345\220\257\350\272\253\344\273\275\350\256\244\350\257\201\345\212\237\350\203\275\357\274\214\350\257\267\345\234\250\346\216\247\345\210\266\345\217\260\345\274\200\345\220\257\345\220\216\351\207\215\350\257\225" /* 39095 */
+  "\000The specified authentication type is not enabled for this Wilddog." /* 39156 */
+  "\000The authentication method is not enabled for this app in the Wilddog console." /* 39223 */
+  "\000invalid_configuration" /* 39301 */
+  "\000WDGAuthErrorCodeInvalidConfiguration" /* 39323 */
+  "\000token \350\256\244\350\257\201\351\234\200\350\246\201\350\266\205\347\272\247\345\257\206\351\222\245" /* 39360 */
+  "\000The specified authentication sign is the auth secret ." /* 39391 */
+  "\000Custom token authentication requires the app's super secret." /* 39446 */
+  "\000invalid_provider" /* 39507 */
+  "\000WDGAuthErrorCodeInvalidProvider" /* 39524 */
+  "\000\350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\350\260\203\347\224\250\351\224\231\350\257\257\357\274\214\350\257\267\350\201\224\347\263\273\351\207\216\347\213\227 support@wilddog.com" /* 39556 */
+  "\000Invalid provider specified, please check application code." /* 39628 */
+  "\000An invalid authentication provider was specified." /* 39687 */
+  "\000The zh-CN description says to contact Wilddog support; the Web SDK message says to check the application code." /* 39737 */
+  "\000invalid_email" /* 39848 */
+  "\000WDGAuthErrorCodeInvalidEmail" /* 39862 */
+  "\000\350\257\245\351\202\256\347\256\261\345\234\260\345\235\200\346\227\240\346\225\210" /* 39891 */
+  "\000The specified email address is incorrect." /* 39913 */
+  "\000The email address is invalid." /* 39955 */
+  "\000invalid_password" /* 39985 */
+  "\000WDGAuthErrorCodeInvalidPassword" /* 40002 */
+  "\000\350\257\245\345\257\206\347\240\201\344\270\215\346\255\243\347\241\256" /* 40034 */
+  "\000The specified password is incorrect." /* 40053 */
+  "\000The password is incorrect." /* 40090 */
+  "\000Vendor docs: resolved by asking the user for the right password." /* 40117 */
+  "\000invalid_user" /* 40182 */
+  "\000WDGAuthErrorCodeInvalidUser" /* 40195 */
+  "\000\350\257\245\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250" /* 40223 */
+  "\000The specified user does not exist." /* 40242 */
+  "\000invalid_origin" /* 40277 */
+  "\000WDGAuthErrorCodeInvalidOrigin" /* 40292 */
+  "\000\350\272\253\344\273\275\350\256\244\350\257\201\350\277\207\347\250\213\344\270\255\357\274\214\345\217\221\347\224\237\344\272\206\345\256\211\345\205\250\351\224\231\350\257\257" /* 40322 */
+  "\000A security error occurred while processing the authentication request." /* 40368 */
+  "\000A security error occurred during authentication, such as a request from an unauthorized origin." /* 40439 */
+  "\000email_taken" /* 40535 */
+  "\000WDGAuthErrorCodeEmailTaken" /* 40547 */
+  "\000\350\257\245\351\202\256\347\256\261\345\234\260\345\235\200\345\267\262\347\273\217\344\275\277\347\224\250" /* 40574 */
+  "\000The specified email address is already in use." /* 40602 */
+  "\000The email address is already in use." /* 40649 */
+  "\000Same meaning as 22203 (email_already_in_user); both are kept as the vendor documents them." /* 40686 */
+  "\000invalid_credentials" /* 40777 */
+  "\000WDGAuthErrorCodeInvalidCredentials" /* 40797 */
+  "\000\350\257\245\350\272\253\344\273\275\350\256\244\350\257\201\345\207\255\350\257\201\346\227\240\346\225\210" /* 40832 */
+  "\000Invalid authentication credentials provided." /* 40860 */
+  "\000The authentication credentials are invalid." /* 40905 */
+  "\000invalid_arguments" /* 40949 */
+  "\000WDGAuthErrorCodeInvalidArguments" /* 40967 */
+  "\000\350\257\245\350\272\253\344\273\275\350\256\244\350\257\201\345\217\202\346\225\260\346\227\240\346\225\210" /* 41000 */
+  "\000Invalid authentication arguments provided." /* 41028 */
+  "\000The authentication arguments are invalid." /* 41071 */
+  "\000provider_error" /* 41113 */
+  "\000WDGAuthErrorCodeProviderError" /* 41128 */
+  "\000\347\254\254\344\270\211\346\226\271\350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\345\217\221\347\224\237\351\224\231\350\257\257\357\274\214\346\237\245\347\234\213\344\277\241\346\201\257\344\272\206\350\247\243\350\257\246\346\203\205" /* 41158 */
+  "\000A third_party provider error occurred. See data for details." /* 41228 */
+  "\000The third-party authentication provider reported an error." /* 41289 */
+  "\000The vendor points to the details returned with the error; the cause varies, so no automatic retry." /* 41348 */
+  "\000Invalid_secret" /* 41447 */
+  "\000WDGAuthErrorCodeInvalidSecret" /* 41462 */
+  "\000\350\266\205\347\272\247\345\257\206\351\222\245\346\227\240\346\225\210\357\274\214\350\257\267\345\234\250\346\216\247\345\210\266\351\235\242\346\235\277\351\207\215\346\226\260\347\224\237\346\210\220" /* 41492 */
+  "\000The super secret is invalid and must be regenerated in the Wilddog console." /* 41544 */
+  "\000Vendor identifier has a capital I (Invalid_secret); lookup is case-insensitive. No Web SDK message is documented." /* 41620 */
+  "\000invalid_oob_code" /* 41734 */
+  "\000WDGAuthErrorCodeInvalidObbCode" /* 41751 */
+  "\000\346\234\254\346\254\241\351\207\215\347\275\256\345\257\206\347\240\201\350\257\267\346\261\202\346\227\240\346\225\210\347\232\204" /* 41782 */
+  "\000Invalid oobCode." /* 41816 */
+  "\000The password reset request (oobCode) is invalid." /* 41833 */
+  "\000The iOS enum is spelled InvalidObbCode (sic, for oob). The user must request a new reset link." /* 41882 */
+  "\000appUser_not_exist" /* 41977 */
+  "\000WDGAuthErrorCodeAppUserNotExist,app_user_not_exist" /* 41995 */
+  "\000\350\257\245\351\207\216\347\213\227\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250\357\274\214\350\257\267\346\243\200\346\237\245 appid" /* 42046 */
+  "\000AppUser not exist. Please check appId" /* 42089 */
+  "\000The Wilddog app user does not exist for this app ID." /* 42127 */
+  "\000The vendor asks to check the appId." /* 42180 */
+  "\000not_admin_token" /* 42216 */
+  "\000WDGAuthErrorCodeNotAdminToken" /* 42232 */
+  "\000\344\270\215\346\230\257\347\256\241\347\220\206\350\200\205\357\274\214\346\262\241\346\234\211\346\223\215\344\275\234\346\235\203\351\231\220" /* 42262 */
+  "\000The token is not an admin token, so the operation is not permitted." /* 42299 */
+  "\000No Web SDK message is documented." /* 42367 */
+  "\000provide_already_linked" /* 42401 */
+  "\000\346\257\217\344\270\252 oauth \350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\357\274\214\347\224\250\346\210\267\345\217\252\350\203\275\347\273\221\345\256\232\344\270\200\346\254\241" /* 42424 */
+  "\000User can only be linked to one identity for the given provider." /* 42486 */
+  "\000The user already has an identity linked for this OAuth provider." /* 42550 */
+  "\000Vendor spells it provide_ (sic). The iOS SDK maps both 22201 and 22208 to WDGAuthErrorCodeProviderAlreadyLinked; that alias belongs to 22208 (provider_already_linked), so 22201 has no alias." /* 42615 */
+  "\000token_version_error" /* 42806 */
+  "\000WDGAuthErrorCodeTokenVersionError" /* 42826 */
+  "\000\347\224\250\346\210\267\345\267\262\347\273\217\345\215\207\347\272\247 api\357\274\214\344\275\206 token \344\273\215\346\230\257\346\227\247\347\211\210" /* 42860 */
+  "\000Client use upgrade API , but token is old version" /* 42908 */
+  "\000The client uses the upgraded API but the token is of the old version." /* 42958 */
+  "\000Signing in again through the upgraded API issues a current token; the retried call then carries different parameters, so this does not contradict the iOS docs." /* 43028 */
+  "\000email_already_in_user" /* 43188 */
+  "\000WDGAuthErrorCodeEmailAlreadyInUse,email_already_in_use" /* 43210 */
+  "\000\351\202\256\347\256\261\345\234\260\345\235\200\345\267\262\347\273\217\350\242\253\345\205\266\344\273\226\350\264\246\346\210\267\344\275\277\347\224\250" /* 43265 */
+  "\000The email address is already in use by another account" /* 43305 */
+  "\000The email address is already used by another account." /* 43360 */
+  "\000Vendor identifier says in_user (sic) for in_use. Same meaning as 22013." /* 43414 */
+  "\000provide_already_linked_another_account" /* 43486 */
+  "\000WDGAuthErrorCodeProviderAlreadyLinkedAnotherAccount,provider_already_linked_another_account" /* 43525 */
+  "\000\350\257\245\350\272\253\344\273\275\345\267\262\347\273\217\344\270\216\345\205\266\344\273\226\350\264\246\346\210\267\347\273\221\345\256\232" /* 43617 */
+  "\000This identity already linked anotheraccount." /* 43654 */
+  "\000This identity is already linked to another account." /* 43699 */
+  "\000Vendor spells it provide_ (sic) for provider_." /* 43751 */
+  "\000email_missing" /* 43798 */
+  "\000WDGAuthErrorCodeEmailMissing" /* 43812 */
+  "\000\350\257\245\350\264\246\346\210\267\346\262\241\346\234\211\347\273\221\345\256\232\351\202\256\347\256\261" /* 43841 */
+  "\000The account doesn't hava a email." /* 43869 */
+  "\000The account has no email address bound." /* 43903 */
+  "\000user_not_found" /* 43943 */
+  "\000WDGAuthErrorCodeUserNotFound" /* 43958 */
+  "\000\346\262\241\346\234\211\345\257\271\345\272\224\347\224\250\346\210\267\350\256\260\345\275\225\357\274\214\350\257\245\347\224\250\346\210\267\345\217\257\350\203\275\345\267\262\347\273\217\350\242\253\345\210\240\351\231\244" /* 43987 */
+  "\000There is no user record corresponding to this identifier. The user may have been deleted." /* 44045 */
+  "\000No user record matches this identifier; the user may have been deleted." /* 44135 */
+  "\000token_error" /* 44207 */
+  "\000WDGAuthErrorCodeTokenError" /* 44219 */
+  "\000\350\257\245 token \350\247\243\346\236\220\345\244\261\350\264\245" /* 44246 */
+  "\000The token was parsed error." /* 44269 */
+  "\000The token could not be parsed." /* 44297 */
+  "\000provider_already_linked" /* 44328 */
+  "\000WDGAuthErrorCodeProviderAlreadyLinked" /* 44352 */
+  "\000\346\257\217\344\270\252\347\224\250\346\210\267\345\217\252\350\203\275\347\273\221\345\256\232\344\270\200\346\254\241\351\207\216\347\213\227\347\231\273\345\275\225\346\226\271\345\274\217" /* 44390 */
+  "\000The user already has the Wilddog (email/password) sign-in method linked." /* 44439 */
+  "\000Shares the iOS enum WDGAuthErrorCodeProviderAlreadyLinked with 22201 (provide_already_linked); the alias is kept here only." /* 44512 */
+  "\000credential_too_old_login_again" /* 44636 */
+  "\000WDGAuthErrorCodeCredentialTooOldLoginAgain" /* 44667 */
+  "\000\350\257\245\347\224\250\346\210\267\345\260\235\350\257\225\345\256\211\345\205\250\346\225\217\346\204\237\346\223\215\344\275\234\357\274\214\344\275\206\347\231\273\345\275\225\346\227\266\351\227\264\350\277\207\351\225\277\357\274\214\351\234\200\351\207\215\346\226\260\347\231\273\345\275\225" /* 44710 */
+  "\000The user try to do security_sensitive actions require that the user has recently signed in" /* 44786 */
+  "\000The security-sensitive operation requires a recent sign-in." /* 44877 */
+  "\000Vendor docs: resolved by signing the user in again." /* 44937 */
+  "\000no_password_provider" /* 44989 */
+  "\000WDGAuthErrorCodeNoPasswordProvider" /* 45010 */
+  "\000\350\257\245\347\224\250\346\210\267\346\262\241\346\234\211 wilddog \347\231\273\345\275\225\346\226\271\345\274\217" /* 45045 */
+  "\000The user not have password provider" /* 45082 */
+  "\000The user has no Wilddog (email/password) sign-in method." /* 45118 */
+  "\000password_length_error" /* 45175 */
+  "\000WDGAuthErrorCodePasswordLengthError" /* 45197 */
+  "\000\345\257\206\347\240\201\347\232\204\351\225\277\345\272\246\345\277\205\351\241\273\345\234\250 6 \345\210\260 32 \344\275\215" /* 45233 */
+  "\000Password's length must between 6 and 32" /* 45271 */
+  "\000The password must be 6 to 32 characters long." /* 45311 */
+  "\000display_name_length_error" /* 45357 */
+  "\000WDGAuthErrorCodeDisplayNameLengthError" /* 45383 */
+  "\000\346\230\265\347\247\260\351\225\277\345\272\246\345\277\205\351\241\273\345\260\217\344\272\216 20 \344\275\215" /* 45422 */
+  "\000DisplayName length must be length than 20" /* 45454 */
+  "\000The display name must be shorter than 20 characters." /* 45496 */
+  "\000The Web SDK message says length than 20, meaning less than 20." /* 45549 */
+  "\000photo_url_length_error" /* 45612 */
+  "\000WDGAuthErrorCodePhotoUrlLengthError" /* 45635 */
+  "\000\347\205\247\347\211\207\345\234\260\345\235\200\351\225\277\345\272\246\345\277\205\351\241\273\345\260\217\344\272\216 1024 \344\275\215" /* 45671 */
+  "\000PhotoUrl length must be length than 1024" /* 45711 */
+  "\000The photo URL must be shorter than 1024 characters." /* 45752 */
+  "\000token_not_for_this_app" /* 45804 */
+  "\000WDGAuthErrorCodeTokenNotForThisApp" /* 45827 */
+  "\000\346\255\244 token \344\270\215\345\261\236\344\272\216\350\257\245\345\272\224\347\224\250" /* 45862 */
+  "\000This token is not for this app" /* 45891 */
+  "\000The token does not belong to this app." /* 45922 */
+  "\000token_type_error" /* 45961 */
+  "\000WDGAuthErrorCodeTokenTypeError" /* 45978 */
+  "\000\350\257\245 token \347\261\273\345\236\213\344\270\215\346\255\243\347\241\256" /* 46009 */
+  "\000This token's type is not correct" /* 46035 */
+  "\000The token is of the wrong type." /* 46068 */
+  "\000idtoken_claims_error" /* 46100 */
+  "\000WDGAuthErrorCodeIDTokenClaimsError,id_token_claims_error" /* 46121 */
+  "\000wilddog id token \350\207\252\345\256\232\344\271\211\345\255\227\346\256\265\344\270\215\346\255\243\347\241\256" /* 46178 */
+  "\000This idtoken's claims is not correct" /* 46220 */
+  "\000The custom claims of the Wilddog ID token are incorrect." /* 46257 */
+  "\000token_userid_not_valid" /* 46314 */
+  "\000WDGAuthErrorCodeTokenUserIDNotValid" /* 46337 */
+  "\000\350\257\245 token \347\232\204 wilddog id \346\227\240\346\225\210" /* 46373 */
+  "\000This token's userid in not valid" /* 46405 */
+  "\000The Wilddog user ID in the token is invalid." /* 46438 */
+  "\000token_wilddog_error" /* 46483 */
+  "\000WDGAuthErrorCodeTokenWilddogError" /* 46503 */
+  "\000wilddog \345\261\236\346\200\247\344\270\215\346\255\243\347\241\256" /* 46537 */
+  "\000This idtoken's wilddog claim is error" /* 46561 */
+  "\000The wilddog claim in the token is incorrect." /* 46599 */
+  "\000invalid_phone" /* 46644 */
+  "\000WDGAuthErrorCodeInvalidPhone" /* 46658 */
+  "\000\350\257\245\346\211\213\346\234\272\345\217\267\347\240\201\344\270\215\346\255\243\347\241\256" /* 46687 */
+  "\000The specified phone is incorrect." /* 46712 */
+  "\000The phone number is invalid." /* 46746 */
+  "\000email_not_exist" /* 46775 */
+  "\000WDGAuthErrorCodeEmailNotExist" /* 46791 */
+  "\000\350\257\245\351\202\256\347\256\261\344\270\215\345\255\230\345\234\250" /* 46821 */
+  "\000The email is not exist" /* 46840 */
+  "\000The email address does not exist." /* 46863 */
+  "\000phone_not_exist" /* 46897 */
+  "\000WDGAuthErrorCodePhoneNotExist" /* 46913 */
+  "\000\350\257\245\346\211\213\346\234\272\345\217\267\344\270\215\345\255\230\345\234\250" /* 46943 */
+  "\000The phone is not exist" /* 46965 */
+  "\000The phone number does not exist." /* 46988 */
+  "\000smsCode_not_exist" /* 47021 */
+  "\000WDGAuthErrorCodeSmsCodeNotExist,sms_code_not_exist" /* 47039 */
+  "\000\350\257\245\346\211\213\346\234\272\346\234\252\345\217\221\351\200\201\350\277\207\351\252\214\350\257\201\347\240\201\357\274\214\350\257\267\346\243\200\346\237\245" /* 47090 */
+  "\000When user's operation with phone, the smsCode must be carried" /* 47133 */
+  "\000No verification code has been sent to this phone number." /* 47195 */
+  "\000Vendor identifier is camelCase (smsCode). The zh-CN text says no code was sent to this phone; the Web SDK says the smsCode must be included. Send a code first." /* 47252 */
+  "\000smsCode_send_error" /* 47412 */
+  "\000WDGAuthErrorCodeSmsSendError,sms_code_send_error" /* 47431 */
+  "\000\345\217\221\351\200\201\351\252\214\350\257\201\347\240\201\345\217\221\347\224\237\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\350\257\225" /* 47480 */
+  "\000Send smsCode occurred error, Please try it again" /* 47520 */
+  "\000Sending the verification code failed." /* 47569 */
+  "\000Vendor identifier is camelCase (smsCode). The vendor says to retry (zh-CN and Web SDK), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 47607 */
+  "\000phone_already_in_user" /* 47776 */
+  "\000WDGAuthErrorCodePhoneAlreadyInUse,phone_already_in_use" /* 47798 */
+  "\000\350\257\245\346\211\213\346\234\272\345\217\267\345\267\262\350\242\253\345\205\266\344\273\226\350\264\246\346\210\267\344\275\277\347\224\250" /* 47853 */
+  "\000The phone is already in use by another account." /* 47890 */
+  "\000The phone number is already used by another account." /* 47938 */
+  "\000Vendor identifier says in_user (sic) for in_use." /* 47991 */
+  "\000photo_url_or_displayname_error" /* 48040 */
+  "\000WDGAuthErrorCodePhotoUrlOrDisplayNameError,photo_url_or_display_name_error" /* 48071 */
+  "\000\347\205\247\347\211\207\345\234\260\345\235\200\346\210\226\346\230\265\347\247\260\345\214\205\345\220\253\351\235\236\346\263\225\345\255\227\347\254\246" /* 48146 */
+  "\000Photo url or display name contain illegal special characters" /* 48186 */
+  "\000The photo URL or display name contains illegal characters." /* 48247 */
+  "\000sms_code_error" /* 48306 */
+  "\000WDGAuthErrorCodeSmsCodeError" /* 48321 */
+  "\000\347\237\255\344\277\241\351\252\214\350\257\201\347\240\201\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\346\226\260\345\217\221\351\200\201\351\252\214\350\257\201\347\240\201" /* 48350 */
+  "\000Sms code error , please retry to send sms code" /* 48399 */
+  "\000The SMS verification code is wrong." /* 48446 */
+  "\000The vendor asks to send a new code, so the flow restarts from sending the code; repeating the call with the same code will not succeed." /* 48482 */
+  "\000sms_server_error" /* 48618 */
+  "\000WDGAuthErrorCodeSmsServerError" /* 48635 */
+  "\000\347\237\255\344\277\241\346\234\215\345\212\241\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\350\257\225" /* 48666 */
+  "\000Sms server error , Please try again" /* 48697 */
+  "\000The SMS service failed." /* 48733 */
+  "\000The vendor says to retry (zh-CN and Web SDK), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 48757 */
+  "\000sms_forbidden_error" /* 48884 */
+  "\000WDGAuthErrorCodeSmsForbiddenError" /* 48904 */
+  "\000\347\237\255\344\277\241\347\246\201\346\255\242\344\275\277\347\224\250\357\274\214\350\257\267\347\224\263\350\257\267\347\237\255\344\277\241\346\234\215\345\212\241" /* 48938 */
+  "\000Sms forbidden error , Please apply for the sms server" /* 48981 */
+  "\000The SMS service is not enabled for this app." /* 49035 */
+  "\000The vendor asks to apply for the SMS service." /* 49080 */
+  "\000sms_sign_deny_error" /* 49126 */
+  "\000WDGAuthErrorCodeSmsSignDenyError" /* 49146 */
+  "\000The SMS signature was denied." /* 49179 */
+  "\000Documented only in the iOS SDK enum; absent from the seed table. Name derived from the enum; no vendor message exists." /* 49209 */
+  "\000invalid_sms_type" /* 49328 */
+  "\000WDGAuthErrorCodeInvalidSmsTypeError" /* 49345 */
+  "\000\347\237\255\344\277\241\347\261\273\345\236\213\344\270\272\347\251\272" /* 49381 */
+  "\000Sms type is empty" /* 49400 */
+  "\000The SMS type is empty." /* 49418 */
+  "\000weapp_error" /* 49441 */
+  "\000WDGAuthErrorCodeWeappError" /* 49453 */
+  "\000\345\276\256\344\277\241\345\260\217\347\250\213\345\272\217\347\231\273\345\275\225\351\224\231\350\257\257\357\274\214\350\257\267\346\237\245\347\234\213\350\257\246\346\203\205" /* 49480 */
+  "\000Weapp login error, Please see the details" /* 49526 */
+  "\000The WeChat mini program sign-in failed." /* 49568 */
+  "\000weapp_userInfo_sign_check_failed" /* 49608 */
+  "\000WDGAuthErrorCodeWeappUserInfoSignCheckFailed,weapp_user_info_sign_check_failed" /* 49641 */
+  "\000\345\276\256\344\277\241\345\260\217\347\250\213\345\272\217\347\224\250\346\210\267\344\277\241\346\201\257\347\255\276\345\220\215\346\240\241\351\252\214\345\244\261\350\264\245\357\274\214\350\257\267\351\207\215\346\226\260\346\243\200\346\237\245\345\220\216\351\207\215\350\257\225" /* 49720 */
+  "\000Weapp userinfo sign check failed, Please check it and try again" /* 49793 */
+  "\000The signature check of the WeChat mini program user info failed." /* 49857 */
+  "\000The vendor's check and try again means fixing the signed user info first, not repeating the same call." /* 49922 */
+  "\000sms_frequency_error" /* 50025 */
+  "\000WDGAuthErrorCodeSmsFrequencyError" /* 50045 */
+  "\000\347\237\255\344\277\241\345\217\221\351\200\201\350\277\207\344\272\216\351\242\221\347\271\201" /* 50079 */
+  "\000Sms frequency error ." /* 50104 */
+  "\000SMS messages are being sent too frequently." /* 50126 */
+  "\000The only code the iOS docs call retryable. The vendor states no rate; retry_after 60 is our choice." /* 50170 */
+  "\000sms_pay_limit_error" /* 50270 */
+  "\000WDGAuthErrorCodeSmsPayLimitError" /* 50290 */
+  "\000\345\270\220\346\210\267\344\275\231\351\242\235\344\270\215\350\266\2635\345\205\203\357\274\214\344\270\215\350\203\275\345\274\200\345\220\257\347\237\255\344\277\241\346\234\215\345\212\241" /* 50323 */
+  "\000Your account must have at least \302\2455 to use sms service" /* 50373 */
+  "\000The account balance is below 5 yuan, so the SMS service cannot be enabled." /* 50428 */
+  "\000top_up" /* 50503 */
+  "\000The balance is the app owner's Wilddog account, not the end user's, so http stays derived instead of 402." /* 50510 */
+  "\000sms_pay_no_money_error" /* 50616 */
+  "\000WDGAuthErrorCodeSmsPayNoMoneyError" /* 50639 */
+  "\000\350\264\246\346\210\267\344\275\231\351\242\235\344\270\215\350\266\263" /* 50674 */
+  "\000Your account rate insufficient balance" /* 50693 */
+  "\000The account balance is insufficient." /* 50732 */
+  "\000sms_pay_no_money_to_pay_error" /* 50769 */
+  "\000WDGAuthErrorCodeSmsPayNoMoneyToPayError" /* 50799 */
+  "\000\350\264\246\346\210\267\344\275\231\351\242\235\344\270\215\350\266\263\357\274\214\346\234\254\346\254\241\345\217\221\351\200\201\346\227\240\346\263\225\345\256\214\346\210\220\357\274\214\350\257\267\345\205\205\345\200\274" /* 50839 */
+  "\000Your account dose not have enough balance for this api call" /* 50897 */
+  "\000The account balance is too low to pay for this SMS." /* 50957 */
+  "\000sms_api_check_error" /* 51009 */
+  "\000WDGAuthErrorCodeSmsAPICheckError" /* 51029 */
+  "\000\345\217\221\351\200\201\346\216\245\345\217\243\350\260\203\347\224\250\351\242\221\347\271\201\357\274\214\350\266\205\350\277\207\346\257\217\347\247\222 10 \346\254\241\357\274\214\350\257\267\347\250\215\345\220\216\351\207\215\350\257\225" /* 51062 */
+  "\000Exceeded max api call frequency" /* 51127 */
+  "\000The SMS send API was called more than 10 times per second." /* 51159 */
+  "\000Vendor limit: at most 10 calls per second, hence retry_after 1." /* 51218 */
+  "\000unknown" /* 51282 */
+  "\000WDGAuthErrorCodeUnknownError" /* 51290 */
+  "\000\345\217\221\347\224\237\346\234\252\347\237\245\351\224\231\350\257\257" /* 51319 */
+  "\000An unknown error ocurred" /* 51338 */
+  "\000An unknown error occurred." /* 51363 */
+  "\000ret_ticket_wrong" /* 51390 */
+  "\000ret_userverify_session_error" /* 51407 */
+  "\000wdgautherrorcodefailure" /* 51436 */
+  "\000wdgautherrorcodeexpiredtoken" /* 51460 */
+  "\000wdgautherrorcodeexpiredfetchtoken" /* 51489 */
+  "\000wdgautherrorcodeinvalidtoken" /* 51523 */
+  "\000wdgautherrorcodemaxretries" /* 51552 */
+  "\000max_retries" /* 51579 */
+  "\000wdgautherrorcodeauthenticationdisabled" /* 51591 */
+  "\000wdgautherrorcodeinvalidconfiguration" /* 51630 */
+  "\000wdgautherrorcodeinvalidprovider" /* 51667 */
+  "\000wdgautherrorcodeinvalidemail" /* 51699 */
+  "\000wdgautherrorcodeinvalidpassword" /* 51728 */
+  "\000wdgautherrorcodeinvaliduser" /* 51760 */
+  "\000wdgautherrorcodeinvalidorigin" /* 51788 */
+  "\000wdgautherrorcodeemailtaken" /* 51818 */
+  "\000wdgautherrorcodeinvalidcredentials" /* 51845 */
+  "\000wdgautherrorcodeinvalidarguments" /* 51880 */
+  "\000wdgautherrorcodeprovidererror" /* 51913 */
+  "\000invalid_secret" /* 51943 */
+  "\000wdgautherrorcodeinvalidsecret" /* 51958 */
+  "\000wdgautherrorcodeinvalidobbcode" /* 51988 */
+  "\000appuser_not_exist" /* 52019 */
+  "\000wdgautherrorcodeappusernotexist" /* 52037 */
+  "\000app_user_not_exist" /* 52069 */
+  "\000wdgautherrorcodenotadmintoken" /* 52088 */
+  "\000wdgautherrorcodetokenversionerror" /* 52118 */
+  "\000wdgautherrorcodeemailalreadyinuse" /* 52152 */
+  "\000email_already_in_use" /* 52186 */
+  "\000wdgautherrorcodeprovideralreadylinkedanotheraccount" /* 52207 */
+  "\000provider_already_linked_another_account" /* 52259 */
+  "\000wdgautherrorcodeemailmissing" /* 52299 */
+  "\000wdgautherrorcodeusernotfound" /* 52328 */
+  "\000wdgautherrorcodetokenerror" /* 52357 */
+  "\000wdgautherrorcodeprovideralreadylinked" /* 52384 */
+  "\000wdgautherrorcodecredentialtoooldloginagain" /* 52422 */
+  "\000wdgautherrorcodenopasswordprovider" /* 52465 */
+  "\000wdgautherrorcodepasswordlengtherror" /* 52500 */
+  "\000wdgautherrorcodedisplaynamelengtherror" /* 52536 */
+  "\000wdgautherrorcodephotourllengtherror" /* 52575 */
+  "\000wdgautherrorcodetokennotforthisapp" /* 52611 */
+  "\000wdgautherrorcodetokentypeerror" /* 52646 */
+  "\000wdgautherrorcodeidtokenclaimserror" /* 52677 */
+  "\000id_token_claims_error" /* 52712 */
+  "\000wdgautherrorcodetokenuseridnotvalid" /* 52734 */
+  "\000wdgautherrorcodetokenwilddogerror" /* 52770 */
+  "\000wdgautherrorcodeinvalidphone" /* 52804 */
+  "\000wdgautherrorcodeemailnotexist" /* 52833 */
+  "\000wdgautherrorcodephonenotexist" /* 52863 */
+  "\000smscode_not_exist" /* 52893 */
+  "\000wdgautherrorcodesmscodenotexist" /* 52911 */
+  "\000sms_code_not_exist" /* 52943 */
+  "\000smscode_send_error" /* 52962 */
+  "\000wdgautherrorcodesmssenderror" /* 52981 */
+  "\000sms_code_send_error" /* 53010 */
+  "\000wdgautherrorcodephonealreadyinuse" /* 53030 */
+  "\000phone_already_in_use" /* 53064 */
+  "\000wdgautherrorcodephotourlordisplaynameerror" /* 53085 */
+  "\000photo_url_or_display_name_error" /* 53128 */
+  "\000wdgautherrorcodesmscodeerror" /* 53160 */
+  "\000wdgautherrorcodesmsservererror" /* 53189 */
+  "\000wdgautherrorcodesmsforbiddenerror" /* 53220 */
+  "\000wdgautherrorcodesmssigndenyerror" /* 53254 */
+  "\000wdgautherrorcodeinvalidsmstypeerror" /* 53287 */
+  "\000wdgautherrorcodeweapperror" /* 53323 */
+  "\000weapp_userinfo_sign_check_failed" /* 53350 */
+  "\000wdgautherrorcodeweappuserinfosigncheckfailed" /* 53383 */
+  "\000weapp_user_info_sign_check_failed" /* 53428 */
+  "\000wdgautherrorcodesmsfrequencyerror" /* 53462 */
+  "\000wdgautherrorcodesmspaylimiterror" /* 53496 */
+  "\000wdgautherrorcodesmspaynomoneyerror" /* 53529 */
+  "\000wdgautherrorcodesmspaynomoneytopayerror" /* 53564 */
+  "\000wdgautherrorcodesmsapicheckerror" /* 53604 */
+  "\000wdgautherrorcodeunknownerror" /* 53637 */
   ;
 
 static const struct ac_domain ac_domains[AC_NDOMAINS] = {
   { 1, 0, 203 }, /* imsdk */
-  { 35010, 203, 58 }, /* wilddog */
+  { 37926, 203, 58 }, /* wilddog */
 };
 
 /* code, name, aliases, message, description, sdk_message, doc_message, doc_description, summary, action, note,
@@ -1319,245 +1322,245 @@ static const struct ac_entry ac_entries[AC_NENTRIES] = {
   { -803, 3518, 0, 3545, 3572, 0, 0, 0, 3602, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 19 imsdk.notice_category_id_invalid */
   { -802, 3637, 0, 3655, 3673, 0, 0, 0, 3704, 3730, 3735, 404, 0, 0, 5, 0, 0, 0 }, /* 20 imsdk.notice_list_empty */
   { -801, 3833, 0, 3861, 3673, 0, 0, 0, 3888, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 21 imsdk.notice_category_list_failed */
-  { -728, 3999, 0, 4025, 4073, 0, 0, 0, 4129, 4209, 4224, 400, 0, 0, 9, 0, 1, 0 }, /* 22 imsdk.migrate_needs_game_center */
-  { -727, 4390, 0, 4416, 4465, 0, 0, 0, 4521, 4209, 4601, 400, 0, 0, 9, 0, 1, 0 }, /* 23 imsdk.migrate_needs_google_play */
-  { -726, 4768, 0, 4790, 4809, 0, 0, 0, 4871, 4976, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 24 imsdk.migrate_same_platform */
-  { -725, 4989, 0, 5016, 5047, 0, 0, 0, 5124, 370, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 25 imsdk.disconnect_current_channel */
-  { -724, 5204, 0, 5233, 5293, 0, 0, 0, 5402, 5501, 5510, 400, 0, 0, 9, 0, 1, 0 }, /* 26 imsdk.recover_weak_sns_unsupported */
-  { -723, 5633, 0, 5656, 5732, 0, 0, 0, 5811, 4976, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 27 imsdk.recover_device_has_sns */
-  { -722, 5911, 0, 5935, 5988, 0, 0, 0, 6037, 5501, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 28 imsdk.migrate_code_strong_sns */
-  { -721, 6126, 0, 6147, 6173, 0, 0, 0, 6191, 5501, 6228, 409, 0, 0, 10, 4, 0, 0 }, /* 29 imsdk.migrate_code_expired */
-  { -720, 6279, 0, 6300, 6332, 0, 0, 0, 6360, 3929, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 30 imsdk.migrate_db_exception */
-  { -719, 6412, 0, 6427, 6444, 0, 0, 0, 6478, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 31 imsdk.migrate_failed */
-  { -718, 6526, 0, 6549, 6579, 0, 0, 0, 6607, 370, 6654, 400, 0, 0, 3, 0, 0, 0 }, /* 32 imsdk.migrate_openid_invalid */
-  { -717, 6686, 0, 6713, 6741, 0, 0, 0, 6799, 3929, 6858, 400, 0, 0, 9, 0, 0, 0 }, /* 33 imsdk.migrate_record_count_wrong */
-  { -716, 6927, 0, 6958, 6993, 0, 0, 0, 7092, 4976, 7194, 400, 0, 0, 9, 0, 0, 0 }, /* 34 imsdk.other_account_already_migrated */
-  { -715, 7318, 0, 7343, 7378, 0, 0, 0, 7487, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 35 imsdk.account_already_migrated */
-  { -714, 7575, 0, 7595, 7622, 0, 0, 0, 7653, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 36 imsdk.not_strong_sns_game */
-  { -713, 7705, 0, 7722, 7739, 0, 0, 0, 7755, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 37 imsdk.platform_invalid */
-  { -712, 7778, 0, 7796, 7828, 0, 0, 0, 7874, 3929, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 38 imsdk.restore_exception */
-  { -711, 7922, 0, 7941, 7966, 0, 0, 0, 8051, 3730, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 39 imsdk.restore_not_needed */
-  { -710, 8166, 0, 8193, 8217, 0, 0, 0, 8302, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 40 imsdk.restore_new_channel_failed */
-  { -709, 8382, 0, 8405, 8444, 0, 0, 0, 8523, 178, 8623, 400, 0, 0, 9, 0, 0, 0 }, /* 41 imsdk.relation_mode_mismatch */
-  { -708, 8681, 0, 8701, 7828, 0, 0, 0, 8735, 3929, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 42 imsdk.reconnect_exception */
-  { -707, 8783, 0, 8817, 8844, 0, 0, 0, 8911, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 43 imsdk.reconnect_existing_channel_failed */
-  { -706, 8979, 0, 9008, 9034, 0, 0, 0, 9095, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 44 imsdk.reconnect_new_channel_failed */
-  { -705, 9163, 0, 9184, 9204, 0, 0, 0, 9226, 5501, 9275, 409, 0, 0, 10, 4, 0, 0 }, /* 45 imsdk.confirm_code_expired */
-  { -704, 9331, 0, 9358, 9383, 0, 0, 0, 9422, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 46 imsdk.confirm_code_delete_failed */
-  { -703, 9519, 0, 9543, 9568, 0, 0, 0, 9607, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 47 imsdk.confirm_code_get_failed */
-  { -702, 9666, 0, 9691, 9717, 0, 0, 0, 9756, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 48 imsdk.confirm_code_save_failed */
-  { -701, 9812, 0, 9846, 9893, 0, 0, 0, 9939, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 49 imsdk.restore_to_strong_relation_denied */
-  { -700, 10014, 0, 10032, 10057, 0, 0, 0, 10096, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 50 imsdk.guest_id_mismatch */
-  { -604, 10153, 0, 10177, 10195, 0, 0, 0, 10223, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 51 imsdk.personal_info_not_found */
-  { -603, 10258, 0, 10285, 10317, 0, 0, 0, 10342, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 52 imsdk.personal_info_write_failed */
-  { -602, 10491, 0, 10521, 0, 0, 0, 0, 10567, 1803, 10621, 401, 0, 0, 16, 3, 0, 0 }, /* 53 imsdk.inner_token_or_openid_invalid */
-  { -601, 10770, 0, 10784, 10808, 0, 0, 0, 10829, 5501, 10863, 400, 0, 0, 3, 0, 0, 0 }, /* 54 imsdk.email_invalid */
-  { -510, 10893, 0, 10923, 10955, 0, 0, 0, 10983, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 55 imsdk.push_gameid2tag_insert_failed */
-  { -509, 11029, 0, 11059, 11107, 0, 0, 0, 11144, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 56 imsdk.push_tag_players_query_failed */
-  { -508, 11190, 0, 11217, 11254, 0, 0, 0, 11291, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 57 imsdk.push_tag_info_query_failed */
-  { -507, 11346, 0, 11368, 11384, 0, 0, 0, 11409, 3730, 11449, 404, 0, 0, 5, 0, 0, 0 }, /* 58 imsdk.push_record_not_found */
-  { -506, 11505, 0, 11523, 11546, 0, 0, 0, 11568, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 59 imsdk.openid_has_no_tag */
-  { -505, 11591, 0, 11608, 11630, 0, 0, 0, 11646, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 60 imsdk.tag_query_failed */
-  { -504, 11671, 0, 11690, 11714, 0, 0, 0, 11737, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 61 imsdk.tag_id_list_failed */
-  { -503, 11769, 0, 11791, 11825, 0, 0, 0, 11856, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 62 imsdk.tag2openid_add_failed */
-  { -502, 11911, 0, 11933, 11967, 0, 0, 0, 12000, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 63 imsdk.openid2tag_add_failed */
-  { -501, 12055, 0, 12074, 12096, 0, 0, 0, 12113, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 64 imsdk.tags_param_invalid */
-  { -405, 12144, 0, 12162, 12184, 0, 0, 0, 12203, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 65 imsdk.sns_token_invalid */
-  { -404, 12251, 0, 12276, 12312, 0, 0, 0, 12340, 370, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 66 imsdk.app_channel_id_not_found */
-  { -403, 12406, 0, 12430, 12459, 0, 0, 0, 12487, 370, 12520, 501, 0, 0, 12, 0, 0, 0 }, /* 67 imsdk.friend_list_unsupported */
-  { -402, 12605, 0, 12624, 12651, 0, 0, 0, 12676, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 68 imsdk.friend_list_failed */
-  { -401, 12709, 0, 12732, 12756, 0, 0, 0, 12831, 370, 12877, 400, 0, 0, 3, 0, 0, 0 }, /* 69 imsdk.missing_app_channel_id */
-  { -319, 13002, 0, 13027, 13056, 0, 0, 0, 13081, 5501, 13114, 400, 0, 0, 9, 0, 0, 0 }, /* 70 imsdk.garena_bind_check_failed */
-  { -318, 13204, 0, 13227, 13260, 0, 0, 0, 13286, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 71 imsdk.unbind_channel_invalid */
-  { -317, 13337, 0, 13355, 13383, 0, 0, 0, 13400, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 72 imsdk.bind_guid_invalid */
-  { -314, 13446, 0, 13466, 13490, 0, 0, 0, 13509, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 73 imsdk.bind_openid_invalid */
-  { -313, 13557, 0, 13577, 13601, 0, 0, 0, 13620, 370, 13668, 400, 0, 0, 3, 0, 0, 0 }, /* 74 imsdk.bind_gameid_invalid */
-  { -312, 13753, 0, 13772, 13798, 0, 0, 0, 13817, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 75 imsdk.bind_channel_wrong */
-  { -310, 13847, 0, 13872, 13895, 0, 0, 0, 13922, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 76 imsdk.bind_inner_token_invalid */
-  { -308, 13970, 0, 13987, 14023, 0, 0, 0, 14064, 14125, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 77 imsdk.bind_guid_exists */
-  { -307, 14136, 0, 14155, 14193, 0, 0, 0, 14236, 14125, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 78 imsdk.bind_openid_exists */
-  { -305, 14299, 0, 14320, 14344, 0, 0, 0, 14356, 1803, 14407, 401, 0, 0, 16, 3, 0, 0 }, /* 79 imsdk.bind_session_invalid */
-  { -302, 14443, 0, 14465, 14497, 0, 0, 0, 14540, 14125, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 80 imsdk.channel_already_bound */
-  { -301, 14605, 0, 14627, 14677, 0, 0, 0, 14742, 1803, 14807, 404, 0, 0, 5, 0, 0, 0 }, /* 81 imsdk.bind_openid_not_found */
-  { -278, 14883, 0, 14906, 14906, 0, 0, 0, 14941, 1078, 14988, 503, 0, 0, 14, 1, 1, 0 }, /* 82 imsdk.stove_character_failed */
-  { -277, 15108, 0, 15134, 15173, 0, 0, 0, 15212, 1803, 15264, 401, 0, 0, 16, 0, 1, 0 }, /* 83 imsdk.stove_token_verify_failed */
-  { -276, 15459, 0, 15477, 15496, 0, 0, 0, 15517, 1803, 15542, 401, 0, 0, 16, 0, 0, 0 }, /* 84 imsdk.mto_verify_failed */
-  { -275, 15784, 0, 15496, 15496, 0, 0, 0, 15804, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 85 imsdk.kakao_verify_failed */
-  { -274, 15957, 0, 15976, 15976, 0, 0, 0, 15996, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 86 imsdk.efun_verify_failed */
-  { -273, 16022, 0, 16040, 16040, 0, 0, 0, 16059, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 87 imsdk.toy_verify_failed */
-  { -272, 16084, 0, 16101, 16101, 0, 0, 0, 16119, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 88 imsdk.vk_verify_failed */
-  { -271, 16143, 0, 16164, 16186, 0, 0, 0, 16206, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 89 imsdk.garena_verify_failed */
-  { -270, 16234, 0, 16255, 16287, 0, 0, 0, 16320, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 90 imsdk.viber_friends_failed */
-  { -269, 16364, 0, 16385, 16411, 0, 0, 0, 16430, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 91 imsdk.feiliu_verify_failed */
-  { -268, 16458, 0, 16478, 16503, 0, 0, 0, 16521, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 92 imsdk.viber_verify_failed */
-  { -267, 16548, 0, 16571, 16599, 0, 0, 0, 16620, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 93 imsdk.oasgames_verify_failed */
-  { -266, 16650, 0, 16666, 16698, 0, 0, 0, 16725, 1803, 16786, 401, 0, 0, 16, 0, 0, 0 }, /* 94 imsdk.oas_sign_reused */
-  { -265, 16861, 0, 16880, 16904, 0, 0, 0, 16954, 1803, 16982, 401, 0, 0, 16, 3, 0, 0 }, /* 95 imsdk.zalo_token_expired */
-  { -264, 17052, 0, 17077, 17129, 0, 0, 0, 17197, 14125, 17286, 409, 0, 0, 6, 0, 0, 0 }, /* 96 imsdk.facebook_bound_elsewhere */
-  { -263, 17405, 0, 17423, 17451, 0, 0, 0, 17480, 1803, 17543, 401, 0, 0, 16, 0, 0, 0 }, /* 97 imsdk.wan37_sign_reused */
-  { -262, 17620, 0, 17641, 17675, 0, 0, 0, 17715, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 98 imsdk.oauth_config_missing */
-  { -261, 17766, 0, 17785, 17809, 0, 0, 0, 17826, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 99 imsdk.link_verify_failed */
-  { -260, 17852, 0, 17879, 17917, 0, 0, 0, 17953, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 100 imsdk.google_verify_cache_failed */
-  { -259, 18013, 0, 18033, 18080, 0, 0, 0, 18114, 370, 18155, 501, 0, 0, 12, 0, 0, 0 }, /* 101 imsdk.channel_unsupported */
-  { -258, 18274, 0, 18297, 18325, 0, 0, 0, 18341, 1803, 18389, 401, 0, 0, 16, 0, 0, 0 }, /* 102 imsdk.check_and_login_failed */
-  { -257, 18577, 0, 18596, 18621, 0, 0, 0, 18646, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 103 imsdk.return_info_failed */
-  { -256, 18688, 0, 18708, 18733, 0, 0, 0, 18751, 1803, 18778, 401, 0, 0, 16, 0, 0, 0 }, /* 104 imsdk.wan37_verify_failed */
-  { -255, 18968, 0, 18993, 19031, 0, 0, 0, 19064, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 105 imsdk.zalo_guest_verify_failed */
-  { -254, 19111, 0, 19135, 19168, 0, 0, 0, 19191, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 106 imsdk.channel_hash_id_illegal */
-  { -253, 19232, 0, 19262, 19287, 0, 0, 0, 19314, 370, 19355, 400, 0, 0, 3, 0, 0, 0 }, /* 107 imsdk.login_missing_channel_hash_id */
-  { -252, 19393, 0, 19412, 19427, 0, 0, 0, 19444, 370, 19475, 400, 0, 0, 3, 0, 0, 0 }, /* 108 imsdk.login_missing_guid */
-  { -251, 19513, 0, 19534, 19551, 0, 0, 0, 19570, 370, 19603, 400, 0, 0, 3, 0, 0, 0 }, /* 109 imsdk.login_missing_openid */
-  { -250, 19641, 0, 19662, 19688, 0, 0, 0, 19717, 178, 19758, 400, 0, 0, 9, 0, 0, 0 }, /* 110 imsdk.zalo_app_info_failed */
-  { -249, 19810, 0, 19830, 19858, 0, 0, 0, 19875, 1078, 19918, 503, 0, 0, 14, 1, 0, 0 }, /* 111 imsdk.zalo_friends_failed */
-  { -248, 20130, 0, 20149, 19858, 0, 0, 0, 20173, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 112 imsdk.zalo_verify_failed */
-  { -247, 20199, 0, 20223, 20252, 0, 0, 0, 20299, 3730, 20362, 400, 0, 0, 9, 0, 0, 0 }, /* 113 imsdk.token_update_not_needed */
-  { -246, 20495, 0, 2244, 20511, 0, 0, 0, 20524, 370, 20548, 403, 0, 0, 7, 0, 0, 0 }, /* 114 imsdk.request_illegal */
-  { -245, 20652, 0, 20670, 20690, 0, 0, 0, 20709, 1078, 20736, 503, 0, 0, 14, 1, 0, 0 }, /* 115 imsdk.ticket_get_failed */
-  { -244, 20808, 0, 20830, 20863, 0, 0, 0, 20898, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 116 imsdk.weixin_friends_failed */
-  { -243, 20943, 0, 20969, 20996, 0, 0, 0, 21036, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 117 imsdk.weixin_app_config_invalid */
-  { -242, 21097, 0, 21123, 21150, 0, 0, 0, 21190, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 118 imsdk.google_app_config_invalid */
-  { -241, 21251, 0, 21279, 21308, 0, 0, 0, 21350, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 119 imsdk.facebook_app_config_invalid */
-  { -240, 21413, 0, 21434, 21458, 0, 0, 0, 21478, 1803, 21522, 401, 0, 0, 16, 3, 0, 0 }, /* 120 imsdk.weixin_token_invalid */
-  { -239, 21552, 0, 21573, 21597, 0, 0, 0, 21617, 1803, 21522, 401, 0, 0, 16, 3, 0, 0 }, /* 121 imsdk.google_token_invalid */
-  { -238, 21661, 0, 21684, 21710, 0, 0, 0, 21732, 1803, 21522, 401, 0, 0, 16, 3, 0, 0 }, /* 122 imsdk.facebook_token_invalid */
-  { -237, 21778, 0, 21807, 21844, 0, 0, 0, 21876, 1803, 21915, 401, 0, 0, 16, 0, 0, 0 }, /* 123 imsdk.weixin_refresh_token_missing */
-  { -236, 22056, 0, 22077, 22105, 0, 0, 0, 22129, 1803, 21915, 401, 0, 0, 16, 0, 0, 0 }, /* 124 imsdk.weixin_token_missing */
-  { -235, 22168, 0, 22190, 22219, 0, 0, 0, 22244, 1803, 21915, 401, 0, 0, 16, 0, 0, 0 }, /* 125 imsdk.weixin_openid_missing */
-  { -234, 22277, 0, 22303, 22350, 0, 0, 0, 22383, 1803, 21915, 401, 0, 0, 16, 0, 0, 0 }, /* 126 imsdk.weixin_expires_in_missing */
-  { -233, 22449, 0, 22474, 22501, 0, 0, 0, 22525, 3929, 22564, 500, 0, 0, 13, 0, 0, 0 }, /* 127 imsdk.token_info_update_failed */
-  { -231, 22738, 22757, 22757, 22786, 0, 0, 0, 22826, 1078, 22917, 503, 0, 0, 14, 1, 0, 0 }, /* 128 imsdk.sns_auth_kv_failed */
-  { -230, 23102, 0, 23126, 23155, 0, 0, 0, 23209, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 129 imsdk.weixin_user_info_failed */
-  { -229, 23294, 0, 23313, 23333, 0, 0, 0, 23353, 1803, 23412, 401, 0, 0, 16, 3, 0, 0 }, /* 130 imsdk.login_check_failed */
-  { -228, 23493, 0, 23520, 23542, 0, 0, 0, 23567, 3929, 23602, 500, 0, 0, 13, 0, 0, 0 }, /* 131 imsdk.login_openid_update_failed */
-  { -227, 23748, 0, 13577, 13601, 0, 0, 0, 23763, 370, 23796, 400, 0, 0, 3, 0, 0, 0 }, /* 132 imsdk.gameid_invalid */
-  { -226, 23880, 0, 824, 23895, 0, 0, 0, 23908, 370, 23944, 400, 0, 0, 3, 0, 0, 0 }, /* 133 imsdk.params_invalid */
-  { -225, 24009, 0, 24031, 24055, 0, 0, 0, 24083, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 134 imsdk.channel_param_invalid */
-  { -224, 24137, 0, 24167, 24195, 0, 0, 0, 24247, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 135 imsdk.user_game_relation_add_failed */
-  { -223, 24304, 0, 24332, 24369, 0, 0, 0, 24444, 24523, 24533, 400, 0, 0, 9, 0, 0, 0 }, /* 136 imsdk.game_authorization_required */
-  { -222, 24629, 0, 24665, 24697, 0, 0, 0, 24734, 3929, 24780, 500, 0, 0, 13, 0, 0, 0 }, /* 137 imsdk.channel_id_game_relation_add_failed */
-  { -221, 24967, 0, 24997, 25029, 0, 0, 0, 25067, 3929, 25115, 500, 0, 0, 13, 0, 0, 0 }, /* 138 imsdk.guid_game_relation_add_failed */
-  { -220, 25302, 0, 25322, 25343, 0, 0, 0, 25375, 370, 25424, 400, 0, 0, 3, 0, 0, 0 }, /* 139 imsdk.business_id_invalid */
-  { -219, 25482, 0, 25498, 25515, 0, 0, 0, 25528, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 140 imsdk.invalid_request */
-  { -218, 25552, 0, 25571, 25592, 0, 0, 0, 25617, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 141 imsdk.guest_login_failed */
-  { -217, 25659, 0, 25683, 25711, 0, 0, 0, 25733, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 142 imsdk.facebook_request_failed */
-  { -216, 25765, 0, 25784, 25817, 0, 0, 0, 25847, 3929, 25913, 501, 0, 0, 12, 0, 0, 0 }, /* 143 imsdk.facebook_api_unset */
-  { -215, 25983, 0, 26005, 26029, 0, 0, 0, 26054, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 144 imsdk.verify_params_invalid */
-  { -214, 26106, 0, 26124, 26147, 0, 0, 0, 26172, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 145 imsdk.guest_mode_failed */
-  { -213, 26197, 0, 26218, 26241, 0, 0, 0, 26260, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 146 imsdk.google_verify_failed */
-  { -212, 26288, 0, 26308, 26330, 0, 0, 0, 26348, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 147 imsdk.apple_verify_failed */
-  { -211, 26375, 0, 26396, 26419, 0, 0, 0, 26438, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 148 imsdk.weixin_verify_failed */
-  { -210, 26466, 0, 26489, 26514, 0, 0, 0, 26535, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 149 imsdk.facebook_verify_failed */
-  { -209, 26565, 0, 26592, 26632, 0, 0, 0, 26691, 370, 26750, 400, 0, 0, 3, 0, 0, 0 }, /* 150 imsdk.missing_appid_or_appsecret */
-  { -208, 26900, 0, 26922, 26951, 0, 0, 0, 26990, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 151 imsdk.session_delete_failed */
-  { -207, 27046, 0, 27065, 27094, 0, 0, 0, 27133, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 152 imsdk.session_get_failed */
-  { -206, 27188, 0, 27208, 27242, 0, 0, 0, 27281, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 153 imsdk.session_save_failed */
-  { -205, 27333, 0, 27349, 27372, 0, 0, 0, 27397, 1803, 27434, 401, 0, 0, 16, 3, 0, 0 }, /* 154 imsdk.session_invalid */
-  { -204, 27520, 0, 27536, 27561, 0, 0, 0, 27583, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 155 imsdk.session_expired */
-  { -203, 27621, 0, 27637, 27663, 0, 0, 0, 27688, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 156 imsdk.account_deleted */
-  { -202, 27723, 0, 27740, 27771, 0, 0, 0, 27793, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 157 imsdk.account_disabled */
-  { -201, 27823, 0, 27837, 26514, 0, 0, 0, 27853, 1803, 27886, 401, 0, 0, 16, 0, 0, 0 }, /* 158 imsdk.verify_failed */
-  { -136, 28079, 0, 28094, 28118, 0, 0, 0, 19570, 370, 28143, 400, 0, 0, 3, 0, 0, 0 }, /* 159 imsdk.missing_openid */
-  { -135, 28179, 0, 28194, 28219, 0, 0, 0, 28241, 5501, 28277, 400, 0, 0, 9, 0, 0, 0 }, /* 160 imsdk.openid_deleted */
-  { -134, 28354, 0, 28370, 28396, 0, 0, 0, 28418, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 161 imsdk.openid_disabled */
-  { -133, 28442, 0, 28455, 28478, 0, 0, 0, 28498, 5501, 28277, 400, 0, 0, 9, 0, 0, 0 }, /* 162 imsdk.guid_deleted */
-  { -132, 28532, 0, 28546, 28570, 0, 0, 0, 28590, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 163 imsdk.guid_disabled */
-  { -131, 28612, 0, 28633, 28655, 0, 0, 0, 28674, 3929, 28702, 500, 0, 0, 13, 0, 0, 0 }, /* 164 imsdk.openid_update_failed */
-  { -130, 28994, 0, 29013, 28655, 0, 0, 0, 29033, 3929, 29066, 500, 0, 0, 13, 0, 0, 0 }, /* 165 imsdk.guid_delete_failed */
-  { -129, 29334, 0, 29352, 29371, 0, 0, 0, 29395, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 166 imsdk.openid_add_failed */
-  { -128, 29437, 0, 29458, 28655, 0, 0, 0, 29480, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 167 imsdk.openid_delete_failed */
-  { -127, 29508, 0, 29529, 29546, 0, 0, 0, 29583, 3730, 29636, 404, 0, 0, 5, 0, 0, 0 }, /* 168 imsdk.old_openid_not_found */
-  { -126, 29727, 0, 29745, 29769, 0, 0, 0, 29793, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 169 imsdk.not_short_id_game */
-  { -125, 29850, 0, 29879, 29908, 0, 0, 0, 29932, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 170 imsdk.guid_user_info_update_failed */
-  { -124, 29988, 0, 30005, 30060, 0, 0, 0, 30119, 3730, 30194, 400, 0, 0, 9, 0, 0, 0 }, /* 171 imsdk.openid_unchanged */
-  { -123, 30295, 0, 30311, 30335, 0, 0, 0, 30382, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 172 imsdk.openid_mismatch */
-  { -122, 30459, 0, 30475, 30503, 0, 0, 0, 30547, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 173 imsdk.game_not_played */
-  { -121, 30595, 0, 30611, 30638, 0, 0, 0, 30657, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 174 imsdk.user_add_failed */
-  { -120, 30681, 0, 30718, 30763, 0, 0, 0, 30798, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 175 imsdk.channel_hash_id_record_update_failed */
-  { -119, 30846, 0, 30872, 30908, 0, 0, 0, 30934, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 176 imsdk.guid_record_update_failed */
-  { -118, 30973, 0, 30990, 31016, 0, 0, 0, 31044, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 177 imsdk.ip_update_failed */
-  { -117, 31102, 0, 31120, 31147, 0, 0, 0, 31185, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 178 imsdk.age_update_failed */
-  { -116, 31236, 0, 31254, 31281, 0, 0, 0, 31319, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 179 imsdk.sex_update_failed */
-  { -115, 31370, 0, 31393, 31425, 0, 0, 0, 31463, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 180 imsdk.nickname_update_failed */
-  { -114, 31519, 0, 31536, 31557, 0, 0, 0, 31576, 5501, 31606, 400, 0, 0, 3, 0, 0, 0 }, /* 181 imsdk.nickname_invalid */
-  { -113, 31664, 0, 31679, 31698, 0, 0, 0, 31711, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 182 imsdk.status_invalid */
-  { -112, 31740, 0, 31752, 31768, 0, 0, 0, 31781, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 183 imsdk.sex_invalid */
-  { -111, 31807, 0, 31823, 31843, 0, 0, 0, 31856, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 184 imsdk.channel_invalid */
-  { -110, 31880, 0, 31893, 31910, 0, 0, 0, 31921, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 185 imsdk.guid_invalid */
-  { -109, 31942, 0, 31955, 31970, 0, 0, 0, 19444, 370, 31987, 400, 0, 0, 3, 0, 0, 0 }, /* 186 imsdk.missing_guid */
-  { -108, 32023, 0, 32042, 32062, 0, 0, 0, 32084, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 187 imsdk.missing_channel_id */
-  { -107, 32120, 0, 32144, 32168, 0, 0, 0, 32188, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 188 imsdk.missing_channel_hash_id */
-  { -106, 32228, 0, 32262, 32304, 0, 0, 0, 32339, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 189 imsdk.channel_hash_id_record_add_failed */
-  { -105, 32385, 0, 32408, 32441, 0, 0, 0, 32467, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 190 imsdk.guid_record_add_failed */
-  { -104, 32504, 0, 32539, 32585, 0, 0, 0, 32629, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 191 imsdk.channel_hash_id_delete_mark_failed */
-  { -103, 32687, 0, 32711, 32748, 0, 0, 0, 32783, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 192 imsdk.guid_delete_mark_failed */
-  { -102, 32832, 0, 32862, 32895, 0, 0, 0, 32920, 3929, 32965, 500, 0, 0, 13, 0, 0, 0 }, /* 193 imsdk.channel_hash_id_lookup_failed */
-  { -101, 33148, 0, 33167, 33204, 0, 0, 0, 33229, 3929, 32965, 500, 0, 0, 13, 0, 0, 0 }, /* 194 imsdk.guid_lookup_failed */
-  { -2, 33274, 0, 33287, 33322, 0, 0, 0, 33368, 33437, 33442, 429, 5, 0, 8, 2, 1, 0 }, /* 195 imsdk.rate_limited */
-  { -1, 33567, 0, 33567, 33575, 0, 0, 0, 33582, 3929, 33628, 500, 0, 0, 2, 0, 0, 0 }, /* 196 imsdk.failure */
-  { 1, 33794, 0, 33794, 33802, 0, 0, 0, 33809, 3730, 0, 200, 0, 0, 0, 0, 0, 1 }, /* 197 imsdk.success */
-  { 2, 33832, 0, 33852, 33878, 0, 0, 0, 33930, 4209, 34034, 200, 0, 0, 0, 0, 0, 1 }, /* 198 imsdk.connect_sns_channel */
-  { 3, 34065, 0, 34085, 34111, 0, 0, 0, 34161, 4976, 34034, 200, 0, 0, 0, 0, 0, 1 }, /* 199 imsdk.restore_sns_account */
-  { 4, 34250, 0, 34262, 34279, 0, 0, 0, 34307, 3730, 34034, 200, 0, 0, 0, 0, 0, 1 }, /* 200 imsdk.same_openid */
-  { 5, 34392, 0, 34422, 34443, 0, 0, 0, 34468, 24523, 34034, 200, 0, 0, 0, 0, 0, 1 }, /* 201 imsdk.google_authorization_required */
-  { 6, 34534, 0, 34554, 34631, 0, 0, 0, 34721, 4976, 34854, 200, 0, 0, 0, 0, 1, 1 }, /* 202 imsdk.migrate_use_restore */
-  { 22001, 33567, 35018, 33567, 35042, 35070, 0, 0, 35118, 3929, 35172, 500, 0, 1, 13, 0, 0, 0 }, /* 203 wilddog.failure */
-  { 22002, 35263, 35277, 35263, 35306, 35326, 0, 0, 35362, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 204 wilddog.expired_token */
-  { 22003, 35394, 35414, 35394, 35448, 35505, 0, 0, 35533, 3929, 35587, 401, 0, 1, 16, 0, 0, 0 }, /* 205 wilddog.expired_fetch_token */
-  { 22004, 35668, 35682, 35668, 35711, 35740, 0, 0, 35776, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 206 wilddog.invalid_token */
-  { 22005, 35807, 35818, 35807, 35857, 35888, 0, 0, 35925, 1078, 35970, 503, 0, 1, 14, 1, 0, 0 }, /* 207 wilddog.maxretries */
-  { 22006, 36116, 36140, 36116, 36179, 36240, 0, 0, 36307, 178, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 208 wilddog.authentication_disabled */
-  { 22007, 36385, 36407, 36385, 36444, 36475, 0, 0, 36530, 178, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 209 wilddog.invalid_configuration */
-  { 22008, 36591, 36608, 36591, 36640, 36712, 0, 0, 36771, 370, 36821, 400, 0, 1, 3, 0, 0, 0 }, /* 210 wilddog.invalid_provider */
-  { 22009, 36932, 36946, 36932, 36975, 36997, 0, 0, 37039, 5501, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 211 wilddog.invalid_email */
-  { 22010, 37069, 37086, 37069, 37118, 37137, 0, 0, 37174, 5501, 37201, 401, 0, 1, 16, 0, 0, 0 }, /* 212 wilddog.invalid_password */
-  { 22011, 37266, 37279, 37266, 37307, 37326, 0, 0, 37326, 5501, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 213 wilddog.invalid_user */
-  { 22012, 37361, 37376, 37361, 37406, 37452, 0, 0, 37523, 178, 0, 403, 0, 1, 7, 0, 0, 0 }, /* 214 wilddog.invalid_origin */
-  { 22013, 37619, 37631, 37619, 37658, 37686, 0, 0, 37733, 5501, 37770, 409, 0, 1, 6, 0, 0, 0 }, /* 215 wilddog.email_taken */
-  { 22014, 37861, 37881, 37861, 37916, 37944, 0, 0, 37989, 5501, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 216 wilddog.invalid_credentials */
-  { 22015, 38033, 38051, 38033, 38084, 38112, 0, 0, 38155, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 217 wilddog.invalid_arguments */
-  { 22016, 38197, 38212, 38197, 38242, 38312, 0, 0, 38373, 3730, 38432, 500, 0, 1, 2, 0, 0, 0 }, /* 218 wilddog.provider_error */
-  { 22017, 38531, 38546, 38531, 38576, 0, 0, 0, 38628, 178, 38704, 401, 0, 1, 16, 0, 0, 0 }, /* 219 wilddog.Invalid_secret */
-  { 22018, 38818, 38835, 38818, 38866, 38900, 0, 0, 38917, 5501, 38966, 400, 0, 1, 3, 0, 0, 0 }, /* 220 wilddog.invalid_oob_code */
-  { 22101, 39061, 39079, 39061, 39130, 39173, 0, 0, 39211, 178, 39264, 404, 0, 1, 5, 0, 0, 0 }, /* 221 wilddog.appUser_not_exist */
-  { 22103, 39300, 39316, 39300, 39346, 0, 0, 0, 39383, 370, 39451, 403, 0, 1, 7, 0, 0, 0 }, /* 222 wilddog.not_admin_token */
-  { 22201, 39485, 0, 39485, 39508, 39570, 0, 0, 39634, 3730, 39699, 409, 0, 1, 6, 0, 0, 0 }, /* 223 wilddog.provide_already_linked */
-  { 22202, 39890, 39910, 39890, 39944, 39992, 0, 0, 40042, 1803, 40112, 401, 0, 1, 16, 3, 0, 0 }, /* 224 wilddog.token_version_error */
-  { 22203, 40272, 40294, 40272, 40349, 40389, 0, 0, 40444, 5501, 40498, 409, 0, 1, 6, 0, 0, 0 }, /* 225 wilddog.email_already_in_user */
-  { 22204, 40570, 40609, 40570, 40701, 40738, 0, 0, 40783, 14125, 40835, 409, 0, 1, 6, 0, 0, 0 }, /* 226 wilddog.provide_already_linked_another_account */
-  { 22205, 40882, 40896, 40882, 40925, 40953, 0, 0, 40987, 5501, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 227 wilddog.email_missing */
-  { 22206, 41027, 41042, 41027, 41071, 41129, 0, 0, 41219, 1803, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 228 wilddog.user_not_found */
-  { 22207, 41291, 41303, 41291, 41330, 41353, 0, 0, 41381, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 229 wilddog.token_error */
-  { 22208, 41412, 41436, 41412, 41474, 39570, 0, 0, 41523, 3730, 41596, 409, 0, 1, 6, 0, 0, 0 }, /* 230 wilddog.provider_already_linked */
-  { 22209, 41720, 41751, 41720, 41794, 41870, 0, 0, 41961, 1803, 42021, 401, 0, 1, 16, 3, 0, 0 }, /* 231 wilddog.credential_too_old_login_again */
-  { 22210, 42073, 42094, 42073, 42129, 42166, 0, 0, 42202, 5501, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 232 wilddog.no_password_provider */
-  { 22211, 42259, 42281, 42259, 42317, 42355, 0, 0, 42395, 5501, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 233 wilddog.password_length_error */
-  { 22212, 42441, 42467, 42441, 42506, 42538, 0, 0, 42580, 5501, 42633, 400, 0, 1, 3, 0, 0, 0 }, /* 234 wilddog.display_name_length_error */
-  { 22213, 42696, 42719, 42696, 42755, 42795, 0, 0, 42836, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 235 wilddog.photo_url_length_error */
-  { 22214, 42888, 42911, 42888, 42946, 42975, 0, 0, 43006, 370, 0, 403, 0, 1, 7, 0, 0, 0 }, /* 236 wilddog.token_not_for_this_app */
-  { 22215, 43045, 43062, 43045, 43093, 43119, 0, 0, 43152, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 237 wilddog.token_type_error */
-  { 22216, 43184, 43205, 43184, 43262, 43304, 0, 0, 43341, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 238 wilddog.idtoken_claims_error */
-  { 22217, 43398, 43421, 43398, 43457, 43489, 0, 0, 43522, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 239 wilddog.token_userid_not_valid */
-  { 22218, 43567, 43587, 43567, 43621, 43645, 0, 0, 43683, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 240 wilddog.token_wilddog_error */
-  { 22219, 43728, 43742, 43728, 43771, 43796, 0, 0, 43830, 5501, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 241 wilddog.invalid_phone */
-  { 22220, 43859, 43875, 43859, 43905, 43924, 0, 0, 43947, 5501, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 242 wilddog.email_not_exist */
-  { 22221, 43981, 43997, 43981, 44027, 44049, 0, 0, 44072, 5501, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 243 wilddog.phone_not_exist */
-  { 22222, 44105, 44123, 44105, 44174, 44217, 0, 0, 44279, 370, 44336, 400, 0, 1, 9, 0, 0, 0 }, /* 244 wilddog.smsCode_not_exist */
-  { 22223, 44496, 44515, 44496, 44564, 44604, 0, 0, 44653, 1078, 44691, 503, 0, 1, 14, 1, 0, 0 }, /* 245 wilddog.smsCode_send_error */
-  { 22224, 44860, 44882, 44860, 44937, 44974, 0, 0, 45022, 5501, 45075, 409, 0, 1, 6, 0, 0, 0 }, /* 246 wilddog.phone_already_in_user */
-  { 22225, 45124, 45155, 45124, 45230, 45270, 0, 0, 45331, 5501, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 247 wilddog.photo_url_or_displayname_error */
-  { 22226, 45390, 45405, 45390, 45434, 45483, 0, 0, 45530, 5501, 45566, 401, 0, 1, 16, 4, 0, 0 }, /* 248 wilddog.sms_code_error */
-  { 22227, 45702, 45719, 45702, 45750, 45781, 0, 0, 45817, 1078, 45841, 503, 0, 1, 14, 1, 0, 0 }, /* 249 wilddog.sms_server_error */
-  { 22230, 45968, 45988, 45968, 46022, 46065, 0, 0, 46119, 178, 46164, 400, 0, 1, 9, 0, 0, 0 }, /* 250 wilddog.sms_forbidden_error */
-  { 22231, 46210, 46230, 0, 0, 0, 0, 0, 46263, 178, 46293, 400, 0, 1, 9, 0, 1, 0 }, /* 251 wilddog.sms_sign_deny_error */
-  { 22232, 46412, 46429, 46412, 46465, 46484, 0, 0, 46502, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 252 wilddog.invalid_sms_type */
-  { 22233, 46525, 46537, 46525, 46564, 46610, 0, 0, 46652, 3730, 38432, 500, 0, 1, 2, 0, 0, 0 }, /* 253 wilddog.weapp_error */
-  { 22234, 46692, 46725, 46692, 46804, 46877, 0, 0, 46941, 370, 47006, 401, 0, 1, 16, 0, 0, 0 }, /* 254 wilddog.weapp_userInfo_sign_check_failed */
-  { 22235, 47109, 47129, 47109, 47163, 47188, 0, 0, 47210, 33437, 47254, 429, 60, 1, 8, 2, 0, 0 }, /* 255 wilddog.sms_frequency_error */
-  { 22236, 47354, 47374, 47354, 47407, 47457, 0, 0, 47512, 47587, 47594, 400, 0, 1, 9, 0, 0, 0 }, /* 256 wilddog.sms_pay_limit_error */
-  { 22237, 47700, 47723, 47700, 47758, 47777, 0, 0, 47816, 47587, 47594, 400, 0, 1, 9, 0, 0, 0 }, /* 257 wilddog.sms_pay_no_money_error */
-  { 22238, 47853, 47883, 47853, 47923, 47981, 0, 0, 48041, 47587, 47594, 400, 0, 1, 9, 0, 0, 0 }, /* 258 wilddog.sms_pay_no_money_to_pay_error */
-  { 22239, 48093, 48113, 48093, 48146, 48211, 0, 0, 48243, 33437, 48302, 429, 1, 1, 8, 2, 0, 0 }, /* 259 wilddog.sms_api_check_error */
-  { 29999, 48366, 48374, 48366, 48403, 48422, 0, 0, 48447, 3929, 0, 500, 0, 1, 2, 0, 0, 0 }, /* 260 wilddog.unknown */
+  { -728, 4094, 0, 4120, 4168, 0, 0, 0, 4224, 4304, 4319, 400, 0, 0, 9, 0, 1, 0 }, /* 22 imsdk.migrate_needs_game_center */
+  { -727, 4485, 0, 4511, 4560, 0, 0, 0, 4616, 4304, 4696, 400, 0, 0, 9, 0, 1, 0 }, /* 23 imsdk.migrate_needs_google_play */
+  { -726, 4863, 0, 4885, 4904, 0, 0, 0, 4966, 5071, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 24 imsdk.migrate_same_platform */
+  { -725, 5084, 0, 5111, 5142, 0, 0, 0, 5219, 370, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 25 imsdk.disconnect_current_channel */
+  { -724, 5299, 0, 5328, 5388, 0, 0, 0, 5497, 5596, 5605, 400, 0, 0, 9, 0, 1, 0 }, /* 26 imsdk.recover_weak_sns_unsupported */
+  { -723, 5728, 0, 5751, 5827, 0, 0, 0, 5906, 5071, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 27 imsdk.recover_device_has_sns */
+  { -722, 6006, 0, 6030, 6083, 0, 0, 0, 6132, 5596, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 28 imsdk.migrate_code_strong_sns */
+  { -721, 6221, 0, 6242, 6268, 0, 0, 0, 6286, 5596, 6323, 409, 0, 0, 10, 4, 0, 0 }, /* 29 imsdk.migrate_code_expired */
+  { -720, 6374, 0, 6395, 6427, 0, 0, 0, 6455, 1078, 6507, 503, 0, 0, 14, 1, 0, 0 }, /* 30 imsdk.migrate_db_exception */
+  { -719, 6950, 0, 6965, 6982, 0, 0, 0, 7016, 3929, 7064, 500, 0, 0, 13, 0, 0, 0 }, /* 31 imsdk.migrate_failed */
+  { -718, 7119, 0, 7142, 7172, 0, 0, 0, 7200, 370, 7247, 400, 0, 0, 3, 0, 0, 0 }, /* 32 imsdk.migrate_openid_invalid */
+  { -717, 7279, 0, 7306, 7334, 0, 0, 0, 7392, 3929, 7451, 400, 0, 0, 9, 0, 0, 0 }, /* 33 imsdk.migrate_record_count_wrong */
+  { -716, 7520, 0, 7551, 7586, 0, 0, 0, 7685, 5071, 7787, 400, 0, 0, 9, 0, 0, 0 }, /* 34 imsdk.other_account_already_migrated */
+  { -715, 7911, 0, 7936, 7971, 0, 0, 0, 8080, 5596, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 35 imsdk.account_already_migrated */
+  { -714, 8168, 0, 8188, 8215, 0, 0, 0, 8246, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 36 imsdk.not_strong_sns_game */
+  { -713, 8298, 0, 8315, 8332, 0, 0, 0, 8348, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 37 imsdk.platform_invalid */
+  { -712, 8371, 0, 8389, 8421, 0, 0, 0, 8467, 3929, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 38 imsdk.restore_exception */
+  { -711, 8515, 0, 8534, 8559, 0, 0, 0, 8644, 3730, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 39 imsdk.restore_not_needed */
+  { -710, 8759, 0, 8786, 8810, 0, 0, 0, 8895, 3929, 7064, 500, 0, 0, 13, 0, 0, 0 }, /* 40 imsdk.restore_new_channel_failed */
+  { -709, 8975, 0, 8998, 9037, 0, 0, 0, 9116, 178, 9216, 400, 0, 0, 9, 0, 0, 0 }, /* 41 imsdk.relation_mode_mismatch */
+  { -708, 9274, 0, 9294, 8421, 0, 0, 0, 9328, 3929, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 42 imsdk.reconnect_exception */
+  { -707, 9376, 0, 9410, 9437, 0, 0, 0, 9504, 3929, 7064, 500, 0, 0, 13, 0, 0, 0 }, /* 43 imsdk.reconnect_existing_channel_failed */
+  { -706, 9572, 0, 9601, 9627, 0, 0, 0, 9688, 3929, 7064, 500, 0, 0, 13, 0, 0, 0 }, /* 44 imsdk.reconnect_new_channel_failed */
+  { -705, 9756, 0, 9777, 9797, 0, 0, 0, 9819, 5596, 9868, 409, 0, 0, 10, 4, 0, 0 }, /* 45 imsdk.confirm_code_expired */
+  { -704, 9924, 0, 9951, 9976, 0, 0, 0, 10015, 1078, 10075, 503, 0, 0, 14, 1, 0, 0 }, /* 46 imsdk.confirm_code_delete_failed */
+  { -703, 10112, 0, 10136, 10161, 0, 0, 0, 10200, 1078, 10075, 503, 0, 0, 14, 1, 0, 0 }, /* 47 imsdk.confirm_code_get_failed */
+  { -702, 10259, 0, 10284, 10310, 0, 0, 0, 10349, 1078, 10075, 503, 0, 0, 14, 1, 0, 0 }, /* 48 imsdk.confirm_code_save_failed */
+  { -701, 10405, 0, 10439, 10486, 0, 0, 0, 10532, 5596, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 49 imsdk.restore_to_strong_relation_denied */
+  { -700, 10607, 0, 10625, 10650, 0, 0, 0, 10689, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 50 imsdk.guest_id_mismatch */
+  { -604, 10746, 0, 10770, 10788, 0, 0, 0, 10816, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 51 imsdk.personal_info_not_found */
+  { -603, 10851, 0, 10878, 10910, 0, 0, 0, 10935, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 52 imsdk.personal_info_write_failed */
+  { -602, 11380, 0, 11410, 0, 0, 0, 0, 11456, 1803, 11510, 401, 0, 0, 16, 3, 0, 0 }, /* 53 imsdk.inner_token_or_openid_invalid */
+  { -601, 11659, 0, 11673, 11697, 0, 0, 0, 11718, 5596, 11752, 400, 0, 0, 3, 0, 0, 0 }, /* 54 imsdk.email_invalid */
+  { -510, 11782, 0, 11812, 11844, 0, 0, 0, 11872, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 55 imsdk.push_gameid2tag_insert_failed */
+  { -509, 11918, 0, 11948, 11996, 0, 0, 0, 12033, 1078, 12079, 503, 0, 0, 14, 1, 0, 0 }, /* 56 imsdk.push_tag_players_query_failed */
+  { -508, 12337, 0, 12364, 12401, 0, 0, 0, 12438, 1078, 12079, 503, 0, 0, 14, 1, 0, 0 }, /* 57 imsdk.push_tag_info_query_failed */
+  { -507, 12493, 0, 12515, 12531, 0, 0, 0, 12556, 3730, 12596, 404, 0, 0, 5, 0, 0, 0 }, /* 58 imsdk.push_record_not_found */
+  { -506, 12652, 0, 12670, 12693, 0, 0, 0, 12715, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 59 imsdk.openid_has_no_tag */
+  { -505, 12738, 0, 12755, 12777, 0, 0, 0, 12793, 1078, 12079, 503, 0, 0, 14, 1, 0, 0 }, /* 60 imsdk.tag_query_failed */
+  { -504, 12818, 0, 12837, 12861, 0, 0, 0, 12884, 1078, 12079, 503, 0, 0, 14, 1, 0, 0 }, /* 61 imsdk.tag_id_list_failed */
+  { -503, 12916, 0, 12938, 12972, 0, 0, 0, 13003, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 62 imsdk.tag2openid_add_failed */
+  { -502, 13058, 0, 13080, 13114, 0, 0, 0, 13147, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 63 imsdk.openid2tag_add_failed */
+  { -501, 13202, 0, 13221, 13243, 0, 0, 0, 13260, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 64 imsdk.tags_param_invalid */
+  { -405, 13291, 0, 13309, 13331, 0, 0, 0, 13350, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 65 imsdk.sns_token_invalid */
+  { -404, 13398, 0, 13423, 13459, 0, 0, 0, 13487, 370, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 66 imsdk.app_channel_id_not_found */
+  { -403, 13553, 0, 13577, 13606, 0, 0, 0, 13634, 370, 13667, 501, 0, 0, 12, 0, 0, 0 }, /* 67 imsdk.friend_list_unsupported */
+  { -402, 13752, 0, 13771, 13798, 0, 0, 0, 13823, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 68 imsdk.friend_list_failed */
+  { -401, 13856, 0, 13879, 13903, 0, 0, 0, 13978, 370, 14024, 400, 0, 0, 3, 0, 0, 0 }, /* 69 imsdk.missing_app_channel_id */
+  { -319, 14149, 0, 14174, 14203, 0, 0, 0, 14228, 5596, 14261, 400, 0, 0, 9, 0, 0, 0 }, /* 70 imsdk.garena_bind_check_failed */
+  { -318, 14351, 0, 14374, 14407, 0, 0, 0, 14433, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 71 imsdk.unbind_channel_invalid */
+  { -317, 14484, 0, 14502, 14530, 0, 0, 0, 14547, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 72 imsdk.bind_guid_invalid */
+  { -314, 14593, 0, 14613, 14637, 0, 0, 0, 14656, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 73 imsdk.bind_openid_invalid */
+  { -313, 14704, 0, 14724, 14748, 0, 0, 0, 14767, 370, 14815, 400, 0, 0, 3, 0, 0, 0 }, /* 74 imsdk.bind_gameid_invalid */
+  { -312, 14900, 0, 14919, 14945, 0, 0, 0, 14964, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 75 imsdk.bind_channel_wrong */
+  { -310, 14994, 0, 15019, 15042, 0, 0, 0, 15069, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 76 imsdk.bind_inner_token_invalid */
+  { -308, 15117, 0, 15134, 15170, 0, 0, 0, 15211, 15272, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 77 imsdk.bind_guid_exists */
+  { -307, 15283, 0, 15302, 15340, 0, 0, 0, 15383, 15272, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 78 imsdk.bind_openid_exists */
+  { -305, 15446, 0, 15467, 15491, 0, 0, 0, 15503, 1803, 15554, 401, 0, 0, 16, 3, 0, 0 }, /* 79 imsdk.bind_session_invalid */
+  { -302, 15590, 0, 15612, 15644, 0, 0, 0, 15687, 15272, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 80 imsdk.channel_already_bound */
+  { -301, 15752, 0, 15774, 15824, 0, 0, 0, 15889, 1803, 15954, 404, 0, 0, 5, 0, 0, 0 }, /* 81 imsdk.bind_openid_not_found */
+  { -278, 16030, 0, 16053, 16053, 0, 0, 0, 16088, 1078, 16135, 503, 0, 0, 14, 1, 1, 0 }, /* 82 imsdk.stove_character_failed */
+  { -277, 16255, 0, 16281, 16320, 0, 0, 0, 16359, 1803, 16411, 401, 0, 0, 16, 0, 1, 0 }, /* 83 imsdk.stove_token_verify_failed */
+  { -276, 16606, 0, 16624, 16643, 0, 0, 0, 16664, 1803, 16689, 401, 0, 0, 16, 0, 0, 0 }, /* 84 imsdk.mto_verify_failed */
+  { -275, 16931, 0, 16643, 16643, 0, 0, 0, 16951, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 85 imsdk.kakao_verify_failed */
+  { -274, 17104, 0, 17123, 17123, 0, 0, 0, 17143, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 86 imsdk.efun_verify_failed */
+  { -273, 17169, 0, 17187, 17187, 0, 0, 0, 17206, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 87 imsdk.toy_verify_failed */
+  { -272, 17231, 0, 17248, 17248, 0, 0, 0, 17266, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 88 imsdk.vk_verify_failed */
+  { -271, 17290, 0, 17311, 17333, 0, 0, 0, 17353, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 89 imsdk.garena_verify_failed */
+  { -270, 17381, 0, 17402, 17434, 0, 0, 0, 17467, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 90 imsdk.viber_friends_failed */
+  { -269, 17511, 0, 17532, 17558, 0, 0, 0, 17577, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 91 imsdk.feiliu_verify_failed */
+  { -268, 17605, 0, 17625, 17650, 0, 0, 0, 17668, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 92 imsdk.viber_verify_failed */
+  { -267, 17695, 0, 17718, 17746, 0, 0, 0, 17767, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 93 imsdk.oasgames_verify_failed */
+  { -266, 17797, 0, 17813, 17845, 0, 0, 0, 17872, 1803, 17933, 401, 0, 0, 16, 0, 0, 0 }, /* 94 imsdk.oas_sign_reused */
+  { -265, 18008, 0, 18027, 18051, 0, 0, 0, 18101, 1803, 18129, 401, 0, 0, 16, 3, 0, 0 }, /* 95 imsdk.zalo_token_expired */
+  { -264, 18199, 0, 18224, 18276, 0, 0, 0, 18344, 15272, 18433, 409, 0, 0, 6, 0, 0, 0 }, /* 96 imsdk.facebook_bound_elsewhere */
+  { -263, 18552, 0, 18570, 18598, 0, 0, 0, 18627, 1803, 18690, 401, 0, 0, 16, 0, 0, 0 }, /* 97 imsdk.wan37_sign_reused */
+  { -262, 18767, 0, 18788, 18822, 0, 0, 0, 18862, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 98 imsdk.oauth_config_missing */
+  { -261, 18913, 0, 18932, 18956, 0, 0, 0, 18973, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 99 imsdk.link_verify_failed */
+  { -260, 18999, 0, 19026, 19064, 0, 0, 0, 19100, 1078, 10075, 503, 0, 0, 14, 1, 0, 0 }, /* 100 imsdk.google_verify_cache_failed */
+  { -259, 19160, 0, 19180, 19227, 0, 0, 0, 19261, 370, 19302, 501, 0, 0, 12, 0, 0, 0 }, /* 101 imsdk.channel_unsupported */
+  { -258, 19421, 0, 19444, 19472, 0, 0, 0, 19488, 1803, 19536, 401, 0, 0, 16, 0, 0, 0 }, /* 102 imsdk.check_and_login_failed */
+  { -257, 19724, 0, 19743, 19768, 0, 0, 0, 19793, 3929, 7064, 500, 0, 0, 13, 0, 0, 0 }, /* 103 imsdk.return_info_failed */
+  { -256, 19835, 0, 19855, 19880, 0, 0, 0, 19898, 1803, 19925, 401, 0, 0, 16, 0, 0, 0 }, /* 104 imsdk.wan37_verify_failed */
+  { -255, 20115, 0, 20140, 20178, 0, 0, 0, 20211, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 105 imsdk.zalo_guest_verify_failed */
+  { -254, 20258, 0, 20282, 20315, 0, 0, 0, 20338, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 106 imsdk.channel_hash_id_illegal */
+  { -253, 20379, 0, 20409, 20434, 0, 0, 0, 20461, 370, 20502, 400, 0, 0, 3, 0, 0, 0 }, /* 107 imsdk.login_missing_channel_hash_id */
+  { -252, 20540, 0, 20559, 20574, 0, 0, 0, 20591, 370, 20622, 400, 0, 0, 3, 0, 0, 0 }, /* 108 imsdk.login_missing_guid */
+  { -251, 20660, 0, 20681, 20698, 0, 0, 0, 20717, 370, 20750, 400, 0, 0, 3, 0, 0, 0 }, /* 109 imsdk.login_missing_openid */
+  { -250, 20788, 0, 20809, 20835, 0, 0, 0, 20864, 178, 20905, 400, 0, 0, 9, 0, 0, 0 }, /* 110 imsdk.zalo_app_info_failed */
+  { -249, 20957, 0, 20977, 21005, 0, 0, 0, 21022, 1078, 21065, 503, 0, 0, 14, 1, 0, 0 }, /* 111 imsdk.zalo_friends_failed */
+  { -248, 21277, 0, 21296, 21005, 0, 0, 0, 21320, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 112 imsdk.zalo_verify_failed */
+  { -247, 21346, 0, 21370, 21399, 0, 0, 0, 21446, 3730, 21509, 400, 0, 0, 9, 0, 0, 0 }, /* 113 imsdk.token_update_not_needed */
+  { -246, 21642, 0, 2244, 21658, 0, 0, 0, 21671, 370, 21695, 403, 0, 0, 7, 0, 0, 0 }, /* 114 imsdk.request_illegal */
+  { -245, 21799, 0, 21817, 21837, 0, 0, 0, 21856, 1078, 21883, 503, 0, 0, 14, 1, 0, 0 }, /* 115 imsdk.ticket_get_failed */
+  { -244, 21955, 0, 21977, 22010, 0, 0, 0, 22045, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 116 imsdk.weixin_friends_failed */
+  { -243, 22090, 0, 22116, 22143, 0, 0, 0, 22183, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 117 imsdk.weixin_app_config_invalid */
+  { -242, 22244, 0, 22270, 22297, 0, 0, 0, 22337, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 118 imsdk.google_app_config_invalid */
+  { -241, 22398, 0, 22426, 22455, 0, 0, 0, 22497, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 119 imsdk.facebook_app_config_invalid */
+  { -240, 22560, 0, 22581, 22605, 0, 0, 0, 22625, 1803, 22669, 401, 0, 0, 16, 3, 0, 0 }, /* 120 imsdk.weixin_token_invalid */
+  { -239, 22699, 0, 22720, 22744, 0, 0, 0, 22764, 1803, 22669, 401, 0, 0, 16, 3, 0, 0 }, /* 121 imsdk.google_token_invalid */
+  { -238, 22808, 0, 22831, 22857, 0, 0, 0, 22879, 1803, 22669, 401, 0, 0, 16, 3, 0, 0 }, /* 122 imsdk.facebook_token_invalid */
+  { -237, 22925, 0, 22954, 22991, 0, 0, 0, 23023, 1803, 23062, 401, 0, 0, 16, 0, 0, 0 }, /* 123 imsdk.weixin_refresh_token_missing */
+  { -236, 23203, 0, 23224, 23252, 0, 0, 0, 23276, 1803, 23062, 401, 0, 0, 16, 0, 0, 0 }, /* 124 imsdk.weixin_token_missing */
+  { -235, 23315, 0, 23337, 23366, 0, 0, 0, 23391, 1803, 23062, 401, 0, 0, 16, 0, 0, 0 }, /* 125 imsdk.weixin_openid_missing */
+  { -234, 23424, 0, 23450, 23497, 0, 0, 0, 23530, 1803, 23062, 401, 0, 0, 16, 0, 0, 0 }, /* 126 imsdk.weixin_expires_in_missing */
+  { -233, 23596, 0, 23621, 23648, 0, 0, 0, 23672, 1078, 23711, 503, 0, 0, 14, 1, 0, 0 }, /* 127 imsdk.token_info_update_failed */
+  { -231, 24150, 24169, 24169, 24198, 0, 0, 0, 24238, 1078, 24329, 503, 0, 0, 14, 1, 0, 0 }, /* 128 imsdk.sns_auth_kv_failed */
+  { -230, 24514, 0, 24538, 24567, 0, 0, 0, 24621, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 129 imsdk.weixin_user_info_failed */
+  { -229, 24706, 0, 24725, 24745, 0, 0, 0, 24765, 1803, 24824, 401, 0, 0, 16, 3, 0, 0 }, /* 130 imsdk.login_check_failed */
+  { -228, 24905, 0, 24932, 24954, 0, 0, 0, 24979, 1078, 25014, 503, 0, 0, 14, 1, 0, 0 }, /* 131 imsdk.login_openid_update_failed */
+  { -227, 25456, 0, 14724, 14748, 0, 0, 0, 25471, 370, 25504, 400, 0, 0, 3, 0, 0, 0 }, /* 132 imsdk.gameid_invalid */
+  { -226, 25588, 0, 824, 25603, 0, 0, 0, 25616, 370, 25652, 400, 0, 0, 3, 0, 0, 0 }, /* 133 imsdk.params_invalid */
+  { -225, 25717, 0, 25739, 25763, 0, 0, 0, 25791, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 134 imsdk.channel_param_invalid */
+  { -224, 25845, 0, 25875, 25903, 0, 0, 0, 25955, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 135 imsdk.user_game_relation_add_failed */
+  { -223, 26012, 0, 26040, 26077, 0, 0, 0, 26152, 26231, 26241, 400, 0, 0, 9, 0, 0, 0 }, /* 136 imsdk.game_authorization_required */
+  { -222, 26337, 0, 26373, 26405, 0, 0, 0, 26442, 1078, 26488, 503, 0, 0, 14, 1, 0, 0 }, /* 137 imsdk.channel_id_game_relation_add_failed */
+  { -221, 26971, 0, 27001, 27033, 0, 0, 0, 27071, 1078, 27119, 503, 0, 0, 14, 1, 0, 0 }, /* 138 imsdk.guid_game_relation_add_failed */
+  { -220, 27602, 0, 27622, 27643, 0, 0, 0, 27675, 370, 27724, 400, 0, 0, 3, 0, 0, 0 }, /* 139 imsdk.business_id_invalid */
+  { -219, 27782, 0, 27798, 27815, 0, 0, 0, 27828, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 140 imsdk.invalid_request */
+  { -218, 27852, 0, 27871, 27892, 0, 0, 0, 27917, 3929, 7064, 500, 0, 0, 13, 0, 0, 0 }, /* 141 imsdk.guest_login_failed */
+  { -217, 27959, 0, 27983, 28011, 0, 0, 0, 28033, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 142 imsdk.facebook_request_failed */
+  { -216, 28065, 0, 28084, 28117, 0, 0, 0, 28147, 3929, 28213, 501, 0, 0, 12, 0, 0, 0 }, /* 143 imsdk.facebook_api_unset */
+  { -215, 28283, 0, 28305, 28329, 0, 0, 0, 28354, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 144 imsdk.verify_params_invalid */
+  { -214, 28406, 0, 28424, 28447, 0, 0, 0, 28472, 3929, 7064, 500, 0, 0, 13, 0, 0, 0 }, /* 145 imsdk.guest_mode_failed */
+  { -213, 28497, 0, 28518, 28541, 0, 0, 0, 28560, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 146 imsdk.google_verify_failed */
+  { -212, 28588, 0, 28608, 28630, 0, 0, 0, 28648, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 147 imsdk.apple_verify_failed */
+  { -211, 28675, 0, 28696, 28719, 0, 0, 0, 28738, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 148 imsdk.weixin_verify_failed */
+  { -210, 28766, 0, 28789, 28814, 0, 0, 0, 28835, 1803, 16978, 401, 0, 0, 16, 0, 0, 0 }, /* 149 imsdk.facebook_verify_failed */
+  { -209, 28865, 0, 28892, 28932, 0, 0, 0, 28991, 370, 29050, 400, 0, 0, 3, 0, 0, 0 }, /* 150 imsdk.missing_appid_or_appsecret */
+  { -208, 29200, 0, 29222, 29251, 0, 0, 0, 29290, 1078, 10075, 503, 0, 0, 14, 1, 0, 0 }, /* 151 imsdk.session_delete_failed */
+  { -207, 29346, 0, 29365, 29394, 0, 0, 0, 29433, 1078, 10075, 503, 0, 0, 14, 1, 0, 0 }, /* 152 imsdk.session_get_failed */
+  { -206, 29488, 0, 29508, 29542, 0, 0, 0, 29581, 1078, 10075, 503, 0, 0, 14, 1, 0, 0 }, /* 153 imsdk.session_save_failed */
+  { -205, 29633, 0, 29649, 29672, 0, 0, 0, 29697, 1803, 29734, 401, 0, 0, 16, 3, 0, 0 }, /* 154 imsdk.session_invalid */
+  { -204, 29820, 0, 29836, 29861, 0, 0, 0, 29883, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 155 imsdk.session_expired */
+  { -203, 29921, 0, 29937, 29963, 0, 0, 0, 29988, 5596, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 156 imsdk.account_deleted */
+  { -202, 30023, 0, 30040, 30071, 0, 0, 0, 30093, 5596, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 157 imsdk.account_disabled */
+  { -201, 30123, 0, 30137, 28814, 0, 0, 0, 30153, 1803, 30186, 401, 0, 0, 16, 0, 0, 0 }, /* 158 imsdk.verify_failed */
+  { -136, 30379, 0, 30394, 30418, 0, 0, 0, 20717, 370, 30443, 400, 0, 0, 3, 0, 0, 0 }, /* 159 imsdk.missing_openid */
+  { -135, 30479, 0, 30494, 30519, 0, 0, 0, 30541, 5596, 30577, 400, 0, 0, 9, 0, 0, 0 }, /* 160 imsdk.openid_deleted */
+  { -134, 30654, 0, 30670, 30696, 0, 0, 0, 30718, 5596, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 161 imsdk.openid_disabled */
+  { -133, 30742, 0, 30755, 30778, 0, 0, 0, 30798, 5596, 30577, 400, 0, 0, 9, 0, 0, 0 }, /* 162 imsdk.guid_deleted */
+  { -132, 30832, 0, 30846, 30870, 0, 0, 0, 30890, 5596, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 163 imsdk.guid_disabled */
+  { -131, 30912, 0, 30933, 30955, 0, 0, 0, 30974, 1078, 31002, 503, 0, 0, 14, 1, 0, 0 }, /* 164 imsdk.openid_update_failed */
+  { -130, 31590, 0, 31609, 30955, 0, 0, 0, 31629, 1078, 31662, 503, 0, 0, 14, 1, 0, 0 }, /* 165 imsdk.guid_delete_failed */
+  { -129, 32226, 0, 32244, 32263, 0, 0, 0, 32287, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 166 imsdk.openid_add_failed */
+  { -128, 32329, 0, 32350, 30955, 0, 0, 0, 32372, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 167 imsdk.openid_delete_failed */
+  { -127, 32400, 0, 32421, 32438, 0, 0, 0, 32475, 3730, 32528, 404, 0, 0, 5, 0, 0, 0 }, /* 168 imsdk.old_openid_not_found */
+  { -126, 32619, 0, 32637, 32661, 0, 0, 0, 32685, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 169 imsdk.not_short_id_game */
+  { -125, 32742, 0, 32771, 32800, 0, 0, 0, 32824, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 170 imsdk.guid_user_info_update_failed */
+  { -124, 32880, 0, 32897, 32952, 0, 0, 0, 33011, 3730, 33086, 400, 0, 0, 9, 0, 0, 0 }, /* 171 imsdk.openid_unchanged */
+  { -123, 33187, 0, 33203, 33227, 0, 0, 0, 33274, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 172 imsdk.openid_mismatch */
+  { -122, 33351, 0, 33367, 33395, 0, 0, 0, 33439, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 173 imsdk.game_not_played */
+  { -121, 33487, 0, 33503, 33530, 0, 0, 0, 33549, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 174 imsdk.user_add_failed */
+  { -120, 33573, 0, 33610, 33655, 0, 0, 0, 33690, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 175 imsdk.channel_hash_id_record_update_failed */
+  { -119, 33738, 0, 33764, 33800, 0, 0, 0, 33826, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 176 imsdk.guid_record_update_failed */
+  { -118, 33865, 0, 33882, 33908, 0, 0, 0, 33936, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 177 imsdk.ip_update_failed */
+  { -117, 33994, 0, 34012, 34039, 0, 0, 0, 34077, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 178 imsdk.age_update_failed */
+  { -116, 34128, 0, 34146, 34173, 0, 0, 0, 34211, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 179 imsdk.sex_update_failed */
+  { -115, 34262, 0, 34285, 34317, 0, 0, 0, 34355, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 180 imsdk.nickname_update_failed */
+  { -114, 34411, 0, 34428, 34449, 0, 0, 0, 34468, 5596, 34498, 400, 0, 0, 3, 0, 0, 0 }, /* 181 imsdk.nickname_invalid */
+  { -113, 34556, 0, 34571, 34590, 0, 0, 0, 34603, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 182 imsdk.status_invalid */
+  { -112, 34632, 0, 34644, 34660, 0, 0, 0, 34673, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 183 imsdk.sex_invalid */
+  { -111, 34699, 0, 34715, 34735, 0, 0, 0, 34748, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 184 imsdk.channel_invalid */
+  { -110, 34772, 0, 34785, 34802, 0, 0, 0, 34813, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 185 imsdk.guid_invalid */
+  { -109, 34834, 0, 34847, 34862, 0, 0, 0, 20591, 370, 34879, 400, 0, 0, 3, 0, 0, 0 }, /* 186 imsdk.missing_guid */
+  { -108, 34915, 0, 34934, 34954, 0, 0, 0, 34976, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 187 imsdk.missing_channel_id */
+  { -107, 35012, 0, 35036, 35060, 0, 0, 0, 35080, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 188 imsdk.missing_channel_hash_id */
+  { -106, 35120, 0, 35154, 35196, 0, 0, 0, 35231, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 189 imsdk.channel_hash_id_record_add_failed */
+  { -105, 35277, 0, 35300, 35333, 0, 0, 0, 35359, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 190 imsdk.guid_record_add_failed */
+  { -104, 35396, 0, 35431, 35477, 0, 0, 0, 35521, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 191 imsdk.channel_hash_id_delete_mark_failed */
+  { -103, 35579, 0, 35603, 35640, 0, 0, 0, 35675, 1078, 10976, 503, 0, 0, 14, 1, 0, 0 }, /* 192 imsdk.guid_delete_mark_failed */
+  { -102, 35724, 0, 35754, 35787, 0, 0, 0, 35812, 3929, 35857, 500, 0, 0, 13, 0, 0, 0 }, /* 193 imsdk.channel_hash_id_lookup_failed */
+  { -101, 36064, 0, 36083, 36120, 0, 0, 0, 36145, 3929, 35857, 500, 0, 0, 13, 0, 0, 0 }, /* 194 imsdk.guid_lookup_failed */
+  { -2, 36190, 0, 36203, 36238, 0, 0, 0, 36284, 36353, 36358, 429, 5, 0, 8, 2, 1, 0 }, /* 195 imsdk.rate_limited */
+  { -1, 36483, 0, 36483, 36491, 0, 0, 0, 36498, 3929, 36544, 500, 0, 0, 2, 0, 0, 0 }, /* 196 imsdk.failure */
+  { 1, 36710, 0, 36710, 36718, 0, 0, 0, 36725, 3730, 0, 200, 0, 0, 0, 0, 0, 1 }, /* 197 imsdk.success */
+  { 2, 36748, 0, 36768, 36794, 0, 0, 0, 36846, 4304, 36950, 200, 0, 0, 0, 0, 0, 1 }, /* 198 imsdk.connect_sns_channel */
+  { 3, 36981, 0, 37001, 37027, 0, 0, 0, 37077, 5071, 36950, 200, 0, 0, 0, 0, 0, 1 }, /* 199 imsdk.restore_sns_account */
+  { 4, 37166, 0, 37178, 37195, 0, 0, 0, 37223, 3730, 36950, 200, 0, 0, 0, 0, 0, 1 }, /* 200 imsdk.same_openid */
+  { 5, 37308, 0, 37338, 37359, 0, 0, 0, 37384, 26231, 36950, 200, 0, 0, 0, 0, 0, 1 }, /* 201 imsdk.google_authorization_required */
+  { 6, 37450, 0, 37470, 37547, 0, 0, 0, 37637, 5071, 37770, 200, 0, 0, 0, 0, 1, 1 }, /* 202 imsdk.migrate_use_restore */
+  { 22001, 36483, 37934, 36483, 37958, 37986, 0, 0, 38034, 3929, 38088, 500, 0, 1, 13, 0, 0, 0 }, /* 203 wilddog.failure */
+  { 22002, 38179, 38193, 38179, 38222, 38242, 0, 0, 38278, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 204 wilddog.expired_token */
+  { 22003, 38310, 38330, 38310, 38364, 38421, 0, 0, 38449, 3929, 38503, 401, 0, 1, 16, 0, 0, 0 }, /* 205 wilddog.expired_fetch_token */
+  { 22004, 38584, 38598, 38584, 38627, 38656, 0, 0, 38692, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 206 wilddog.invalid_token */
+  { 22005, 38723, 38734, 38723, 38773, 38804, 0, 0, 38841, 1078, 38886, 503, 0, 1, 14, 1, 0, 0 }, /* 207 wilddog.maxretries */
+  { 22006, 39032, 39056, 39032, 39095, 39156, 0, 0, 39223, 178, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 208 wilddog.authentication_disabled */
+  { 22007, 39301, 39323, 39301, 39360, 39391, 0, 0, 39446, 178, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 209 wilddog.invalid_configuration */
+  { 22008, 39507, 39524, 39507, 39556, 39628, 0, 0, 39687, 370, 39737, 400, 0, 1, 3, 0, 0, 0 }, /* 210 wilddog.invalid_provider */
+  { 22009, 39848, 39862, 39848, 39891, 39913, 0, 0, 39955, 5596, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 211 wilddog.invalid_email */
+  { 22010, 39985, 40002, 39985, 40034, 40053, 0, 0, 40090, 5596, 40117, 401, 0, 1, 16, 0, 0, 0 }, /* 212 wilddog.invalid_password */
+  { 22011, 40182, 40195, 40182, 40223, 40242, 0, 0, 40242, 5596, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 213 wilddog.invalid_user */
+  { 22012, 40277, 40292, 40277, 40322, 40368, 0, 0, 40439, 178, 0, 403, 0, 1, 7, 0, 0, 0 }, /* 214 wilddog.invalid_origin */
+  { 22013, 40535, 40547, 40535, 40574, 40602, 0, 0, 40649, 5596, 40686, 409, 0, 1, 6, 0, 0, 0 }, /* 215 wilddog.email_taken */
+  { 22014, 40777, 40797, 40777, 40832, 40860, 0, 0, 40905, 5596, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 216 wilddog.invalid_credentials */
+  { 22015, 40949, 40967, 40949, 41000, 41028, 0, 0, 41071, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 217 wilddog.invalid_arguments */
+  { 22016, 41113, 41128, 41113, 41158, 41228, 0, 0, 41289, 3730, 41348, 500, 0, 1, 2, 0, 0, 0 }, /* 218 wilddog.provider_error */
+  { 22017, 41447, 41462, 41447, 41492, 0, 0, 0, 41544, 178, 41620, 401, 0, 1, 16, 0, 0, 0 }, /* 219 wilddog.Invalid_secret */
+  { 22018, 41734, 41751, 41734, 41782, 41816, 0, 0, 41833, 5596, 41882, 400, 0, 1, 3, 0, 0, 0 }, /* 220 wilddog.invalid_oob_code */
+  { 22101, 41977, 41995, 41977, 42046, 42089, 0, 0, 42127, 178, 42180, 404, 0, 1, 5, 0, 0, 0 }, /* 221 wilddog.appUser_not_exist */
+  { 22103, 42216, 42232, 42216, 42262, 0, 0, 0, 42299, 370, 42367, 403, 0, 1, 7, 0, 0, 0 }, /* 222 wilddog.not_admin_token */
+  { 22201, 42401, 0, 42401, 42424, 42486, 0, 0, 42550, 3730, 42615, 409, 0, 1, 6, 0, 0, 0 }, /* 223 wilddog.provide_already_linked */
+  { 22202, 42806, 42826, 42806, 42860, 42908, 0, 0, 42958, 1803, 43028, 401, 0, 1, 16, 3, 0, 0 }, /* 224 wilddog.token_version_error */
+  { 22203, 43188, 43210, 43188, 43265, 43305, 0, 0, 43360, 5596, 43414, 409, 0, 1, 6, 0, 0, 0 }, /* 225 wilddog.email_already_in_user */
+  { 22204, 43486, 43525, 43486, 43617, 43654, 0, 0, 43699, 15272, 43751, 409, 0, 1, 6, 0, 0, 0 }, /* 226 wilddog.provide_already_linked_another_account */
+  { 22205, 43798, 43812, 43798, 43841, 43869, 0, 0, 43903, 5596, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 227 wilddog.email_missing */
+  { 22206, 43943, 43958, 43943, 43987, 44045, 0, 0, 44135, 1803, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 228 wilddog.user_not_found */
+  { 22207, 44207, 44219, 44207, 44246, 44269, 0, 0, 44297, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 229 wilddog.token_error */
+  { 22208, 44328, 44352, 44328, 44390, 42486, 0, 0, 44439, 3730, 44512, 409, 0, 1, 6, 0, 0, 0 }, /* 230 wilddog.provider_already_linked */
+  { 22209, 44636, 44667, 44636, 44710, 44786, 0, 0, 44877, 1803, 44937, 401, 0, 1, 16, 3, 0, 0 }, /* 231 wilddog.credential_too_old_login_again */
+  { 22210, 44989, 45010, 44989, 45045, 45082, 0, 0, 45118, 5596, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 232 wilddog.no_password_provider */
+  { 22211, 45175, 45197, 45175, 45233, 45271, 0, 0, 45311, 5596, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 233 wilddog.password_length_error */
+  { 22212, 45357, 45383, 45357, 45422, 45454, 0, 0, 45496, 5596, 45549, 400, 0, 1, 3, 0, 0, 0 }, /* 234 wilddog.display_name_length_error */
+  { 22213, 45612, 45635, 45612, 45671, 45711, 0, 0, 45752, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 235 wilddog.photo_url_length_error */
+  { 22214, 45804, 45827, 45804, 45862, 45891, 0, 0, 45922, 370, 0, 403, 0, 1, 7, 0, 0, 0 }, /* 236 wilddog.token_not_for_this_app */
+  { 22215, 45961, 45978, 45961, 46009, 46035, 0, 0, 46068, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 237 wilddog.token_type_error */
+  { 22216, 46100, 46121, 46100, 46178, 46220, 0, 0, 46257, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 238 wilddog.idtoken_claims_error */
+  { 22217, 46314, 46337, 46314, 46373, 46405, 0, 0, 46438, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 239 wilddog.token_userid_not_valid */
+  { 22218, 46483, 46503, 46483, 46537, 46561, 0, 0, 46599, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 240 wilddog.token_wilddog_error */
+  { 22219, 46644, 46658, 46644, 46687, 46712, 0, 0, 46746, 5596, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 241 wilddog.invalid_phone */
+  { 22220, 46775, 46791, 46775, 46821, 46840, 0, 0, 46863, 5596, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 242 wilddog.email_not_exist */
+  { 22221, 46897, 46913, 46897, 46943, 46965, 0, 0, 46988, 5596, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 243 wilddog.phone_not_exist */
+  { 22222, 47021, 47039, 47021, 47090, 47133, 0, 0, 47195, 370, 47252, 400, 0, 1, 9, 0, 0, 0 }, /* 244 wilddog.smsCode_not_exist */
+  { 22223, 47412, 47431, 47412, 47480, 47520, 0, 0, 47569, 1078, 47607, 503, 0, 1, 14, 1, 0, 0 }, /* 245 wilddog.smsCode_send_error */
+  { 22224, 47776, 47798, 47776, 47853, 47890, 0, 0, 47938, 5596, 47991, 409, 0, 1, 6, 0, 0, 0 }, /* 246 wilddog.phone_already_in_user */
+  { 22225, 48040, 48071, 48040, 48146, 48186, 0, 0, 48247, 5596, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 247 wilddog.photo_url_or_displayname_error */
+  { 22226, 48306, 48321, 48306, 48350, 48399, 0, 0, 48446, 5596, 48482, 401, 0, 1, 16, 4, 0, 0 }, /* 248 wilddog.sms_code_error */
+  { 22227, 48618, 48635, 48618, 48666, 48697, 0, 0, 48733, 1078, 48757, 503, 0, 1, 14, 1, 0, 0 }, /* 249 wilddog.sms_server_error */
+  { 22230, 48884, 48904, 48884, 48938, 48981, 0, 0, 49035, 178, 49080, 400, 0, 1, 9, 0, 0, 0 }, /* 250 wilddog.sms_forbidden_error */
+  { 22231, 49126, 49146, 0, 0, 0, 0, 0, 49179, 178, 49209, 400, 0, 1, 9, 0, 1, 0 }, /* 251 wilddog.sms_sign_deny_error */
+  { 22232, 49328, 49345, 49328, 49381, 49400, 0, 0, 49418, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 252 wilddog.invalid_sms_type */
+  { 22233, 49441, 49453, 49441, 49480, 49526, 0, 0, 49568, 3730, 41348, 500, 0, 1, 2, 0, 0, 0 }, /* 253 wilddog.weapp_error */
+  { 22234, 49608, 49641, 49608, 49720, 49793, 0, 0, 49857, 370, 49922, 401, 0, 1, 16, 0, 0, 0 }, /* 254 wilddog.weapp_userInfo_sign_check_failed */
+  { 22235, 50025, 50045, 50025, 50079, 50104, 0, 0, 50126, 36353, 50170, 429, 60, 1, 8, 2, 0, 0 }, /* 255 wilddog.sms_frequency_error */
+  { 22236, 50270, 50290, 50270, 50323, 50373, 0, 0, 50428, 50503, 50510, 400, 0, 1, 9, 0, 0, 0 }, /* 256 wilddog.sms_pay_limit_error */
+  { 22237, 50616, 50639, 50616, 50674, 50693, 0, 0, 50732, 50503, 50510, 400, 0, 1, 9, 0, 0, 0 }, /* 257 wilddog.sms_pay_no_money_error */
+  { 22238, 50769, 50799, 50769, 50839, 50897, 0, 0, 50957, 50503, 50510, 400, 0, 1, 9, 0, 0, 0 }, /* 258 wilddog.sms_pay_no_money_to_pay_error */
+  { 22239, 51009, 51029, 51009, 51062, 51127, 0, 0, 51159, 36353, 51218, 429, 1, 1, 8, 2, 0, 0 }, /* 259 wilddog.sms_api_check_error */
+  { 29999, 51282, 51290, 51282, 51319, 51338, 0, 0, 51363, 3929, 0, 500, 0, 1, 2, 0, 0, 0 }, /* 260 wilddog.unknown */
 };
 
 static const struct ac_code ac_codes[AC_NENTRIES] = {
@@ -1826,334 +1829,334 @@ static const struct ac_code ac_codes[AC_NENTRIES] = {
 
 /* lower-cased names and aliases, in byte order */
 static const struct ac_key ac_keys[AC_NKEYS] = {
-  { 7318, 35 }, /* account_already_migrated */
-  { 27621, 156 }, /* account_deleted */
-  { 27723, 157 }, /* account_disabled */
-  { 31102, 178 }, /* age_update_failed */
+  { 7911, 35 }, /* account_already_migrated */
+  { 29921, 156 }, /* account_deleted */
+  { 30023, 157 }, /* account_disabled */
+  { 33994, 178 }, /* age_update_failed */
   { 3016, 15 }, /* api_request_invalid */
-  { 12251, 66 }, /* app_channel_id_not_found */
-  { 49153, 221 }, /* app_user_not_exist */
-  { 26288, 147 }, /* apple_verify_failed */
-  { 49103, 221 }, /* appuser_not_exist */
-  { 36116, 208 }, /* authentication_disabled */
-  { 13753, 75 }, /* bind_channel_wrong */
-  { 13557, 74 }, /* bind_gameid_invalid */
-  { 13970, 77 }, /* bind_guid_exists */
-  { 13337, 72 }, /* bind_guid_invalid */
-  { 13847, 76 }, /* bind_inner_token_invalid */
-  { 14136, 78 }, /* bind_openid_exists */
-  { 13446, 73 }, /* bind_openid_invalid */
-  { 14605, 81 }, /* bind_openid_not_found */
-  { 14299, 79 }, /* bind_session_invalid */
-  { 25302, 139 }, /* business_id_invalid */
-  { 14443, 80 }, /* channel_already_bound */
-  { 32504, 191 }, /* channel_hash_id_delete_mark_failed */
-  { 19111, 106 }, /* channel_hash_id_illegal */
-  { 32832, 193 }, /* channel_hash_id_lookup_failed */
-  { 32228, 189 }, /* channel_hash_id_record_add_failed */
-  { 30681, 175 }, /* channel_hash_id_record_update_failed */
-  { 24629, 137 }, /* channel_id_game_relation_add_failed */
+  { 13398, 66 }, /* app_channel_id_not_found */
+  { 52069, 221 }, /* app_user_not_exist */
+  { 28588, 147 }, /* apple_verify_failed */
+  { 52019, 221 }, /* appuser_not_exist */
+  { 39032, 208 }, /* authentication_disabled */
+  { 14900, 75 }, /* bind_channel_wrong */
+  { 14704, 74 }, /* bind_gameid_invalid */
+  { 15117, 77 }, /* bind_guid_exists */
+  { 14484, 72 }, /* bind_guid_invalid */
+  { 14994, 76 }, /* bind_inner_token_invalid */
+  { 15283, 78 }, /* bind_openid_exists */
+  { 14593, 73 }, /* bind_openid_invalid */
+  { 15752, 81 }, /* bind_openid_not_found */
+  { 15446, 79 }, /* bind_session_invalid */
+  { 27602, 139 }, /* business_id_invalid */
+  { 15590, 80 }, /* channel_already_bound */
+  { 35396, 191 }, /* channel_hash_id_delete_mark_failed */
+  { 20258, 106 }, /* channel_hash_id_illegal */
+  { 35724, 193 }, /* channel_hash_id_lookup_failed */
+  { 35120, 189 }, /* channel_hash_id_record_add_failed */
+  { 33573, 175 }, /* channel_hash_id_record_update_failed */
+  { 26337, 137 }, /* channel_id_game_relation_add_failed */
   { 630, 4 }, /* channel_id_query_denied */
-  { 31807, 184 }, /* channel_invalid */
-  { 24009, 134 }, /* channel_param_invalid */
-  { 18013, 101 }, /* channel_unsupported */
-  { 18274, 102 }, /* check_and_login_failed */
-  { 9331, 46 }, /* confirm_code_delete_failed */
-  { 9163, 45 }, /* confirm_code_expired */
-  { 9519, 47 }, /* confirm_code_get_failed */
-  { 9666, 48 }, /* confirm_code_save_failed */
-  { 33832, 198 }, /* connect_sns_channel */
-  { 41720, 231 }, /* credential_too_old_login_again */
-  { 4989, 25 }, /* disconnect_current_channel */
-  { 42441, 234 }, /* display_name_length_error */
-  { 15957, 86 }, /* efun_verify_failed */
-  { 49270, 225 }, /* email_already_in_use */
-  { 40272, 225 }, /* email_already_in_user */
-  { 10770, 54 }, /* email_invalid */
-  { 40882, 227 }, /* email_missing */
-  { 43859, 242 }, /* email_not_exist */
-  { 37619, 215 }, /* email_taken */
-  { 35394, 205 }, /* expired_fetch_token */
-  { 35263, 204 }, /* expired_token */
+  { 34699, 184 }, /* channel_invalid */
+  { 25717, 134 }, /* channel_param_invalid */
+  { 19160, 101 }, /* channel_unsupported */
+  { 19421, 102 }, /* check_and_login_failed */
+  { 9924, 46 }, /* confirm_code_delete_failed */
+  { 9756, 45 }, /* confirm_code_expired */
+  { 10112, 47 }, /* confirm_code_get_failed */
+  { 10259, 48 }, /* confirm_code_save_failed */
+  { 36748, 198 }, /* connect_sns_channel */
+  { 44636, 231 }, /* credential_too_old_login_again */
+  { 5084, 25 }, /* disconnect_current_channel */
+  { 45357, 234 }, /* display_name_length_error */
+  { 17104, 86 }, /* efun_verify_failed */
+  { 52186, 225 }, /* email_already_in_use */
+  { 43188, 225 }, /* email_already_in_user */
+  { 11659, 54 }, /* email_invalid */
+  { 43798, 227 }, /* email_missing */
+  { 46775, 242 }, /* email_not_exist */
+  { 40535, 215 }, /* email_taken */
+  { 38310, 205 }, /* expired_fetch_token */
+  { 38179, 204 }, /* expired_token */
   { 257, 1 }, /* ext_token_missing */
-  { 25765, 143 }, /* facebook_api_unset */
-  { 21251, 119 }, /* facebook_app_config_invalid */
-  { 17052, 96 }, /* facebook_bound_elsewhere */
-  { 25659, 142 }, /* facebook_request_failed */
-  { 21661, 122 }, /* facebook_token_invalid */
-  { 26466, 149 }, /* facebook_verify_failed */
-  { 33567, 196 }, /* failure */
-  { 33567, 203 }, /* failure */
-  { 16364, 91 }, /* feiliu_verify_failed */
-  { 12605, 68 }, /* friend_list_failed */
-  { 12406, 67 }, /* friend_list_unsupported */
-  { 24304, 136 }, /* game_authorization_required */
-  { 30459, 173 }, /* game_not_played */
+  { 28065, 143 }, /* facebook_api_unset */
+  { 22398, 119 }, /* facebook_app_config_invalid */
+  { 18199, 96 }, /* facebook_bound_elsewhere */
+  { 27959, 142 }, /* facebook_request_failed */
+  { 22808, 122 }, /* facebook_token_invalid */
+  { 28766, 149 }, /* facebook_verify_failed */
+  { 36483, 196 }, /* failure */
+  { 36483, 203 }, /* failure */
+  { 17511, 91 }, /* feiliu_verify_failed */
+  { 13752, 68 }, /* friend_list_failed */
+  { 13553, 67 }, /* friend_list_unsupported */
+  { 26012, 136 }, /* game_authorization_required */
+  { 33351, 173 }, /* game_not_played */
   { 7, 0 }, /* game_platform_config_missing */
-  { 23748, 132 }, /* gameid_invalid */
+  { 25456, 132 }, /* gameid_invalid */
   { 476, 3 }, /* gameid_undefined */
-  { 13002, 70 }, /* garena_bind_check_failed */
-  { 16143, 89 }, /* garena_verify_failed */
-  { 21097, 118 }, /* google_app_config_invalid */
-  { 34392, 201 }, /* google_authorization_required */
-  { 21552, 121 }, /* google_token_invalid */
-  { 17852, 100 }, /* google_verify_cache_failed */
-  { 26197, 146 }, /* google_verify_failed */
-  { 10014, 50 }, /* guest_id_mismatch */
-  { 25552, 141 }, /* guest_login_failed */
-  { 26106, 145 }, /* guest_mode_failed */
-  { 28994, 165 }, /* guid_delete_failed */
-  { 32687, 192 }, /* guid_delete_mark_failed */
-  { 28442, 162 }, /* guid_deleted */
-  { 28532, 163 }, /* guid_disabled */
-  { 24967, 138 }, /* guid_game_relation_add_failed */
-  { 31880, 185 }, /* guid_invalid */
-  { 33148, 194 }, /* guid_lookup_failed */
-  { 32385, 190 }, /* guid_record_add_failed */
-  { 30846, 176 }, /* guid_record_update_failed */
-  { 29850, 170 }, /* guid_user_info_update_failed */
-  { 49796, 238 }, /* id_token_claims_error */
-  { 43184, 238 }, /* idtoken_claims_error */
-  { 10491, 53 }, /* inner_token_or_openid_invalid */
+  { 14149, 70 }, /* garena_bind_check_failed */
+  { 17290, 89 }, /* garena_verify_failed */
+  { 22244, 118 }, /* google_app_config_invalid */
+  { 37308, 201 }, /* google_authorization_required */
+  { 22699, 121 }, /* google_token_invalid */
+  { 18999, 100 }, /* google_verify_cache_failed */
+  { 28497, 146 }, /* google_verify_failed */
+  { 10607, 50 }, /* guest_id_mismatch */
+  { 27852, 141 }, /* guest_login_failed */
+  { 28406, 145 }, /* guest_mode_failed */
+  { 31590, 165 }, /* guid_delete_failed */
+  { 35579, 192 }, /* guid_delete_mark_failed */
+  { 30742, 162 }, /* guid_deleted */
+  { 30832, 163 }, /* guid_disabled */
+  { 26971, 138 }, /* guid_game_relation_add_failed */
+  { 34772, 185 }, /* guid_invalid */
+  { 36064, 194 }, /* guid_lookup_failed */
+  { 35277, 190 }, /* guid_record_add_failed */
+  { 33738, 176 }, /* guid_record_update_failed */
+  { 32742, 170 }, /* guid_user_info_update_failed */
+  { 52712, 238 }, /* id_token_claims_error */
+  { 46100, 238 }, /* idtoken_claims_error */
+  { 11380, 53 }, /* inner_token_or_openid_invalid */
   { 803, 5 }, /* input_params_invalid */
-  { 38033, 217 }, /* invalid_arguments */
-  { 36385, 209 }, /* invalid_configuration */
-  { 37861, 216 }, /* invalid_credentials */
-  { 36932, 211 }, /* invalid_email */
-  { 38818, 220 }, /* invalid_oob_code */
-  { 37361, 214 }, /* invalid_origin */
-  { 37069, 212 }, /* invalid_password */
-  { 43728, 241 }, /* invalid_phone */
-  { 36591, 210 }, /* invalid_provider */
-  { 25482, 140 }, /* invalid_request */
-  { 49027, 219 }, /* invalid_secret */
-  { 46412, 252 }, /* invalid_sms_type */
-  { 35668, 206 }, /* invalid_token */
-  { 37266, 213 }, /* invalid_user */
+  { 40949, 217 }, /* invalid_arguments */
+  { 39301, 209 }, /* invalid_configuration */
+  { 40777, 216 }, /* invalid_credentials */
+  { 39848, 211 }, /* invalid_email */
+  { 41734, 220 }, /* invalid_oob_code */
+  { 40277, 214 }, /* invalid_origin */
+  { 39985, 212 }, /* invalid_password */
+  { 46644, 241 }, /* invalid_phone */
+  { 39507, 210 }, /* invalid_provider */
+  { 27782, 140 }, /* invalid_request */
+  { 51943, 219 }, /* invalid_secret */
+  { 49328, 252 }, /* invalid_sms_type */
+  { 38584, 206 }, /* invalid_token */
+  { 40182, 213 }, /* invalid_user */
   { 2089, 10 }, /* ip_not_allowed */
-  { 30973, 177 }, /* ip_update_failed */
-  { 15784, 85 }, /* kakao_verify_failed */
-  { 17766, 99 }, /* link_verify_failed */
-  { 23294, 130 }, /* login_check_failed */
-  { 19232, 107 }, /* login_missing_channel_hash_id */
-  { 19393, 108 }, /* login_missing_guid */
-  { 19513, 109 }, /* login_missing_openid */
-  { 23493, 131 }, /* login_openid_update_failed */
-  { 48663, 207 }, /* max_retries */
-  { 35807, 207 }, /* maxretries */
-  { 6126, 29 }, /* migrate_code_expired */
-  { 5911, 28 }, /* migrate_code_strong_sns */
-  { 6279, 30 }, /* migrate_db_exception */
-  { 6412, 31 }, /* migrate_failed */
-  { 3999, 22 }, /* migrate_needs_game_center */
-  { 4390, 23 }, /* migrate_needs_google_play */
-  { 6526, 32 }, /* migrate_openid_invalid */
-  { 6686, 33 }, /* migrate_record_count_wrong */
-  { 4768, 24 }, /* migrate_same_platform */
-  { 34534, 202 }, /* migrate_use_restore */
-  { 12709, 69 }, /* missing_app_channel_id */
-  { 26565, 150 }, /* missing_appid_or_appsecret */
-  { 32120, 188 }, /* missing_channel_hash_id */
-  { 32023, 187 }, /* missing_channel_id */
-  { 31942, 186 }, /* missing_guid */
-  { 28079, 159 }, /* missing_openid */
-  { 15459, 84 }, /* mto_verify_failed */
-  { 31519, 181 }, /* nickname_invalid */
-  { 31370, 180 }, /* nickname_update_failed */
-  { 42073, 232 }, /* no_password_provider */
-  { 39300, 222 }, /* not_admin_token */
-  { 29727, 169 }, /* not_short_id_game */
-  { 7575, 36 }, /* not_strong_sns_game */
+  { 33865, 177 }, /* ip_update_failed */
+  { 16931, 85 }, /* kakao_verify_failed */
+  { 18913, 99 }, /* link_verify_failed */
+  { 24706, 130 }, /* login_check_failed */
+  { 20379, 107 }, /* login_missing_channel_hash_id */
+  { 20540, 108 }, /* login_missing_guid */
+  { 20660, 109 }, /* login_missing_openid */
+  { 24905, 131 }, /* login_openid_update_failed */
+  { 51579, 207 }, /* max_retries */
+  { 38723, 207 }, /* maxretries */
+  { 6221, 29 }, /* migrate_code_expired */
+  { 6006, 28 }, /* migrate_code_strong_sns */
+  { 6374, 30 }, /* migrate_db_exception */
+  { 6950, 31 }, /* migrate_failed */
+  { 4094, 22 }, /* migrate_needs_game_center */
+  { 4485, 23 }, /* migrate_needs_google_play */
+  { 7119, 32 }, /* migrate_openid_invalid */
+  { 7279, 33 }, /* migrate_record_count_wrong */
+  { 4863, 24 }, /* migrate_same_platform */
+  { 37450, 202 }, /* migrate_use_restore */
+  { 13856, 69 }, /* missing_app_channel_id */
+  { 28865, 150 }, /* missing_appid_or_appsecret */
+  { 35012, 188 }, /* missing_channel_hash_id */
+  { 34915, 187 }, /* missing_channel_id */
+  { 34834, 186 }, /* missing_guid */
+  { 30379, 159 }, /* missing_openid */
+  { 16606, 84 }, /* mto_verify_failed */
+  { 34411, 181 }, /* nickname_invalid */
+  { 34262, 180 }, /* nickname_update_failed */
+  { 44989, 232 }, /* no_password_provider */
+  { 42216, 222 }, /* not_admin_token */
+  { 32619, 169 }, /* not_short_id_game */
+  { 8168, 36 }, /* not_strong_sns_game */
   { 3166, 16 }, /* notice_app_version_invalid */
   { 3518, 19 }, /* notice_category_id_invalid */
   { 3833, 21 }, /* notice_category_list_failed */
   { 3399, 18 }, /* notice_lang_code_invalid */
   { 3637, 20 }, /* notice_list_empty */
   { 3286, 17 }, /* notice_region_id_invalid */
-  { 16650, 94 }, /* oas_sign_reused */
-  { 16548, 93 }, /* oasgames_verify_failed */
-  { 17620, 98 }, /* oauth_config_missing */
-  { 29508, 168 }, /* old_openid_not_found */
-  { 11911, 63 }, /* openid2tag_add_failed */
-  { 29334, 166 }, /* openid_add_failed */
-  { 29437, 167 }, /* openid_delete_failed */
-  { 28179, 160 }, /* openid_deleted */
-  { 28354, 161 }, /* openid_disabled */
-  { 11505, 59 }, /* openid_has_no_tag */
-  { 30295, 172 }, /* openid_mismatch */
-  { 29988, 171 }, /* openid_unchanged */
-  { 28612, 164 }, /* openid_update_failed */
+  { 17797, 94 }, /* oas_sign_reused */
+  { 17695, 93 }, /* oasgames_verify_failed */
+  { 18767, 98 }, /* oauth_config_missing */
+  { 32400, 168 }, /* old_openid_not_found */
+  { 13058, 63 }, /* openid2tag_add_failed */
+  { 32226, 166 }, /* openid_add_failed */
+  { 32329, 167 }, /* openid_delete_failed */
+  { 30479, 160 }, /* openid_deleted */
+  { 30654, 161 }, /* openid_disabled */
+  { 12652, 59 }, /* openid_has_no_tag */
+  { 33187, 172 }, /* openid_mismatch */
+  { 32880, 171 }, /* openid_unchanged */
+  { 30912, 164 }, /* openid_update_failed */
   { 382, 2 }, /* operation_unsupported */
-  { 6927, 34 }, /* other_account_already_migrated */
-  { 23880, 133 }, /* params_invalid */
-  { 42259, 233 }, /* password_length_error */
-  { 10153, 51 }, /* personal_info_not_found */
-  { 10258, 52 }, /* personal_info_write_failed */
-  { 50148, 246 }, /* phone_already_in_use */
-  { 44860, 246 }, /* phone_already_in_user */
-  { 43981, 243 }, /* phone_not_exist */
-  { 42696, 235 }, /* photo_url_length_error */
-  { 50212, 247 }, /* photo_url_or_display_name_error */
-  { 45124, 247 }, /* photo_url_or_displayname_error */
-  { 7705, 37 }, /* platform_invalid */
+  { 7520, 34 }, /* other_account_already_migrated */
+  { 25588, 133 }, /* params_invalid */
+  { 45175, 233 }, /* password_length_error */
+  { 10746, 51 }, /* personal_info_not_found */
+  { 10851, 52 }, /* personal_info_write_failed */
+  { 53064, 246 }, /* phone_already_in_use */
+  { 47776, 246 }, /* phone_already_in_user */
+  { 46897, 243 }, /* phone_not_exist */
+  { 45612, 235 }, /* photo_url_length_error */
+  { 53128, 247 }, /* photo_url_or_display_name_error */
+  { 48040, 247 }, /* photo_url_or_displayname_error */
+  { 8298, 37 }, /* platform_invalid */
   { 1135, 7 }, /* platform_param_invalid */
-  { 39485, 223 }, /* provide_already_linked */
-  { 40570, 226 }, /* provide_already_linked_another_account */
-  { 41412, 230 }, /* provider_already_linked */
-  { 49343, 226 }, /* provider_already_linked_another_account */
-  { 38197, 218 }, /* provider_error */
-  { 10893, 55 }, /* push_gameid2tag_insert_failed */
-  { 11346, 58 }, /* push_record_not_found */
-  { 11190, 57 }, /* push_tag_info_query_failed */
-  { 11029, 56 }, /* push_tag_players_query_failed */
-  { 33274, 195 }, /* rate_limited */
-  { 8681, 42 }, /* reconnect_exception */
-  { 8783, 43 }, /* reconnect_existing_channel_failed */
-  { 8979, 44 }, /* reconnect_new_channel_failed */
-  { 5633, 27 }, /* recover_device_has_sns */
-  { 5204, 26 }, /* recover_weak_sns_unsupported */
-  { 8382, 41 }, /* relation_mode_mismatch */
-  { 20495, 114 }, /* request_illegal */
-  { 7778, 38 }, /* restore_exception */
-  { 8166, 40 }, /* restore_new_channel_failed */
-  { 7922, 39 }, /* restore_not_needed */
-  { 34065, 199 }, /* restore_sns_account */
-  { 9812, 49 }, /* restore_to_strong_relation_denied */
-  { 48474, 8 }, /* ret_ticket_wrong */
-  { 48491, 128 }, /* ret_userverify_session_error */
-  { 18577, 103 }, /* return_info_failed */
-  { 34250, 200 }, /* same_openid */
-  { 26900, 151 }, /* session_delete_failed */
-  { 27520, 155 }, /* session_expired */
-  { 27046, 152 }, /* session_get_failed */
-  { 27333, 154 }, /* session_invalid */
-  { 27188, 153 }, /* session_save_failed */
-  { 31740, 183 }, /* sex_invalid */
-  { 31236, 179 }, /* sex_update_failed */
+  { 42401, 223 }, /* provide_already_linked */
+  { 43486, 226 }, /* provide_already_linked_another_account */
+  { 44328, 230 }, /* provider_already_linked */
+  { 52259, 226 }, /* provider_already_linked_another_account */
+  { 41113, 218 }, /* provider_error */
+  { 11782, 55 }, /* push_gameid2tag_insert_failed */
+  { 12493, 58 }, /* push_record_not_found */
+  { 12337, 57 }, /* push_tag_info_query_failed */
+  { 11918, 56 }, /* push_tag_players_query_failed */
+  { 36190, 195 }, /* rate_limited */
+  { 9274, 42 }, /* reconnect_exception */
+  { 9376, 43 }, /* reconnect_existing_channel_failed */
+  { 9572, 44 }, /* reconnect_new_channel_failed */
+  { 5728, 27 }, /* recover_device_has_sns */
+  { 5299, 26 }, /* recover_weak_sns_unsupported */
+  { 8975, 41 }, /* relation_mode_mismatch */
+  { 21642, 114 }, /* request_illegal */
+  { 8371, 38 }, /* restore_exception */
+  { 8759, 40 }, /* restore_new_channel_failed */
+  { 8515, 39 }, /* restore_not_needed */
+  { 36981, 199 }, /* restore_sns_account */
+  { 10405, 49 }, /* restore_to_strong_relation_denied */
+  { 51390, 8 }, /* ret_ticket_wrong */
+  { 51407, 128 }, /* ret_userverify_session_error */
+  { 19724, 103 }, /* return_info_failed */
+  { 37166, 200 }, /* same_openid */
+  { 29200, 151 }, /* session_delete_failed */
+  { 29820, 155 }, /* session_expired */
+  { 29346, 152 }, /* session_get_failed */
+  { 29633, 154 }, /* session_invalid */
+  { 29488, 153 }, /* session_save_failed */
+  { 34632, 183 }, /* sex_invalid */
+  { 34128, 179 }, /* sex_update_failed */
   { 2226, 11 }, /* signature_invalid */
-  { 48093, 259 }, /* sms_api_check_error */
-  { 45390, 248 }, /* sms_code_error */
-  { 50027, 244 }, /* sms_code_not_exist */
-  { 50094, 245 }, /* sms_code_send_error */
-  { 45968, 250 }, /* sms_forbidden_error */
-  { 47109, 255 }, /* sms_frequency_error */
-  { 47354, 256 }, /* sms_pay_limit_error */
-  { 47700, 257 }, /* sms_pay_no_money_error */
-  { 47853, 258 }, /* sms_pay_no_money_to_pay_error */
-  { 45702, 249 }, /* sms_server_error */
-  { 46210, 251 }, /* sms_sign_deny_error */
-  { 49977, 244 }, /* smscode_not_exist */
-  { 50046, 245 }, /* smscode_send_error */
-  { 22738, 128 }, /* sns_auth_kv_failed */
-  { 12144, 65 }, /* sns_token_invalid */
-  { 31664, 182 }, /* status_invalid */
-  { 14883, 82 }, /* stove_character_failed */
-  { 15108, 83 }, /* stove_token_verify_failed */
-  { 33794, 197 }, /* success */
-  { 11769, 62 }, /* tag2openid_add_failed */
-  { 11671, 61 }, /* tag_id_list_failed */
-  { 11591, 60 }, /* tag_query_failed */
-  { 12055, 64 }, /* tags_param_invalid */
-  { 20652, 115 }, /* ticket_get_failed */
+  { 51009, 259 }, /* sms_api_check_error */
+  { 48306, 248 }, /* sms_code_error */
+  { 52943, 244 }, /* sms_code_not_exist */
+  { 53010, 245 }, /* sms_code_send_error */
+  { 48884, 250 }, /* sms_forbidden_error */
+  { 50025, 255 }, /* sms_frequency_error */
+  { 50270, 256 }, /* sms_pay_limit_error */
+  { 50616, 257 }, /* sms_pay_no_money_error */
+  { 50769, 258 }, /* sms_pay_no_money_to_pay_error */
+  { 48618, 249 }, /* sms_server_error */
+  { 49126, 251 }, /* sms_sign_deny_error */
+  { 52893, 244 }, /* smscode_not_exist */
+  { 52962, 245 }, /* smscode_send_error */
+  { 24150, 128 }, /* sns_auth_kv_failed */
+  { 13291, 65 }, /* sns_token_invalid */
+  { 34556, 182 }, /* status_invalid */
+  { 16030, 82 }, /* stove_character_failed */
+  { 16255, 83 }, /* stove_token_verify_failed */
+  { 36710, 197 }, /* success */
+  { 12916, 62 }, /* tag2openid_add_failed */
+  { 12818, 61 }, /* tag_id_list_failed */
+  { 12738, 60 }, /* tag_query_failed */
+  { 13202, 64 }, /* tags_param_invalid */
+  { 21799, 115 }, /* ticket_get_failed */
   { 1732, 8 }, /* ticket_invalid */
-  { 41291, 229 }, /* token_error */
-  { 22449, 127 }, /* token_info_update_failed */
-  { 42888, 236 }, /* token_not_for_this_app */
+  { 44207, 229 }, /* token_error */
+  { 23596, 127 }, /* token_info_update_failed */
+  { 45804, 236 }, /* token_not_for_this_app */
   { 1964, 9 }, /* token_refresh_unsupported */
-  { 43045, 237 }, /* token_type_error */
-  { 20199, 113 }, /* token_update_not_needed */
-  { 43398, 239 }, /* token_userid_not_valid */
-  { 39890, 224 }, /* token_version_error */
-  { 43567, 240 }, /* token_wilddog_error */
-  { 16022, 87 }, /* toy_verify_failed */
-  { 13204, 71 }, /* unbind_channel_invalid */
-  { 48366, 260 }, /* unknown */
+  { 45961, 237 }, /* token_type_error */
+  { 21346, 113 }, /* token_update_not_needed */
+  { 46314, 239 }, /* token_userid_not_valid */
+  { 42806, 224 }, /* token_version_error */
+  { 46483, 240 }, /* token_wilddog_error */
+  { 17169, 87 }, /* toy_verify_failed */
+  { 14351, 71 }, /* unbind_channel_invalid */
+  { 51282, 260 }, /* unknown */
   { 2759, 13 }, /* unknown_api_class */
   { 2579, 12 }, /* unknown_api_function */
   { 2886, 14 }, /* unknown_api_module */
-  { 30595, 174 }, /* user_add_failed */
-  { 24137, 135 }, /* user_game_relation_add_failed */
-  { 41027, 228 }, /* user_not_found */
-  { 27823, 158 }, /* verify_failed */
-  { 25983, 144 }, /* verify_params_invalid */
-  { 16234, 90 }, /* viber_friends_failed */
-  { 16458, 92 }, /* viber_verify_failed */
-  { 16084, 88 }, /* vk_verify_failed */
-  { 17405, 97 }, /* wan37_sign_reused */
+  { 33487, 174 }, /* user_add_failed */
+  { 25845, 135 }, /* user_game_relation_add_failed */
+  { 43943, 228 }, /* user_not_found */
+  { 30123, 158 }, /* verify_failed */
+  { 28283, 144 }, /* verify_params_invalid */
+  { 17381, 90 }, /* viber_friends_failed */
+  { 17605, 92 }, /* viber_verify_failed */
+  { 17231, 88 }, /* vk_verify_failed */
+  { 18552, 97 }, /* wan37_sign_reused */
   { 952, 6 }, /* wan37_user_info_failed */
-  { 18688, 104 }, /* wan37_verify_failed */
-  { 49121, 221 }, /* wdgautherrorcodeappusernotexist */
-  { 48675, 208 }, /* wdgautherrorcodeauthenticationdisabled */
-  { 49506, 231 }, /* wdgautherrorcodecredentialtoooldloginagain */
-  { 49620, 234 }, /* wdgautherrorcodedisplaynamelengtherror */
-  { 49236, 225 }, /* wdgautherrorcodeemailalreadyinuse */
-  { 49383, 227 }, /* wdgautherrorcodeemailmissing */
-  { 49917, 242 }, /* wdgautherrorcodeemailnotexist */
-  { 48902, 215 }, /* wdgautherrorcodeemailtaken */
-  { 48573, 205 }, /* wdgautherrorcodeexpiredfetchtoken */
-  { 48544, 204 }, /* wdgautherrorcodeexpiredtoken */
-  { 48520, 203 }, /* wdgautherrorcodefailure */
-  { 49761, 238 }, /* wdgautherrorcodeidtokenclaimserror */
-  { 48964, 217 }, /* wdgautherrorcodeinvalidarguments */
-  { 48714, 209 }, /* wdgautherrorcodeinvalidconfiguration */
-  { 48929, 216 }, /* wdgautherrorcodeinvalidcredentials */
-  { 48783, 211 }, /* wdgautherrorcodeinvalidemail */
-  { 49072, 220 }, /* wdgautherrorcodeinvalidobbcode */
-  { 48872, 214 }, /* wdgautherrorcodeinvalidorigin */
-  { 48812, 212 }, /* wdgautherrorcodeinvalidpassword */
-  { 49888, 241 }, /* wdgautherrorcodeinvalidphone */
-  { 48751, 210 }, /* wdgautherrorcodeinvalidprovider */
-  { 49042, 219 }, /* wdgautherrorcodeinvalidsecret */
-  { 50371, 252 }, /* wdgautherrorcodeinvalidsmstypeerror */
-  { 48607, 206 }, /* wdgautherrorcodeinvalidtoken */
-  { 48844, 213 }, /* wdgautherrorcodeinvaliduser */
-  { 48636, 207 }, /* wdgautherrorcodemaxretries */
-  { 49549, 232 }, /* wdgautherrorcodenopasswordprovider */
-  { 49172, 222 }, /* wdgautherrorcodenotadmintoken */
-  { 49584, 233 }, /* wdgautherrorcodepasswordlengtherror */
-  { 50114, 246 }, /* wdgautherrorcodephonealreadyinuse */
-  { 49947, 243 }, /* wdgautherrorcodephonenotexist */
-  { 49659, 235 }, /* wdgautherrorcodephotourllengtherror */
-  { 50169, 247 }, /* wdgautherrorcodephotourlordisplaynameerror */
-  { 49468, 230 }, /* wdgautherrorcodeprovideralreadylinked */
-  { 49291, 226 }, /* wdgautherrorcodeprovideralreadylinkedanotheraccount */
-  { 48997, 218 }, /* wdgautherrorcodeprovidererror */
-  { 50688, 259 }, /* wdgautherrorcodesmsapicheckerror */
-  { 50244, 248 }, /* wdgautherrorcodesmscodeerror */
-  { 49995, 244 }, /* wdgautherrorcodesmscodenotexist */
-  { 50304, 250 }, /* wdgautherrorcodesmsforbiddenerror */
-  { 50546, 255 }, /* wdgautherrorcodesmsfrequencyerror */
-  { 50580, 256 }, /* wdgautherrorcodesmspaylimiterror */
-  { 50613, 257 }, /* wdgautherrorcodesmspaynomoneyerror */
-  { 50648, 258 }, /* wdgautherrorcodesmspaynomoneytopayerror */
-  { 50065, 245 }, /* wdgautherrorcodesmssenderror */
-  { 50273, 249 }, /* wdgautherrorcodesmsservererror */
-  { 50338, 251 }, /* wdgautherrorcodesmssigndenyerror */
-  { 49441, 229 }, /* wdgautherrorcodetokenerror */
-  { 49695, 236 }, /* wdgautherrorcodetokennotforthisapp */
-  { 49730, 237 }, /* wdgautherrorcodetokentypeerror */
-  { 49818, 239 }, /* wdgautherrorcodetokenuseridnotvalid */
-  { 49202, 224 }, /* wdgautherrorcodetokenversionerror */
-  { 49854, 240 }, /* wdgautherrorcodetokenwilddogerror */
-  { 50721, 260 }, /* wdgautherrorcodeunknownerror */
-  { 49412, 228 }, /* wdgautherrorcodeusernotfound */
-  { 50407, 253 }, /* wdgautherrorcodeweapperror */
-  { 50467, 254 }, /* wdgautherrorcodeweappuserinfosigncheckfailed */
-  { 46525, 253 }, /* weapp_error */
-  { 50512, 254 }, /* weapp_user_info_sign_check_failed */
-  { 50434, 254 }, /* weapp_userinfo_sign_check_failed */
-  { 20943, 117 }, /* weixin_app_config_invalid */
-  { 22277, 126 }, /* weixin_expires_in_missing */
-  { 20808, 116 }, /* weixin_friends_failed */
-  { 22168, 125 }, /* weixin_openid_missing */
-  { 21778, 123 }, /* weixin_refresh_token_missing */
-  { 21413, 120 }, /* weixin_token_invalid */
-  { 22056, 124 }, /* weixin_token_missing */
-  { 23102, 129 }, /* weixin_user_info_failed */
-  { 26375, 148 }, /* weixin_verify_failed */
-  { 19641, 110 }, /* zalo_app_info_failed */
-  { 19810, 111 }, /* zalo_friends_failed */
-  { 18968, 105 }, /* zalo_guest_verify_failed */
-  { 16861, 95 }, /* zalo_token_expired */
-  { 20130, 112 }, /* zalo_verify_failed */
+  { 19835, 104 }, /* wan37_verify_failed */
+  { 52037, 221 }, /* wdgautherrorcodeappusernotexist */
+  { 51591, 208 }, /* wdgautherrorcodeauthenticationdisabled */
+  { 52422, 231 }, /* wdgautherrorcodecredentialtoooldloginagain */
+  { 52536, 234 }, /* wdgautherrorcodedisplaynamelengtherror */
+  { 52152, 225 }, /* wdgautherrorcodeemailalreadyinuse */
+  { 52299, 227 }, /* wdgautherrorcodeemailmissing */
+  { 52833, 242 }, /* wdgautherrorcodeemailnotexist */
+  { 51818, 215 }, /* wdgautherrorcodeemailtaken */
+  { 51489, 205 }, /* wdgautherrorcodeexpiredfetchtoken */
+  { 51460, 204 }, /* wdgautherrorcodeexpiredtoken */
+  { 51436, 203 }, /* wdgautherrorcodefailure */
+  { 52677, 238 }, /* wdgautherrorcodeidtokenclaimserror */
+  { 51880, 217 }, /* wdgautherrorcodeinvalidarguments */
+  { 51630, 209 }, /* wdgautherrorcodeinvalidconfiguration */
+  { 51845, 216 }, /* wdgautherrorcodeinvalidcredentials */
+  { 51699, 211 }, /* wdgautherrorcodeinvalidemail */
+  { 51988, 220 }, /* wdgautherrorcodeinvalidobbcode */
+  { 51788, 214 }, /* wdgautherrorcodeinvalidorigin */
+  { 51728, 212 }, /* wdgautherrorcodeinvalidpassword */
+  { 52804, 241 }, /* wdgautherrorcodeinvalidphone */
+  { 51667, 210 }, /* wdgautherrorcodeinvalidprovider */
+  { 51958, 219 }, /* wdgautherrorcodeinvalidsecret */
+  { 53287, 252 }, /* wdgautherrorcodeinvalidsmstypeerror */
+  { 51523, 206 }, /* wdgautherrorcodeinvalidtoken */
+  { 51760, 213 }, /* wdgautherrorcodeinvaliduser */
+  { 51552, 207 }, /* wdgautherrorcodemaxretries */
+  { 52465, 232 }, /* wdgautherrorcodenopasswordprovider */
+  { 52088, 222 }, /* wdgautherrorcodenotadmintoken */
+  { 52500, 233 }, /* wdgautherrorcodepasswordlengtherror */
+  { 53030, 246 }, /* wdgautherrorcodephonealreadyinuse */
+  { 52863, 243 }, /* wdgautherrorcodephonenotexist */
+  { 52575, 235 }, /* wdgautherrorcodephotourllengtherror */
+  { 53085, 247 }, /* wdgautherrorcodephotourlordisplaynameerror */
+  { 52384, 230 }, /* wdgautherrorcodeprovideralreadylinked */
+  { 52207, 226 }, /* wdgautherrorcodeprovideralreadylinkedanotheraccount */
+  { 51913, 218 }, /* wdgautherrorcodeprovidererror */
+  { 53604, 259 }, /* wdgautherrorcodesmsapicheckerror */
+  { 53160, 248 }, /* wdgautherrorcodesmscodeerror */
+  { 52911, 244 }, /* wdgautherrorcodesmscodenotexist */
+  { 53220, 250 }, /* wdgautherrorcodesmsforbiddenerror */
+  { 53462, 255 }, /* wdgautherrorcodesmsfrequencyerror */
+  { 53496, 256 }, /* wdgautherrorcodesmspaylimiterror */
+  { 53529, 257 }, /* wdgautherrorcodesmspaynomoneyerror */
+  { 53564, 258 }, /* wdgautherrorcodesmspaynomoneytopayerror */
+  { 52981, 245 }, /* wdgautherrorcodesmssenderror */
+  { 53189, 249 }, /* wdgautherrorcodesmsservererror */
+  { 53254, 251 }, /* wdgautherrorcodesmssigndenyerror */
+  { 52357, 229 }, /* wdgautherrorcodetokenerror */
+  { 52611, 236 }, /* wdgautherrorcodetokennotforthisapp */
+  { 52646, 237 }, /* wdgautherrorcodetokentypeerror */
+  { 52734, 239 }, /* wdgautherrorcodetokenuseridnotvalid */
+  { 52118, 224 }, /* wdgautherrorcodetokenversionerror */
+  { 52770, 240 }, /* wdgautherrorcodetokenwilddogerror */
+  { 53637, 260 }, /* wdgautherrorcodeunknownerror */
+  { 52328, 228 }, /* wdgautherrorcodeusernotfound */
+  { 53323, 253 }, /* wdgautherrorcodeweapperror */
+  { 53383, 254 }, /* wdgautherrorcodeweappuserinfosigncheckfailed */
+  { 49441, 253 }, /* weapp_error */
+  { 53428, 254 }, /* weapp_user_info_sign_check_failed */
+  { 53350, 254 }, /* weapp_userinfo_sign_check_failed */
+  { 22090, 117 }, /* weixin_app_config_invalid */
+  { 23424, 126 }, /* weixin_expires_in_missing */
+  { 21955, 116 }, /* weixin_friends_failed */
+  { 23315, 125 }, /* weixin_openid_missing */
+  { 22925, 123 }, /* weixin_refresh_token_missing */
+  { 22560, 120 }, /* weixin_token_invalid */
+  { 23203, 124 }, /* weixin_token_missing */
+  { 24514, 129 }, /* weixin_user_info_failed */
+  { 28675, 148 }, /* weixin_verify_failed */
+  { 20788, 110 }, /* zalo_app_info_failed */
+  { 20957, 111 }, /* zalo_friends_failed */
+  { 20115, 105 }, /* zalo_guest_verify_failed */
+  { 18008, 95 }, /* zalo_token_expired */
+  { 21277, 112 }, /* zalo_verify_failed */
 };
