@@ -42,7 +42,7 @@ local catalog = require "authcodes.catalog"
 local errors = require "authcodes.errors"
 
 local M = {
-  _VERSION = "0.1.0",
+  _VERSION = "0.2.0",
   lookup = catalog.lookup,
   domains = catalog.domains,
   each = catalog.each,

@@ -52,7 +52,7 @@ command -v "$lua" >/dev/null || fail "$lua is not installed"
 
 # The sources the rockspec names, copied (git's view is not needed: the working tree).
 mkdir -p "$work/src"
-for d in rockspec src lua bin; do
+for d in rockspec src lua bin docs library; do
   [ -e "$root/$d" ] && cp -R "$root/$d" "$work/src/"
 done
 [ -f "$work/src/bin/authcodes" ] || fail "bin/authcodes is missing, and the rockspec installs it (build.install.bin)"
