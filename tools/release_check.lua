@@ -89,7 +89,10 @@ local function dump(v)
   return "{" .. table.concat(parts, ",") .. "}"
 end
 
-local function semver(s) local a, b, c = s:match("^(%d+)%.(%d+)%.(%d+)$"); return a and { tonumber(a), tonumber(b), tonumber(c) } end
+local function semver(s)
+  local a, b, c = s:match("^(%d+)%.(%d+)%.(%d+)$")
+  return a and { tonumber(a), tonumber(b), tonumber(c) }
+end
 local function newer(a, b)
   for i = 1, 3 do if a[i] ~= b[i] then return a[i] > b[i] end end
   return false
@@ -123,7 +126,8 @@ for _, name in ipairs(ls("rockspec")) do
 end
 
 local release
-if check(release_file, "rockspec: " .. tostring(release_file), "rockspec: no rockspec/authcodes-" .. V .. "-N.rockspec") then
+if check(release_file, "rockspec: " .. tostring(release_file),
+    "rockspec: no rockspec/authcodes-" .. V .. "-N.rockspec") then
   local r, err = load_rockspec(release_file)
   if check(r, release_file .. " loads", release_file .. " does not load: " .. tostring(err)) then
     release = r
@@ -132,16 +136,19 @@ if check(release_file, "rockspec: " .. tostring(release_file), "rockspec: no roc
     check(r.version == V .. "-" .. rev, "version " .. tostring(r.version),
       release_file .. ": version " .. tostring(r.version) .. " does not match its file name / _VERSION " .. V)
     local s, d = r.source or {}, r.description or {}
-    check(s.tag == "v" .. V, "source.tag v" .. V, release_file .. ": source.tag is " .. tostring(s.tag) .. ", want v" .. V)
+    check(s.tag == "v" .. V, "source.tag v" .. V,
+      release_file .. ": source.tag is " .. tostring(s.tag) .. ", want v" .. V)
     check(type(s.url) == "string" and s.url ~= "" and not s.url:find("example.invalid", 1, true),
       "source.url " .. tostring(s.url), release_file .. ": source.url missing or example.invalid")
-    check(type(d.homepage) == "string" and d.homepage:find("^https?://") and not d.homepage:find("example.invalid", 1, true),
+    check(type(d.homepage) == "string" and d.homepage:find("^https?://")
+        and not d.homepage:find("example.invalid", 1, true),
       "homepage " .. tostring(d.homepage), release_file .. ": description.homepage missing")
     check(d.license == "MIT", "license MIT", release_file .. ": description.license is " .. tostring(d.license))
   end
 end
 
-if check(scm_file, "rockspec: " .. tostring(scm_file), "rockspec: no rockspec/authcodes-scm-1.rockspec") and release then
+if check(scm_file, "rockspec: " .. tostring(scm_file), "rockspec: no rockspec/authcodes-scm-1.rockspec")
+    and release then
   local s, err = load_rockspec(scm_file)
   if check(s, scm_file .. " loads", scm_file .. " does not load: " .. tostring(err)) then
     for k, v in pairs(release) do
