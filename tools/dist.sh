@@ -99,7 +99,7 @@ pack "$scm"
 
 # --check: each rock holds its rockspec and the sources; the release rock builds offline
 # into a fresh tree and a fresh process uses it.
-rel_rock=$out/authcodes-$(basename "$release" .rockspec).src.rock
+rel_rock=$out/$(basename "$release" .rockspec).src.rock
 for rock in "$rel_rock" "$out/authcodes-scm-1.src.rock"; do
   list=$(unzip -l "$rock")
   name=$(basename "$rock" .src.rock)
@@ -118,12 +118,13 @@ unset LUA_PATH LUA_CPATH LUA_PATH_5_4 LUA_CPATH_5_4 LUA_INIT LUA_INIT_5_4 || tru
 (cd "$work" && $offline luarocks --lua-version 5.4 build "$rel_rock" --tree "$tree" --deps-mode none) \
   >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "luarocks build $(basename "$rel_rock") failed"; }
 paths=$(luarocks --lua-version 5.4 path --tree "$tree")
-res=$(cd "$work" && eval "$paths" && lua5.4 -e '
+res=$(cd "$work" && eval "$paths" && TREE=$tree lua5.4 -e '
   local authcodes = require "authcodes"
   local where = package.searchpath("authcodes.core", package.cpath)
-  assert(where:sub(1, #arg[1]) == arg[1], "authcodes.core not from the tree: " .. where)
+  local tree = assert(os.getenv("TREE"))
+  assert(where:sub(1, #tree) == tree, "authcodes.core not from the tree: " .. where)
   assert(authcodes.lookup(-204).name == "session_expired")
-  io.write(authcodes._VERSION)' "$tree" 2>&1) || fail "a fresh lua5.4 could not use the built rock: $res"
+  io.write(authcodes._VERSION)' 2>&1) || fail "a fresh lua5.4 could not use the built rock: $res"
 [ "$res" = "$V" ] || fail "the built rock says _VERSION $res, want $V"
 rel_ver=$(basename "$release" .rockspec); rel_ver=${rel_ver#authcodes-}
 [ -f "$tree/lib/luarocks/rocks-5.4/authcodes/$rel_ver/library/authcodes.lua" ] ||
