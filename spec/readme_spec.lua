@@ -591,6 +591,31 @@ describe("README.md facts", function()
 end)
 
 ---------------------------------------------------------------------------------------
+-- The "Plain Lua" install lines: the ```sh block that installs under $HOME/.local and
+-- requires authcodes from there, run as written with HOME a fresh directory. The block
+-- names lua5.4, so it runs in the lua5.4 specs only.
+
+if RT == "lua5.4" then
+  describe("README.md plain Lua install lines", function()
+    it("install under $HOME/.local and answer as the README says", function()
+      local block
+      for _, b in ipairs(ALL) do
+        if b.lang == "sh" and b.code:find('make install LUA=lua5.4 PREFIX="$HOME/.local"', 1, true) then block = b end
+      end
+      assert(block, "the README has the plain Lua ```sh block")
+      local expected = block.code:match("#%s*([%w_]+)%s*\n$")
+      assert(expected, "its last line says what it prints")
+      local _, dir = sh("mktemp -d /tmp/authcodes-readme-home.XXXXXX")
+      local home = dir:gsub("%s+$", "")
+      local code, out = sh("env -u LUA_PATH_5_4 -u LUA_CPATH_5_4 HOME=" .. q(home) .. " sh -e -c " .. q(block.code))
+      sh("rm -rf " .. q(home))
+      assert(code == 0, out)
+      assert.are.equal(expected, out:match("([^\n]*)\n?$"), out)
+    end)
+  end)
+end
+
+---------------------------------------------------------------------------------------
 -- The `authcodes` command lines.
 
 describe("README.md authcodes commands", function()
