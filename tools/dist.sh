@@ -35,7 +35,7 @@ git -C "$root" rev-parse --git-dir >/dev/null 2>&1 || fail "$root is not a git c
 V=$(sed -n 's/^ *_VERSION = "\([^"]*\)",* *$/\1/p' "$root/lua/authcodes.lua")
 [ -n "$V" ] || fail "no _VERSION in lua/authcodes.lua"
 set -- "$root"/rockspec/authcodes-"$V"-*.rockspec
-[ $# = 1 ] && [ -f "$1" ] || fail "want exactly one rockspec/authcodes-$V-N.rockspec, found: $*"
+{ [ $# = 1 ] && [ -f "$1" ]; } || fail "want exactly one rockspec/authcodes-$V-N.rockspec, found: $*"
 release=$1
 scm=$root/rockspec/authcodes-scm-1.rockspec
 url=$(sed -n 's/^ *url = "\([^"]*\)",* *$/\1/p' "$release" | head -n 1)
