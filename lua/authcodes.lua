@@ -45,7 +45,7 @@ local errors = require "authcodes.errors"
 local reply = require "authcodes.reply"
 
 local M = {
-  _VERSION = "0.1.0",
+  _VERSION = "0.2.0",
   lookup = catalog.lookup,
   domains = catalog.domains,
   each = catalog.each,
