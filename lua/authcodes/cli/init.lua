@@ -114,7 +114,10 @@ local function lookup_keys(o, q, sys, errors)
           errors[#errors + 1] = "no code found on stdin; give it log lines with code=N fields, "
             .. format("a JSON reply ({\"code\":-207,...}), or one key a line (see %s --help)", PROG)
         end
-        for _, f in ipairs(found) do keys[#keys + 1] = f end
+        for _, f in ipairs(found) do
+          f.once = true          -- a code logged many ways is described once
+          keys[#keys + 1] = f
+        end
       end
     else
       keys[#keys + 1] = { key = raw, lookup = scan.key_of(raw, is_domain) }
@@ -162,9 +165,14 @@ local function run(argv, sys, say, errors)
     local items, shown = {}, 0
     local keys, none = lookup_keys(o, q, sys, errors)
     if none then status = 1 end
+    local described = {}
     for _, k in ipairs(keys) do
       local e, why = q:resolve(k.lookup, k.domain)
-      if e then
+      local id = e and (e.domain .. "." .. tostring(e.code))
+      if e and k.once and described[id] then
+        e = nil                 -- already shown for an earlier line of stdin
+      elseif e then
+        described[id] = true
         if o.json then
           items[#items + 1] = view.json_entry(cjson, e, k.key)
         else
@@ -172,7 +180,7 @@ local function run(argv, sys, say, errors)
           shown = shown + 1
           for _, l in ipairs(view.record(e, o.lang, paint, cols)) do say(l) end
         end
-      else
+      elseif why then
         status = 1
         errors[#errors + 1] = why
         if o.json then items[#items + 1] = view.json_miss(cjson, k.key, why) end

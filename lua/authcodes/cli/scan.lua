@@ -81,7 +81,11 @@ local function scan_line(line, is_domain, found)
       -- field, optional closing quote, = or :, optional quote, then a signed integer
       local value, value_end = match(line, "^[\"']?%s*[=:]%s*[\"']?([+-]?%d+)()", pos)
       if value and not find(sub(line, value_end, value_end), "^[%w_.]") then
-        found[#found + 1] = { key = sub(line, s, value_end - 1), lookup = value, domain = domain }
+        local from = s
+        if s > 1 and find(sub(line, s - 1, s - 1), "[\"']") then from = s - 1 end  -- "code":-207
+        local to = value_end - 1
+        if find(sub(line, value_end, value_end), "[\"']") then to = value_end end     -- "22239"
+        found[#found + 1] = { key = sub(line, from, to), lookup = value, domain = domain }
         pos = value_end
       end
     elseif is_domain(lower(word)) and sub(line, e + 1, e + 1) == "." then
