@@ -165,14 +165,15 @@ local function run(argv, sys, say, errors)
     local items, shown = {}, 0
     local keys, none = lookup_keys(o, q, sys, errors)
     if none then status = 1 end
-    local described = {}
+    local described = {}      -- codes from stdin are described once however often logged
     for _, k in ipairs(keys) do
       local e, why = q:resolve(k.lookup, k.domain)
-      local id = e and (e.domain .. "." .. tostring(e.code))
-      if e and k.once and described[id] then
-        e = nil                 -- already shown for an earlier line of stdin
-      elseif e then
-        described[id] = true
+      if not e then
+        status = 1
+        errors[#errors + 1] = why
+        if o.json then items[#items + 1] = view.json_miss(cjson, k.key, why) end
+      elseif not (k.once and described[e.domain .. "." .. tostring(e.code)]) then
+        described[e.domain .. "." .. tostring(e.code)] = true
         if o.json then
           items[#items + 1] = view.json_entry(cjson, e, k.key)
         else
@@ -180,10 +181,6 @@ local function run(argv, sys, say, errors)
           shown = shown + 1
           for _, l in ipairs(view.record(e, o.lang, paint, cols)) do say(l) end
         end
-      elseif why then
-        status = 1
-        errors[#errors + 1] = why
-        if o.json then items[#items + 1] = view.json_miss(cjson, k.key, why) end
       end
     end
     if o.json then say(view.json_array(items)) end
