@@ -90,7 +90,6 @@ for _, opt in ipairs(M.OPTIONS) do
   end
 end
 sort(LONG_NAMES)
-M.LONG_NAMES = LONG_NAMES
 
 --- The values an option's value may take (for checks, help and completion).
 function M.values_of(opt, domains)

@@ -195,11 +195,11 @@ function M.man(version)
 end
 
 -- Every spelling of every option, in table order.
-local function all_names(skip_end)
+local function all_names()
   local list = {}
   for _, opt in ipairs(args.OPTIONS) do
     for _, n in ipairs { opt.short or false, opt.long, opt.alias or false } do
-      if n and not (skip_end and n == "--") then list[#list + 1] = n end
+      if n then list[#list + 1] = n end
     end
   end
   return list
@@ -283,5 +283,4 @@ function M.completion(shell, domains)
   return nil
 end
 
-M.all_names = all_names
 return M

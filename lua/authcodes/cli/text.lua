@@ -32,7 +32,6 @@ local function decode(s, i)
   if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return nil, i + 1 end
   return cp, i + n + 1
 end
-M.decode = decode
 
 -- East Asian Wide (W) and Fullwidth (F) ranges (Unicode EastAsianWidth.txt, condensed).
 local WIDE = {
@@ -80,7 +79,6 @@ local function char_width(cp)
   if in_ranges(WIDE, cp) then return 2 end
   return 1
 end
-M.char_width = char_width
 
 -- Characters a terminal must never receive raw (issue #12): C0 and C1 controls and DEL
 -- (escape sequences, cursor moves), line and paragraph separators (they break a line
@@ -91,7 +89,6 @@ local UNSAFE = {
   { 0x2028, 0x202E }, { 0x2066, 0x2069 },
 }
 local function unsafe(cp) return in_ranges(UNSAFE, cp) end
-M.unsafe = unsafe
 
 --- Columns `s` takes on a terminal (an invalid byte counts as one, like its U+FFFD).
 local function width(s)
