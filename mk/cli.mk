@@ -2,7 +2,7 @@
 #
 #   make cli-docs               man/authcodes.1 and completions/ from the option table of
 #                               lua/authcodes/cli/args.lua (tools/gencli.lua); commit them
-#                               (spec/cli_spec.lua fails when they are out of date)
+#                               (spec/cli_install_spec.lua fails when they are out of date)
 #   make check-install-prefix   a fresh `git clone` of the committed tree, `make install
 #                               PREFIX=$$(mktemp -d)` for lua5.4 and luajit, and the
 #                               installed command run from outside, with no LUA_PATH

@@ -2,7 +2,7 @@
 --   man/authcodes.1, completions/authcodes.bash, completions/_authcodes
 -- Run by `make cli-docs` (mk/cli.mk) from the checkout, with the module built for the
 -- runtime that runs it (the completions list the catalog's domains).
--- spec/cli_spec.lua fails when the committed files differ from what this writes.
+-- spec/cli_install_spec.lua fails when the committed files differ from what this writes.
 package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
 local authcodes = require "authcodes"
 local doc = require "authcodes.cli.doc"

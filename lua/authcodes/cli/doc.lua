@@ -1,7 +1,7 @@
 --- The command's documentation, generated from the option table of authcodes.cli.args
 -- so that `--help`, the man page (man/authcodes.1) and the bash and zsh completions
 -- (completions/) can never disagree about the options: `tools/gencli.lua` writes the
--- files, `authcodes --completion bash|zsh` prints a completion, and spec/cli_spec.lua
+-- files, `authcodes --completion bash|zsh` prints a completion, and spec/cli_install_spec.lua
 -- checks that the committed files are what this module makes now.
 -- @module authcodes.cli.doc
 
