@@ -14,6 +14,6 @@ local function write(path, s)
   print("wrote " .. path)
 end
 
-write("man/authcodes.1", doc.man(authcodes._VERSION))
+write("man/authcodes.1", doc.man())
 write("completions/authcodes.bash", assert(doc.completion("bash", authcodes.domains())))
 write("completions/_authcodes", assert(doc.completion("zsh", authcodes.domains())))
