@@ -37,8 +37,9 @@ function M.retry_kinds() return schema_list("retry_kinds") end
 --- Every option. Fields: `short`, `long` (the names), `alias` (another long spelling),
 -- `key` (what it sets), `value` (metavariable when it takes a value), `optional` (the
 -- value may only follow as --opt=VALUE), `values` (what completes the value: a list, or
--- the name of a function of this module, or "domains"), `brief` (one line, for the
--- completions) and `help` (the lines of --help; "{classes}" and "{kinds}" expand).
+-- the name of a function of this module, or "domains"), `args` (what completes the
+-- arguments that follow it: "domains"), `brief` (one line, for the completions) and
+-- `help` (the lines of --help; "{classes}" and "{kinds}" expand).
 M.OPTIONS = {
   { short = "-s", long = "--search", key = "search", brief = "find codes by words",
     help = { "the arguments are words: show every code whose name, aliases,",

@@ -207,8 +207,9 @@ local function all_names()
 end
 
 local function bash(domains)
-  local cases, eq_cases = {}, {}
+  local cases, eq_cases, listing = {}, {}, {}
   for _, opt in ipairs(args.OPTIONS) do
+    if opt.args == "domains" then listing[#listing + 1] = opt.short .. "|" .. opt.long end
     local values = args.values_of(opt, domains)
     if values and opt.value then
       local pat = opt.long .. (opt.alias and ("|" .. opt.alias) or "")
@@ -237,8 +238,8 @@ local function bash(domains)
     "  esac",
     "  local w",
     "  for w in \"${COMP_WORDS[@]}\"; do",
-    format("    case $w in -l|--list) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return;; esac",
-      concat(domains or {}, " ")),
+    format("    case $w in %s) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return;; esac",
+      concat(listing, "|"), concat(domains or {}, " ")),
     "  done",
     "}",
     "complete -F _authcodes authcodes",
