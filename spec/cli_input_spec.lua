@@ -141,7 +141,7 @@ describe("authcodes command (" .. LUA .. ")", function()
       "12:00:01 WARN retry errCode: \"22239\", attempt=2 pid=31337 port=8080",
       "12:00:02 ERROR domain=imsdk code=-207 again",
       "wilddog.expired_token seen, and imsdk.-204 too",
-      "", "   ", "22002",
+      "", "   ", "22002", "-204, 22239 -207",
     }, "\n")
 
     it("describes every code found in log lines, once each, in order", function()
@@ -183,6 +183,14 @@ describe("authcodes command (" .. LUA .. ")", function()
       local codes = {}
       for i, e in ipairs(cjson.decode(r.out)) do codes[i] = e.code end
       assert.same({ -204, -207, 22002 }, codes)
+    end)
+
+    it("takes a pasted list of codes, one or more a line", function()
+      local r = run_with({ "--json", "-" }, { stdin = "22002, -204 22239\n-2\n" })
+      assert.equal(0, r.status, r.err)
+      local codes = {}
+      for i, e in ipairs(cjson.decode(r.out)) do codes[i] = e.code end
+      assert.same({ 22002, -204, 22239, -2 }, codes)
     end)
 
     it("exits 1 when stdin holds no code, or an unknown one", function()

@@ -102,7 +102,7 @@ end
 --- Every code in `input` (a JSON reply or log lines), in order of first appearance,
 -- each once: a list of `{ key =, lookup =, domain = }`, and how many more distinct
 -- keys there were beyond `MAX_KEYS`. A line that is a single key (22002, expired_token)
--- counts as that key.
+-- counts as that key, and a line of codes only (22002, -204 22239) as each of them.
 function M.codes(input, is_domain)
   local found = {}
   for line in (input .. "\n"):gmatch("([^\n]*)\n") do
@@ -110,6 +110,8 @@ function M.codes(input, is_domain)
     if t ~= "" then
       if not find(t, "[%s=:,{}\"']") then
         found[#found + 1] = { key = t, lookup = t }
+      elseif find(t, "^[%d%s,+-]+$") then             -- a pasted list: 22002, -204 22239
+        for code in t:gmatch("[+-]?%d+") do found[#found + 1] = { key = code, lookup = code } end
       else
         scan_line(line, is_domain, found)
       end
