@@ -4,7 +4,7 @@
 #   make / make all     build the C module for $(LUA) (regenerating the catalog if data/ changed)
 #   make demo           install what is needed (Debian), build, and run bin/authcodes on real codes
 #   make test           install what is needed (Debian), then run every test on every runtime
-#   make install        install modules and the command under $(PREFIX)
+#   make install        install modules, the command, its man page and completions under $(PREFIX)
 #   make bench          benchmarks against plain-Lua peers (see BENCHMARKS.md)
 #   make docs           API reference (LDoc) and docs/codes.md
 #   make deps           install the Debian packages the above need (apt-get; root or sudo)
@@ -76,15 +76,22 @@ demo:
 test: deps
 	sh tools/test.sh
 
+# The command finds its modules relative to itself (PREFIX/bin -> PREFIX/share/lua,
+# PREFIX/lib/lua), so any PREFIX works, and DESTDIR staging too.
+SHARE_DIR = $(DESTDIR)$(PREFIX)/share
 install: $(CORE_SO)
-	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes $(SHARE_DIR)/lua/$(LUA_ABI)/authcodes/cli
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes/core.so
-	install -m 0644 lua/authcodes.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes.lua
-	install -m 0644 $(wildcard lua/authcodes/*.lua) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes/
-	@if [ -f bin/authcodes ]; then \
-	  install -d $(DESTDIR)$(PREFIX)/bin && \
-	  sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/authcodes > $(DESTDIR)$(PREFIX)/bin/authcodes && \
-	  chmod 0755 $(DESTDIR)$(PREFIX)/bin/authcodes; fi
+	install -m 0644 lua/authcodes.lua $(SHARE_DIR)/lua/$(LUA_ABI)/authcodes.lua
+	install -m 0644 $(wildcard lua/authcodes/*.lua) $(SHARE_DIR)/lua/$(LUA_ABI)/authcodes/
+	install -m 0644 $(wildcard lua/authcodes/cli/*.lua) $(SHARE_DIR)/lua/$(LUA_ABI)/authcodes/cli/
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE_DIR)/man/man1 \
+	  $(SHARE_DIR)/bash-completion/completions $(SHARE_DIR)/zsh/site-functions
+	sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/authcodes > $(DESTDIR)$(PREFIX)/bin/authcodes
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/authcodes
+	install -m 0644 man/authcodes.1 $(SHARE_DIR)/man/man1/authcodes.1
+	install -m 0644 completions/authcodes.bash $(SHARE_DIR)/bash-completion/completions/authcodes
+	install -m 0644 completions/_authcodes $(SHARE_DIR)/zsh/site-functions/_authcodes
 
 clean:
 	rm -rf $(BUILD)

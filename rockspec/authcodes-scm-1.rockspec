@@ -46,9 +46,20 @@ build = {
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
     ["authcodes.format"] = "lua/authcodes/format.lua",
     ["authcodes.ngx"] = "lua/authcodes/ngx.lua",
+    -- the authcodes command (bin/authcodes is its launcher)
+    ["authcodes.cli"] = "lua/authcodes/cli/init.lua",
+    ["authcodes.cli.args"] = "lua/authcodes/cli/args.lua",
+    ["authcodes.cli.doc"] = "lua/authcodes/cli/doc.lua",
+    ["authcodes.cli.query"] = "lua/authcodes/cli/query.lua",
+    ["authcodes.cli.scan"] = "lua/authcodes/cli/scan.lua",
+    ["authcodes.cli.text"] = "lua/authcodes/cli/text.lua",
+    ["authcodes.cli.view"] = "lua/authcodes/cli/view.lua",
+    ["authcodes.cli.words"] = "lua/authcodes/cli/words.lua",
   },
   install = {
     bin = { authcodes = "bin/authcodes" },
   },
-  copy_directories = { "docs", "library" },
+  -- LuaRocks installs no man pages or completions; they are kept in the rock's directory
+  -- (luarocks show authcodes), to link from MANPATH and the shells' completion paths.
+  copy_directories = { "docs", "library", "man", "completions" },
 }

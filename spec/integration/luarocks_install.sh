@@ -55,7 +55,7 @@ command -v "$lua" >/dev/null || fail "$lua is not installed"
 
 # The sources the rockspec names, copied (git's view is not needed: the working tree).
 mkdir -p "$work/src"
-for d in rockspec src lua bin docs library; do
+for d in rockspec src lua bin docs library man completions; do
   [ -e "$root/$d" ] && cp -R "$root/$d" "$work/src/"
 done
 [ -f "$work/src/bin/authcodes" ] || fail "bin/authcodes is missing, and the rockspec installs it (build.install.bin)"
@@ -96,12 +96,14 @@ ls "$tree"/lib/luarocks/rocks-"$abi"/authcodes/scm-1/library/authcodes.lua >/dev
 
 # Every module of the checkout, and the C core, and the command.
 [ -f "$tree/share/lua/$abi/authcodes.lua" ] || fail "authcodes.lua not installed"
-for f in "$root"/lua/authcodes/*.lua; do
-  m=$(basename "$f")
+for f in "$root"/lua/authcodes/*.lua "$root"/lua/authcodes/cli/*.lua; do
+  m=${f#"$root"/lua/authcodes/}
   [ -f "$tree/share/lua/$abi/authcodes/$m" ] ||
-    fail "lua/authcodes/$m is not installed: add authcodes.${m%.lua} to the rockspec's build.modules"
+    fail "lua/authcodes/$m is not installed: add it to the rockspec's build.modules"
   cmp -s "$f" "$tree/share/lua/$abi/authcodes/$m" || fail "installed authcodes/$m differs from lua/authcodes/$m"
 done
+ls "$tree"/lib/luarocks/rocks*/authcodes/*/man/authcodes.1 >/dev/null 2>&1 ||
+  fail "man/authcodes.1 is not in the rock (the rockspec's build.copy_directories)"
 [ -f "$tree/lib/lua/$abi/authcodes/core.so" ] || fail "authcodes/core.so not installed"
 [ -x "$tree/bin/authcodes" ] || fail "bin/authcodes not installed"
 if [ "$flavour" = luajit ]; then
