@@ -3,7 +3,9 @@
 # Targets
 #   make / make all     build the C module for $(LUA) (regenerating the catalog if data/ changed)
 #   make demo           install what is needed (Debian), build, and run bin/authcodes on real codes
-#   make test           install what is needed (Debian), then run every test on every runtime
+#   make test           install what is needed (Debian), then run every test suite on every
+#                       runtime: tools/test.sh, whose table lists them (TEST_ONLY="a b" picks)
+#   make lint           luacheck over every Lua file (.luacheckrc; one of the test suites)
 #   make install        install modules and the command under $(PREFIX)
 #   make bench          benchmarks against plain-Lua peers (see BENCHMARKS.md)
 #   make docs           API reference (LDoc) and docs/codes.md
@@ -50,7 +52,7 @@ CORE_SO   = $(BUILD)/$(LUA)/authcodes/core.so
 DATA      = $(wildcard data/*.tsv data/vendor/*)
 LUA_MODS  = lua/authcodes.lua $(wildcard lua/authcodes/*.lua)
 
-.PHONY: all build-all demo test install deps clean
+.PHONY: all build-all demo test lint install deps clean
 
 all: $(CORE_SO)
 
@@ -76,15 +78,17 @@ demo:
 test: deps
 	sh tools/test.sh
 
+lint:
+	@sh tools/suites/lint.sh
+
 install: $(CORE_SO)
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes/core.so
 	install -m 0644 lua/authcodes.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes.lua
 	install -m 0644 $(wildcard lua/authcodes/*.lua) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes/
-	@if [ -f bin/authcodes ]; then \
-	  install -d $(DESTDIR)$(PREFIX)/bin && \
-	  sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/authcodes > $(DESTDIR)$(PREFIX)/bin/authcodes && \
-	  chmod 0755 $(DESTDIR)$(PREFIX)/bin/authcodes; fi
+	install -d $(DESTDIR)$(PREFIX)/bin
+	sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/authcodes > $(DESTDIR)$(PREFIX)/bin/authcodes
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/authcodes
 
 clean:
 	rm -rf $(BUILD)
