@@ -33,29 +33,28 @@
 set -u
 cd "$(dirname "$0")/.."
 
-# name              | needs                                            | command
+# name            | needs                                | command
 SUITES='
-generated           | lua5.4 cmp                                       | sh tools/suites/generated.sh
-specs:lua5.1        | lua5.1 busted                                    | sh tools/suites/specs.sh lua5.1
-specs:lua5.2        | lua5.2 busted                                    | sh tools/suites/specs.sh lua5.2
-specs:lua5.3        | lua5.3 busted                                    | sh tools/suites/specs.sh lua5.3
-specs:lua5.4        | lua5.4 busted                                    | sh tools/suites/specs.sh lua5.4
-specs:luajit        | luajit busted                                    | sh tools/suites/specs.sh luajit
-lint                | luacheck                                         | sh tools/suites/lint.sh
-docs:check          | lua5.1 ldoc                                      | sh tools/suites/docs.sh check
-docs:readme-nginx   | luajit busted nginx curl                         | sh tools/suites/docs.sh readme-nginx
-sanitize            | clang-14 lua5.4 busted                           | sh tools/suites/hardening.sh sanitize
-valgrind            | valgrind lua5.4 busted                           | VALGRIND_JOBS=2 VALGRIND_OWN=lookup_spec VALGRIND_SKIP="cli_spec generator_spec docs_spec readme_spec hostile_spec" sh tools/suites/hardening.sh valgrind
-threads             | clang-14                                         | sh tools/suites/hardening.sh threads
-fuzz                | clang-14                                         | FUZZ_JOBS=2 FUZZ_SECONDS=30 sh tools/suites/hardening.sh fuzz
-nginx               | nginx wrk curl lua5.4 luajit busted /usr/lib/nginx/modules/ngx_http_lua_module.so | sh spec/integration/nginx.sh
-jit                 | luajit lua5.4                                    | sh spec/integration/jit.sh
-luarocks:5.4        | luarocks lua5.4                                  | sh spec/integration/luarocks_install.sh 5.4
-luarocks:luajit     | luarocks luajit                                  | sh spec/integration/luarocks_install.sh luajit
+generated         | lua5.4 cmp                           | sh tools/suites/generated.sh
+specs:lua5.1      | lua5.1 busted                        | sh tools/suites/specs.sh lua5.1
+specs:lua5.2      | lua5.2 busted                        | sh tools/suites/specs.sh lua5.2
+specs:lua5.3      | lua5.3 busted                        | sh tools/suites/specs.sh lua5.3
+specs:lua5.4      | lua5.4 busted                        | sh tools/suites/specs.sh lua5.4
+specs:luajit      | luajit busted                        | sh tools/suites/specs.sh luajit
+lint              | luacheck                             | sh tools/suites/lint.sh
+docs:check        | lua5.1 ldoc                          | sh tools/suites/docs.sh check
+docs:readme-nginx | luajit busted nginx curl             | sh tools/suites/docs.sh readme-nginx
+sanitize          | clang-14 lua5.4 busted               | sh tools/suites/hardening.sh sanitize
+valgrind          | valgrind lua5.4 busted               | sh tools/suites/hardening.sh valgrind --quick
+threads           | clang-14                             | sh tools/suites/hardening.sh threads
+fuzz              | clang-14                             | sh tools/suites/hardening.sh fuzz --quick
+nginx             | nginx wrk curl lua5.4 luajit busted  | sh spec/integration/nginx.sh
+jit               | luajit lua5.4                        | sh spec/integration/jit.sh
+luarocks:5.4      | luarocks lua5.4                      | sh spec/integration/luarocks_install.sh 5.4
+luarocks:luajit   | luarocks luajit                      | sh spec/integration/luarocks_install.sh luajit
 '
-# The hardening rows are the lean versions (fuzzing 30 s a harness, two at a time;
-# valgrind without the slowest spec, which runs under ASan in "sanitize"), so that the
-# whole table stays within a few minutes on 2 cores; `make hardening` runs the full ones.
+# The hardening rows run lean versions (--quick: see tools/suites/hardening.sh) so that
+# the whole table stays within a few minutes on 2 cores; `make hardening` runs the full ones.
 
 MAKE=${MAKE:-make}
 export MAKE
@@ -67,9 +66,9 @@ rows() { printf '%s\n' "$SUITES" | grep -v -e '^[[:space:]]*$' -e '^[[:space:]]*
 field() { printf '%s' "$1" | cut -d'|' -f"$2" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
 
 if [ "${1:-}" = --list ]; then
-  printf '%-20s| %-48s| %s\n' name needs command
+  printf '%-18s| %-37s| %s\n' name needs command
   rows | while IFS= read -r row; do
-    printf '%-20s| %-48s| %s\n' "$(field "$row" 1)" "$(field "$row" 2)" "$(field "$row" 3)"
+    printf '%-18s| %-37s| %s\n' "$(field "$row" 1)" "$(field "$row" 2)" "$(field "$row" 3)"
   done
   exit 0
 fi

@@ -15,6 +15,11 @@
 #                                           core and host under -fsanitize=thread
 #   sh tools/suites/hardening.sh fuzz       every libFuzzer harness for FUZZ_SECONDS each
 #
+# --quick after valgrind or fuzz (what `make test` runs, so that the whole test run stays
+# within a few minutes on 2 cores): valgrind two jobs at once and without hostile_spec
+# (about a minute of memcheck on its own; it runs under ASan in "sanitize", and in full
+# `make check-valgrind`); fuzz 30 s a harness, two at a time.
+#
 # Environment (the make targets pass theirs through):
 #   BUILD (build), SPEC_ARGS (--exclude-tags=slow), THREADS (8), THREAD_ITERS (1000000),
 #   FUZZ_SECONDS (60), FUZZ_JOBS (1: harnesses run at once), FUZZ_FLAGS,
@@ -45,7 +50,7 @@ build() { $MAKE --no-print-directory BUILD="$BUILD" "$@" >/dev/null || { echo "h
 # run as jobs of their own, so that VALGRIND_JOBS=2 overlaps them. New spec files are
 # included automatically. VALGRIND_SKIP= runs everything.
 VALGRIND_SKIP=${VALGRIND_SKIP-cli_spec generator_spec docs_spec readme_spec}
-VALGRIND_OWN=${VALGRIND_OWN-hostile_spec lookup_spec}
+VALGRIND_OWN=${VALGRIND_OWN-hostile_spec catalog_lookup_spec}
 vg() {
   # shellcheck disable=SC2086
   valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
@@ -82,7 +87,7 @@ fuzz_one() {
   dict=""; [ -f "fuzz/$name.dict" ] && dict="-dict=fuzz/$name.dict"
   mkdir -p "$HB/fuzz/work/$name" "$HB/fuzz/artifacts/$name"
   # shellcheck disable=SC2086
-  "$HB/fuzz/$name" $FUZZ_FLAGS $own -max_total_time="${FUZZ_SECONDS:-60}" \
+  "$HB/fuzz/$name" $FUZZ_FLAGS $own -max_total_time="$FUZZ_SECONDS" \
     -artifact_prefix="$HB/fuzz/artifacts/$name/" $dict \
     "$HB/fuzz/work/$name" "fuzz/corpus/$name" 2>"$HB/fuzz/$name.log" || {
     tail -n 60 "$HB/fuzz/$name.log"
@@ -94,6 +99,16 @@ fuzz_one() {
 parallel() {
   printf '%s\n' $3 | xargs -P "$2" -I{} sh tools/suites/hardening.sh "$1" {}
 }
+
+if [ "${2:-}" = --quick ]; then
+  case $1 in
+    valgrind) VALGRIND_JOBS=2 VALGRIND_OWN=catalog_lookup_spec VALGRIND_SKIP="$VALGRIND_SKIP hostile_spec";;
+    fuzz) FUZZ_JOBS=2 FUZZ_SECONDS=30;;
+  esac
+fi
+# For the jobs that parallel() starts.
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+export SPEC_ARGS VALGRIND_SKIP VALGRIND_OWN FUZZ_FLAGS FUZZ_SECONDS
 
 case ${1:-} in
   sanitize)
@@ -120,7 +135,7 @@ case ${1:-} in
     # shellcheck disable=SC2086
     build -j"${FUZZ_JOBS:-1}" $(for f in $FUZZERS; do printf '%s ' "$HB/fuzz/$f"; done)
     parallel fuzz-one "${FUZZ_JOBS:-1}" "$FUZZERS" || exit 1
-    echo "fuzz: $FUZZERS: ${FUZZ_SECONDS:-60}s each, no crash"
+    echo "fuzz: $FUZZERS: ${FUZZ_SECONDS}s each, no crash"
     ;;
   fuzz-one) fuzz_one "$2";;
   *) echo "usage: sh tools/suites/hardening.sh sanitize|valgrind|threads|fuzz" >&2; exit 2;;
