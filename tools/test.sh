@@ -19,7 +19,8 @@
 # ADDING A SUITE: write a script that runs from the top of the tree and exits
 #   0   every check passed
 #   1   a check failed (say which, on stdout or stderr)
-#   77  it could not run: print LOUDLY what is missing and what to install or set
+#   77  it could not run (and only then: map a tool's own status to 1, e.g. busted
+#       exits with its count of failures): print LOUDLY what is missing and what to install or set
 #       (e.g. SKYNET_SRC=... or ../shared/third_party); it is counted as skipped,
 #       never as passed
 # put it in tools/suites/ (checks of the tree) or spec/integration/ (authcodes inside
@@ -29,7 +30,11 @@
 # commands, and paths (anything with a /) that must exist; when one is absent the
 # suite is skipped without being started. Keep the row's command short: options
 # belong in the script. Rows are `name | needs | command`; the name is one word
-# (family:variant), the command is run by sh -c.
+# (family:variant), the command is run by sh -c. For example, a skynet suite:
+#   skynet            | cc make                              | sh spec/integration/skynet.sh
+# where skynet.sh builds skynet from $SKYNET_SRC or ../shared/third_party, and exits 77
+# with "skynet: SKIPPED: set SKYNET_SRC=... (no ../shared/third_party)" when neither is
+# there.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -143,7 +148,7 @@ EOF
 if [ "$skipped" != 0 ] && [ "${TEST_NO_SKIP:-0}" = 1 ]; then
   failed=$((failed + skipped)) failures="$failures$skips" skipped=0
 fi
-[ "$skipped" = 0 ] || echo "skipped:$skips"
+[ "$skipped" = 0 ] || echo "SKIPPED (not passed):$skips"
 [ "$failed" = 0 ] || echo "failed:$failures"
 # The last line (CI reads it).
 if [ "$skipped" = 0 ]; then

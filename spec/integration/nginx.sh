@@ -51,7 +51,7 @@ trap 'cleanup; exit 130' INT TERM
 
 rc=0
 NGINX_TEST_DIR="$dir/prefix" NGINX_METRICS="$dir/metrics" AUTHCODES_ROOT="$root" \
-  lua5.4 "$(command -v busted)" -o TAP spec/integration/nginx_spec.lua || rc=$?
+  lua5.4 "$(command -v busted)" -o TAP spec/integration/nginx_spec.lua || rc=1
 if pgrep -f "[n]ginx: master process.*$dir/" >/dev/null 2>&1; then
   echo "nginx: a master process of this run is left"
   rc=1

@@ -129,7 +129,7 @@ case ${1:-} in
   vg-job) vg_job "$2";;
   threads)
     build "$HB/tsan/threads_host"
-    "$HB/tsan/threads_host" spec/host/threads_work.lua "${THREADS:-8}" "${THREAD_ITERS:-1000000}"
+    "$HB/tsan/threads_host" spec/host/threads_work.lua "${THREADS:-8}" "${THREAD_ITERS:-1000000}" || exit 1
     ;;
   fuzz)
     # shellcheck disable=SC2086
