@@ -36,7 +36,7 @@
 # with "skynet: SKIPPED: set SKYNET_SRC=... (no ../shared/third_party)" when neither is
 # there.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 # name            | needs                                | command
 SUITES='

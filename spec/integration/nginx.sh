@@ -10,7 +10,7 @@
 # when nginx, its Lua module, wrk, curl or busted is not installed.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 
 missing=""
 for c in nginx wrk curl lua5.4 busted; do

@@ -12,7 +12,7 @@
 # The README's Lua examples and the codes.md check also run in every "specs:<runtime>"
 # suite (spec/readme_spec.lua, spec/docs_spec.lua).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 MAKE=${MAKE:-make}
 BUILD=${BUILD:-build}
 

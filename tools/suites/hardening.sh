@@ -25,7 +25,7 @@
 #   FUZZ_SECONDS (60), FUZZ_JOBS (1: harnesses run at once), FUZZ_FLAGS,
 #   VALGRIND_SKIP, VALGRIND_OWN, VALGRIND_JOBS (1), VALGRIND_FLAGS: see "valgrind" below.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 MAKE=${MAKE:-make}
 BUILD=${BUILD:-build}
 HB=$BUILD/hardening
@@ -66,7 +66,9 @@ vg_job() {
       for s in $VALGRIND_SKIP $VALGRIND_OWN; do excl="$excl --exclude-pattern=$s"; done
       # shellcheck disable=SC2086
       vg lua5.4 /usr/bin/busted $SPEC_ARGS $excl spec >"$log" 2>&1;;
-    *) vg lua5.4 /usr/bin/busted $SPEC_ARGS "spec/$1.lua" >"$log" 2>&1;;
+    *)
+      # shellcheck disable=SC2086
+      vg lua5.4 /usr/bin/busted $SPEC_ARGS "spec/$1.lua" >"$log" 2>&1;;
   esac || { tail -n 60 "$log"; echo "valgrind: $1 failed, log $log"; exit 1; }
   echo "valgrind $1: $(grep -E 'successes' "$log" || echo 'core_drive.lua ran clean')"
 }
@@ -97,6 +99,7 @@ fuzz_one() {
 
 # Run `sh hardening.sh $1 ARG` for each ARG of $3, $2 at a time; fail if one failed.
 parallel() {
+  # shellcheck disable=SC2086
   printf '%s\n' $3 | xargs -P "$2" -I{} sh tools/suites/hardening.sh "$1" {}
 }
 
@@ -132,8 +135,10 @@ case ${1:-} in
     "$HB/tsan/threads_host" spec/host/threads_work.lua "${THREADS:-8}" "${THREAD_ITERS:-1000000}" || exit 1
     ;;
   fuzz)
+    bins=""
+    for f in $FUZZERS; do bins="$bins $HB/fuzz/$f"; done
     # shellcheck disable=SC2086
-    build -j"${FUZZ_JOBS:-1}" $(for f in $FUZZERS; do printf '%s ' "$HB/fuzz/$f"; done)
+    build -j"${FUZZ_JOBS:-1}" $bins
     parallel fuzz-one "${FUZZ_JOBS:-1}" "$FUZZERS" || exit 1
     echo "fuzz: $FUZZERS: ${FUZZ_SECONDS}s each, no crash"
     ;;

@@ -7,7 +7,7 @@
 # AUTHCODES_LUA tells the specs that start an interpreter of their own (the CLI, the
 # generator, the README examples) which one to start.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 rt=${1:?usage: specs.sh RUNTIME}
 ${MAKE:-make} --no-print-directory LUA="$rt" all >/dev/null || exit 1
 AUTHCODES_LUA="$rt" LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="./build/$rt/?.so;;" \
