@@ -3,7 +3,9 @@
 # Targets
 #   make / make all     build the C module for $(LUA) (regenerating the catalog if data/ changed)
 #   make demo           install what is needed (Debian), build, and run bin/authcodes on real codes
-#   make test           install what is needed (Debian), then run every test on every runtime
+#   make test           install what is needed (Debian), then run every test suite on every
+#                       runtime: tools/test.sh, whose table lists them (TEST_ONLY="a b" picks)
+#   make lint           luacheck over every Lua file (.luacheckrc; one of the test suites)
 #   make install        install modules, the command, its man page and completions under $(PREFIX)
 #   make bench          benchmarks against plain-Lua peers (see BENCHMARKS.md)
 #   make docs           API reference (LDoc) and docs/codes.md
@@ -50,7 +52,7 @@ CORE_SO   = $(BUILD)/$(LUA)/authcodes/core.so
 DATA      = $(wildcard data/*.tsv data/vendor/*)
 LUA_MODS  = lua/authcodes.lua $(wildcard lua/authcodes/*.lua)
 
-.PHONY: all build-all demo test install deps clean
+.PHONY: all build-all demo test lint install deps clean
 
 all: $(CORE_SO)
 
@@ -75,6 +77,9 @@ demo:
 
 test: deps
 	sh tools/test.sh
+
+lint:
+	@sh tools/suites/lint.sh
 
 # The command finds its modules relative to itself (PREFIX/bin -> PREFIX/share/lua,
 # PREFIX/lib/lua), so any PREFIX works, and DESTDIR staging too.

@@ -15,7 +15,7 @@
 # authcodes from the tree (never from the checkout), looks codes up and formats a
 # problem; the installed authcodes command answers. Works on a copy of the checkout
 # (luarocks writes objects next to the sources). Exit status 0 when all is well.
-# tools/suites/integration.sh runs it: suites "luarocks:5.4" and "luarocks:luajit".
+# Suites "luarocks:5.4" and "luarocks:luajit" of tools/test.sh; make check-luarocks.
 set -eu
 
 flavour=${1:?usage: luarocks_install.sh 5.4|luajit}

@@ -1,4 +1,4 @@
--- wrk script for spec/integration/nginx_example.lua: a mix of vendor answers sent to
+-- wrk script for spec/integration/nginx_spec.lua: a mix of vendor answers sent to
 -- examples/nginx, and every response checked (wrk itself only counts them).
 --
 --   wrk -t1 -c8 -d60s -s spec/integration/wrk_mix.lua http://127.0.0.1:PORT -- 20000

@@ -4,13 +4,14 @@
 -- lua/). The configuration is examples/nginx/nginx.conf itself, with only its ports
 -- and AUTHCODES_ROOT replaced; the handlers are byte copies of examples/nginx/*.lua.
 --
---   make LUA=luajit && lua5.4 /usr/bin/busted spec/integration/nginx_example.lua
+--   make LUA=luajit && lua5.4 /usr/bin/busted spec/integration/nginx_spec.lua
 --
 -- (spec/integration/nginx.sh runs it: make check-nginx, suite "nginx".) Every answer
 -- is checked through real HTTP requests (curl); then a bounded load with
 -- wrk (spec/integration/wrk_mix.lua checks every response); then the error log; then
 -- nginx is stopped (also when something failed: lazy_teardown) and no process of it
--- may be left. Not named *_spec.lua, so that the per-runtime spec runs skip it.
+-- may be left. The per-runtime spec runs do not reach it: .busted does not recurse into
+-- spec/integration/.
 --
 -- Environment: AUTHCODES_ROOT (the checkout; default: the current directory),
 -- NGINX_TEST_DIR (the prefix; default: a new temporary directory, removed at the end),
