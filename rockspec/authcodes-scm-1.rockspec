@@ -19,7 +19,7 @@ RFC 9457 problem formatting. Works on Lua 5.1-5.4 and LuaJIT/OpenResty.
 -- is listed nowhere here so that `luarocks make` needs no network: install it from your
 -- distribution (Debian: lua-cjson) or with `luarocks install lua-cjson`.
 dependencies = {
-  "lua >= 5.1, < 5.5",
+  "lua >= 5.1, < 5.6",
 }
 build = {
   type = "builtin",

@@ -201,6 +201,6 @@ if [ "$(cat "$run/verdict" 2>/dev/null)" = PASS ] && [ $status = 0 ]; then
   echo "skynet $tag ($got): PASS in ${took} s (log: $run/log)"
   exit 0
 fi
-grep -a 'authcodes-skynet: FAIL\|error' "$run/log" | head -n 30 || true
+grep -a -e 'authcodes-skynet: FAIL' -e ' error : ' "$run/log" | head -n 30 || true
 echo "skynet $tag ($got): FAILED (exit status $rc after ${took} s; full log: $run/log)"
 exit 1

@@ -55,7 +55,8 @@ function CMD.run(vendor, sums)
     "retry did not end in success: " .. tostring(entry))
   expect(calls == 3, "retry made " .. calls .. " calls, 3 expected")
 
-  return { walk_s = walk_s, md5 = sum, slice = slice, entries = n, problems = problems, text = sum ~= sums[slice + 1] and text or nil }
+  return { walk_s = walk_s, md5 = sum, slice = slice, entries = n, problems = problems,
+           text = sum ~= sums[slice + 1] and text or nil }
 end
 
 skynet.start(function()

@@ -71,13 +71,17 @@ local function ping_phase(vendor, variant, expect_on_time)
   local r = skynet.call(login, "lua", "login", { uid = uid, token = "tok", wait = WAIT })
   local st = skynet.call(probe, "lua", "stop")
   local calls = skynet.call(vendor, "lua", "calls", uid)
-  report("ping/%s: login retried %d times in %.3f s (waits of %.2f s); %d pings to it meanwhile, max %.1f ms, mean %.1f ms",
+  report("ping/%s: login retried %d times in %.3f s (waits of %.2f s); "
+    .. "%d pings to it meanwhile, max %.1f ms, mean %.1f ms",
     variant, calls - 1, r.elapsed or -1, WAIT, st.n, st.max_ms, st.mean_ms)
-  check(r.ok and r.name == "success" and r.openid == "oid-" .. uid, "ping/%s: login failed: %s", variant, tostring(r.log))
+  check(r.ok and r.name == "success" and r.openid == "oid-" .. uid,
+    "ping/%s: login failed: %s", variant, tostring(r.log))
   check(calls == 3, "ping/%s: the vendor was called %d times, 3 expected", variant, calls)
-  check(r.elapsed and r.elapsed >= 2 * WAIT * 0.99 - 0.011, "ping/%s: the login did not wait (%.3f s)", variant, r.elapsed or -1)
+  check(r.elapsed and r.elapsed >= 2 * WAIT * 0.99 - 0.011,
+    "ping/%s: the login did not wait (%.3f s)", variant, r.elapsed or -1)
   if expect_on_time then
-    check(st.max_ms <= BOUND, "ping/%s: a ping waited %.1f ms (bound %d ms): the login service blocked", variant, st.max_ms, BOUND)
+    check(st.max_ms <= BOUND, "ping/%s: a ping waited %.1f ms (bound %d ms): the login service blocked",
+      variant, st.max_ms, BOUND)
     check(st.n >= 10, "ping/%s: only %d pings answered in %.2f s", variant, st.n, r.elapsed or -1)
   else  -- the control: the measurement must see a blocked service
     check(st.max_ms > BOUND, "ping/%s (control): the blocked service answered within %.1f ms", variant, st.max_ms)
@@ -107,7 +111,8 @@ local function timer_phase(vendor, variant, expect_on_time)
       ok = ok + 1
     end
   end
-  report("timer/%s: %d logins waiting at once on %s worker threads for %.3f s; %d timers of 10 ms meanwhile, slowest %.1f ms, mean %.1f ms",
+  report("timer/%s: %d logins waiting at once on %s worker threads for %.3f s; "
+    .. "%d timers of 10 ms meanwhile, slowest %.1f ms, mean %.1f ms",
     variant, ok, skynet.getenv("thread"), took, st.n, st.max_ms, st.mean_ms)
   if expect_on_time then
     check(st.max_ms <= 10 + BOUND, "timer/%s: a 10 ms timer took %.1f ms (bound %d ms): worker threads blocked",
@@ -141,7 +146,8 @@ local function errors_phase(vendor)
   expect_refusal("attempts used up", login_as("outage", { -207, -207, -207 }, { token = "t" }),
     "session_get_failed", 503, 3, "imsdk")
   expect_refusal("no token (new)", login_as("anon", nil, {}), "session_invalid", 401, 0, "imsdk")
-  expect_refusal("registered code", login_as("banned", nil, { token = "t", banned = true }), "account_banned", 403, 0, "game")
+  expect_refusal("registered code", login_as("banned", nil, { token = "t", banned = true }),
+    "account_banned", 403, 0, "game")
   report("errors: fatal code, attempts used up, new() and a registered code answered as json and log lines")
   skynet.kill(login)
 end
@@ -185,8 +191,10 @@ local function crowd_phase(vendor)
       check(false, "crowd %d: %s", i, r.error)
     else
       for _, p in ipairs(r.problems) do check(false, "crowd %d: %s", i, p) end
-      check(r.entries == EXPECT_ENTRIES, "crowd %d: walked %s entries, %d expected", i, tostring(r.entries), EXPECT_ENTRIES)
-      if check(r.md5 == EXPECT_SLICES[r.slice + 1], "crowd %d: walk differs from lua5.4's (see %s/crowd-%d.txt)", i, RUN_DIR, i) then
+      check(r.entries == EXPECT_ENTRIES, "crowd %d: walked %s entries, %d expected",
+        i, tostring(r.entries), EXPECT_ENTRIES)
+      if check(r.md5 == EXPECT_SLICES[r.slice + 1], "crowd %d: walk differs from lua5.4's (see %s/crowd-%d.txt)",
+        i, RUN_DIR, i) then
         same = same + 1
       elseif r.text then
         local f = io.open(RUN_DIR .. "/crowd-" .. i .. ".txt", "w")
@@ -203,7 +211,9 @@ local function crowd_phase(vendor)
     at_once = at_once + e[2]
     if at_once > most then most = at_once end
   end
-  report("crowd: %d services on %s worker threads, each walked %d entries and retried; %d walks (a slice each as text) identical to lua5.4's; up to %d at once; %.2f s (%.2f s with start-up), a walk %.3f s on average",
+  report("crowd: %d services on %s worker threads, each walked %d entries and retried; "
+    .. "%d walks (a slice each as text) identical to lua5.4's; up to %d at once; "
+    .. "%.2f s (%.2f s with start-up), a walk %.3f s on average",
     CROWD, skynet.getenv("thread"), EXPECT_ENTRIES, same, most, took, (skynet.hpc() - t0) / 1e9, walk_s / CROWD)
   check(most >= 2, "crowd: the services never ran at once")
 end
