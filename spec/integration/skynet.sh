@@ -149,6 +149,21 @@ rm -rf "$dir"/run.*   # the last run's log stays for a look, no more
 run=$(mktemp -d "$dir/run.XXXXXX")
 md5=$(md5sum <"$dir/walk-lua5.4.txt" | cut -c1-32)
 slices=$(for f in $(ls "$dir"/slices/slice-*.txt | sort -t- -k2 -n); do md5sum <"$f" | cut -c1-32; done | tr '\n' ' ')
+# README.md's skynet example (the ```lua block after `<!-- readme-example: skynet -->`)
+# as a service: its code, then a dispatch calling its `login`.
+mkdir -p "$run/service"
+awk '/^<!-- readme-example: skynet -->$/ { on = 1; next }
+     on == 1 && /^```lua$/ { on = 2; next }
+     on == 2 && /^```$/ { exit }
+     on == 2 { print }' README.md >"$run/service/readme.lua"
+[ -s "$run/service/readme.lua" ] || fail "README.md has no skynet example (<!-- readme-example: skynet -->)"
+cat >>"$run/service/readme.lua" <<'EOF'
+
+-- Added by spec/integration/skynet.sh: serve the example's login to main.lua.
+skynet.start(function()
+  skynet.dispatch("lua", function(_, _, _, ...) skynet.retpack(login(...)) end)
+end)
+EOF
 variants=$SLEEP_VARIANTS
 [ "${AUTHCODES_SKYNET_CONTROL:-0}" = 1 ] && variants="$variants blocking"
 # Long strings ([[...]]): a path needs no escaping. skynet's config loader replaces
@@ -162,7 +177,7 @@ start = "main"
 bootstrap = "snlua bootstrap"
 cpath = [[$sk/cservice/?.so]]
 lualoader = [[$sk/lualib/loader.lua]]
-luaservice = [[$sk/service/?.lua;$root/spec/integration/skynet/service/?.lua]]
+luaservice = [[$sk/service/?.lua;$root/spec/integration/skynet/service/?.lua;$run/service/?.lua]]
 lua_path = [[$sk/lualib/?.lua;$sk/lualib/?/init.lua;$root/lua/?.lua;$walk_path]]
 lua_cpath = [[$sk/luaclib/?.so;$core_cpath;$cjson_cpath]]
 authcodes_sleep_variants = [[$variants]]

@@ -14,6 +14,7 @@
 --   errors  what the client gets: a fatal code, attempts used up, a request without a
 --           token (`new`), a game code of a registered domain (`register`), as `format`
 --           json and log lines.
+--   readme  README.md's skynet example, as a service, logging in through a retry.
 --   walk    the whole catalog walk (catalog_walk.lua) here, identical to lua5.4's.
 --   crowd   `authcodes_crowd` services at once on the worker threads, each walking the
 --           whole catalog (a slice of it compared with lua5.4's walk), registering and
@@ -152,6 +153,24 @@ local function errors_phase(vendor)
   skynet.kill(login)
 end
 
+-- README.md's skynet example, as a service (readme.lua: the example's code, then a
+-- dispatch that calls its `login`), against the vendor named ".imsdk".
+local function readme_phase(vendor)
+  local svc = skynet.newservice("readme")
+  skynet.call(vendor, "lua", "script", "readme-ok", { -207 })
+  local reply, body = skynet.call(svc, "lua", "login", "readme-ok", "tok")
+  check(type(reply) == "table" and reply.openid == "oid-readme-ok" and body == nil,
+    "readme: a retried login did not succeed: %s", tostring(body))
+  check(skynet.call(vendor, "lua", "calls", "readme-ok") == 2, "readme: the -207 was not retried once")
+  skynet.call(vendor, "lua", "script", "readme-fatal", { -1108 })
+  reply, body = skynet.call(svc, "lua", "login", "readme-fatal", "tok")
+  local decoded = type(body) == "string" and cjson.decode(body)
+  check(reply == nil and type(decoded) == "table" and decoded.name == "ext_token_missing",
+    "readme: a fatal code gave %s, %s", tostring(reply), tostring(body))
+  report("readme: README.md's skynet example logs in through a -207, and answers -1108 as json")
+  skynet.kill(svc)
+end
+
 -- The whole walk once in this service: every answer, as text, identical to lua5.4's.
 local function walk_phase()
   local walk = require "catalog_walk"
@@ -221,12 +240,14 @@ end
 local function run()
   report("%s, skynet thread = %s", _VERSION, skynet.getenv("thread"))
   local vendor = skynet.newservice("vendor")
+  skynet.name(".imsdk", vendor)
   for variant in setting("authcodes_sleep_variants"):gmatch("%S+") do
     local on_time = variant ~= "blocking"
     ping_phase(vendor, variant, on_time)
     timer_phase(vendor, variant, on_time)
   end
   errors_phase(vendor)
+  readme_phase(vendor)
   walk_phase()
   crowd_phase(vendor)
 end

@@ -3,7 +3,8 @@
 -- simulated network time (skynet.sleep: the service yields, never blocks). What it
 -- answers per uid is scripted by the test: `script(uid, { -207, -207 })` makes the next
 -- two calls fail with -207 (session_get_failed, retried with backoff); once the script
--- is used up, every call succeeds (code 1). `calls(uid)` counts the calls made.
+-- is used up, every call succeeds (code 1). `calls(uid)` counts the calls made. main
+-- names it ".imsdk", for README.md's example, which calls `login`.
 local skynet = require "skynet"
 local cjson = require "cjson.safe"
 
@@ -25,6 +26,8 @@ function CMD.auth(uid, token)
   end
   return cjson.encode { code = code, desc = "simulated failure " .. tostring(code) }
 end
+
+CMD.login = CMD.auth   -- the name README.md's skynet example calls it by
 
 function CMD.calls(uid) return calls[uid] or 0 end
 
