@@ -34,7 +34,7 @@ set -u
 mode=${1:?usage: skynet.sh services|smoke f19d160|v1.8.0}
 tag=${2:?usage: skynet.sh services|smoke f19d160|v1.8.0}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 
 # The sleep variants of the login service the services run checks, in one place.
 # "explicit": policy.sleep = skynet.sleep, as users must write it today. Add "default"
@@ -69,7 +69,8 @@ EOF
 fi
 
 skynet_tar=$third_party/skynet-$tag.tar.gz
-cjson_tar=$(ls "$third_party"/lua-cjson-*.tar.gz 2>/dev/null | head -n 1)
+cjson_tar=""
+for f in "$third_party"/lua-cjson-*.tar.gz; do [ -f "$f" ] && cjson_tar=$f && break; done
 [ -f "$skynet_tar" ] || fail "$skynet_tar is missing"
 [ -n "$cjson_tar" ] || fail "no lua-cjson-*.tar.gz in $third_party"
 for c in cc make tar sha256sum md5sum timeout lua5.4; do
@@ -82,6 +83,7 @@ sk=$dir/skynet
 mkdir -p "$dir"
 
 # build STAMP_FILE KEY LOG COMMAND...: run COMMAND unless STAMP_FILE already holds KEY.
+# shellcheck disable=SC2317  # unpack_* are run through build
 build() {
   stamp=$1 key=$2 log=$3; shift 3
   [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] && return 0
@@ -121,7 +123,7 @@ walk_path="$root/spec/integration/skynet/lualib/?.lua"
 
 # The reference: the walk with Debian's lua5.4 and lua-cjson.
 clean_env="env -u LUA_INIT -u LUA_INIT_5_4 -u LUA_INIT_5_5 -u LUA_PATH_5_4 -u LUA_CPATH_5_4 -u LUA_PATH_5_5 -u LUA_CPATH_5_5"
-mkdir -p "$dir/slices"
+rm -rf "$dir/slices" && mkdir -p "$dir/slices"
 $clean_env AUTHCODES_WALK_SLICE_DIR="$dir/slices" LUA_PATH="$root/lua/?.lua;$walk_path;;" LUA_CPATH="$root/build/lua5.4/?.so;;" \
   lua5.4 spec/integration/skynet/lua_smoke.lua >"$dir/walk-lua5.4.txt" 2>"$dir/walk-lua5.4.err" ||
   { cat "$dir/walk-lua5.4.err" >&2; fail "the reference walk on lua5.4 failed"; }
@@ -148,7 +150,11 @@ fi
 rm -rf "$dir"/run.*   # the last run's log stays for a look, no more
 run=$(mktemp -d "$dir/run.XXXXXX")
 md5=$(md5sum <"$dir/walk-lua5.4.txt" | cut -c1-32)
-slices=$(for f in $(ls "$dir"/slices/slice-*.txt | sort -t- -k2 -n); do md5sum <"$f" | cut -c1-32; done | tr '\n' ' ')
+slices="" k=0
+while [ -f "$dir/slices/slice-$k.txt" ]; do
+  slices="$slices $(md5sum <"$dir/slices/slice-$k.txt" | cut -c1-32)"
+  k=$((k + 1))
+done
 # README.md's skynet example (the ```lua block after `<!-- readme-example: skynet -->`)
 # as a service: its code, then a dispatch calling its `login`.
 mkdir -p "$run/service"
