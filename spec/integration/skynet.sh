@@ -217,7 +217,8 @@ if [ -n "$left" ]; then
   status=1
 fi
 # The measurements, then what went wrong (a few lines of it: the log has the rest).
-grep -a 'authcodes-skynet: ' "$run/log" | grep -av 'authcodes-skynet: \(PASS\|FAIL\)' || true
+grep -a 'authcodes-skynet: ' "$run/log" | grep -av 'authcodes-skynet: \(PASS\|FAIL\|summary\)' || true
+grep -a 'authcodes-skynet: summary' "$run/log" || true
 if [ "$(cat "$run/verdict" 2>/dev/null)" = PASS ] && [ $status = 0 ]; then
   echo "skynet $tag ($got): PASS in ${took} s (log: $run/log)"
   exit 0
