@@ -5,8 +5,9 @@
 #   make check-skynet       both below for skynet f19d160 (Lua 5.5) and v1.8.0 (Lua 5.4.7)
 #   make check-skynet-5.5   real services on skynet f19d160 (spec/integration/skynet.sh)
 #   make check-skynet-5.4   the same on skynet v1.8.0
-#   make check-lua5.5       skynet's own interpreter (Lua 5.5): every code's answers
-#                           identical to lua5.4's, cjson built for 5.5
+#   make check-lua5.5       skynet's own interpreter (Lua 5.5): every code's answers, and
+#                           bin/authcodes's listings, identical to lua5.4's; cjson built
+#                           for 5.5
 #
 # Without the sources each prints SKIPPED and what to set, and fails with status 77
 # (make reports it as an error: a skip is not a pass). tools/suites/skynet.sh runs them

@@ -17,7 +17,8 @@
 # smoke: spec/integration/skynet/lua_smoke.lua walks every entry of the catalog through
 #   the public API (lookup by every spelling, new, tostring, every format, problem, check
 #   of a JSON reply through that cjson, should_retry) with skynet's interpreter, and the
-#   text must be identical to the walk lua5.4 (Debian's, with Debian's lua-cjson) gives.
+#   text must be identical to the walk lua5.4 (Debian's, with Debian's lua-cjson) gives;
+#   so must bin/authcodes's listings of every code (text and --json).
 # services: skynet with 4 worker threads runs spec/integration/skynet/service/main.lua
 #   (what it checks is written there): a simulated vendor, login services that `check`,
 #   `retry`, `new` and `format`, probes proving that a retrying service does not block
@@ -142,7 +143,23 @@ if [ "$mode" = smoke ]; then
     diff -u "$dir/walk-lua5.4.txt" "$dir/walk-$lua.txt" | head -n 40
     fail "skynet's $got answers differently from lua5.4 (full walks: $dir/walk-*.txt)"
   fi
-  echo "smoke $tag: $entries entries, $(wc -l <"$dir/walk-$lua.txt") answers from $got (skynet $tag, its cjson) identical to lua5.4's"
+  # The command too: every code of each domain listed, as text and JSON, and an unknown
+  # one (exit status 1), the same on both.
+  for args in "-l imsdk" "-l wilddog" "--json -l imsdk" "--json -l wilddog" "--json 22239 -207 nosuch"; do
+    # shellcheck disable=SC2086  # $args: several words
+    want=$($clean_env LUA_PATH="$root/lua/?.lua;;" LUA_CPATH="$root/build/lua5.4/?.so;;" \
+      lua5.4 bin/authcodes $args 2>&1; echo "exit status $?")
+    # shellcheck disable=SC2086
+    have=$($clean_env LUA_PATH="$root/lua/?.lua" LUA_CPATH="$core_cpath;$cjson_cpath" \
+      "$interp" bin/authcodes $args 2>&1; echo "exit status $?")
+    [ "$want" = "$have" ] || {
+      printf '%s\n' "$want" >"$dir/cli-lua5.4.txt"; printf '%s\n' "$have" >"$dir/cli-$lua.txt"
+      diff -u "$dir/cli-lua5.4.txt" "$dir/cli-$lua.txt" | head -n 20
+      fail "bin/authcodes $args answers differently on $got"
+    }
+  done
+  echo "smoke $tag: $entries entries, $(wc -l <"$dir/walk-$lua.txt") answers from $got (skynet $tag, its cjson)" \
+    "and bin/authcodes -l/--json identical to lua5.4's"
   exit 0
 fi
 
