@@ -13,6 +13,8 @@
 # Builds, offline, under build/skynet/<tag>/ only (unpacked and built once, again when a
 # tarball changes): skynet (`make linux` without jemalloc), lua-cjson against skynet's
 # Lua headers, and authcodes' C core against them (make LUA=lua5.x LUA_INC=... BUILD=...).
+# The skynet and lua-cjson builds, and skynet itself, run in a network namespace of their
+# own (`unshare -n`) where that is allowed; the first build takes about a minute.
 #
 # smoke: spec/integration/skynet/lua_smoke.lua walks every entry of the catalog through
 #   the public API (lookup by every spelling, new, tostring, every format, problem, check
@@ -21,7 +23,8 @@
 #   so must bin/authcodes's listings of every code (text and --json).
 # services: skynet with 4 worker threads runs spec/integration/skynet/service/main.lua
 #   (what it checks is written there): a simulated vendor, login services that `check`,
-#   `retry`, `new` and `format`, probes proving that a retrying service does not block
+#   `retry`, `new`, `register` and `format`, README.md's skynet example as a service,
+#   probes proving that a retrying service does not block
 #   (pings and a 10 ms timer stay within AUTHCODES_SKYNET_BOUND_MS, 200 by default), and
 #   AUTHCODES_SKYNET_CROWD services (200) walking the catalog at once (identical to
 #   lua5.4's walk). skynet is stopped by main itself, or after AUTHCODES_SKYNET_TIMEOUT
@@ -83,6 +86,15 @@ dir=$root/build/skynet/$tag
 sk=$dir/skynet
 mkdir -p "$dir"
 
+# Builds and skynet itself run without a network (a network namespace of their own) when
+# unshare is allowed here: proof that nothing is fetched, and skynet can reach nothing.
+offline=""
+if command -v unshare >/dev/null 2>&1; then
+  if unshare -n true 2>/dev/null; then offline="unshare -n"
+  elif unshare -rn true 2>/dev/null; then offline="unshare -rn"
+  fi
+fi
+
 # build STAMP_FILE KEY LOG COMMAND...: run COMMAND unless STAMP_FILE already holds KEY.
 # shellcheck disable=SC2317  # unpack_* are run through build
 build() {
@@ -95,11 +107,11 @@ build() {
 
 unpack_skynet() {
   rm -rf "$sk" && tar xzf "$skynet_tar" -C "$dir" && [ -d "$sk" ] &&
-  (cd "$sk" && make linux MALLOC_STATICLIB= SKYNET_DEFINES=-DNOUSE_JEMALLOC)
+  (cd "$sk" && $offline make linux MALLOC_STATICLIB= SKYNET_DEFINES=-DNOUSE_JEMALLOC)
 }
 unpack_cjson() {
   rm -rf "$dir/lua-cjson" && tar xzf "$cjson_tar" -C "$dir" && [ -d "$dir/lua-cjson" ] &&
-  (cd "$dir/lua-cjson" && cc -O2 -fPIC -shared -I"$sk/3rd/lua" lua_cjson.c strbuf.c fpconv.c -o cjson.so)
+  (cd "$dir/lua-cjson" && $offline cc -O2 -fPIC -shared -I"$sk/3rd/lua" lua_cjson.c strbuf.c fpconv.c -o cjson.so)
 }
 
 skynet_key=$(sha256sum <"$skynet_tar" | cut -c1-64)
@@ -214,7 +226,9 @@ authcodes_run_dir = [[$run]]
 EOF
 
 limit=${AUTHCODES_SKYNET_TIMEOUT:-120}
-timeout -k 5 "$limit" "$sk/skynet" "$run/config" >"$run/log" 2>&1 &
+echo "skynet $tag: ${offline:-no network namespace (unshare not allowed here)}"
+# shellcheck disable=SC2086  # $offline: a command and its option, or nothing
+timeout -k 5 "$limit" $offline "$sk/skynet" "$run/config" >"$run/log" 2>&1 &
 pid=$!
 # An interrupted script stops its skynet too (timeout passes TERM on to it).
 trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 130' INT TERM
