@@ -6,10 +6,11 @@
 --     if authcodes.should_retry(err, 1) then ... end
 --
 -- This module gathers the public functions; each lives in the submodule named after
--- its concern: `authcodes.catalog` (lookup), `authcodes.errors` (error objects and
--- vendor replies), `authcodes.retry` (retry policy), `authcodes.format` (text, log,
--- JSON, RFC 9457) and, inside nginx, `authcodes.ngx`. The retry and format modules
--- load on first use, so `require "authcodes"` stays small.
+-- its concern: `authcodes.catalog` (lookup), `authcodes.entry` (what an entry is and
+-- its methods), `authcodes.errors` (error objects), `authcodes.reply` (vendor replies),
+-- `authcodes.retry` (retry policy), `authcodes.format` (text, log, JSON, RFC 9457) and,
+-- inside nginx, `authcodes.ngx`. The retry and format modules load on first use, so
+-- `require "authcodes"` stays small.
 --
 -- `authcodes.X` is the very function `authcodes.<submodule>.X`; its reference is there:
 --
@@ -19,7 +20,8 @@
 -- * `register(domain, rows)`: add a domain of your own (`authcodes.catalog.register`)
 -- * `new(key [, opts])`: an error object (`authcodes.errors.new`)
 -- * `is_error(v)`: is v an error object? (`authcodes.errors.is_error`)
--- * `check(reply [, domain])`: read a vendor reply (`authcodes.errors.check`)
+-- * `check(reply [, domain])`: read a vendor reply (`authcodes.reply.check`)
+-- * `has_json()`: can lua-cjson be loaded? (`authcodes.reply.has_json`)
 -- * `should_retry(err, attempt [, policy])` (`authcodes.retry.should_retry`)
 -- * `retry(fn [, policy])`: call until success or the policy says stop (`authcodes.retry.retry`)
 -- * `budget([opts])`: a retry budget (`authcodes.retry.budget`)
@@ -40,16 +42,18 @@
 
 local catalog = require "authcodes.catalog"
 local errors = require "authcodes.errors"
+local reply = require "authcodes.reply"
 
 local M = {
-  _VERSION = "0.1.0",
+  _VERSION = "0.2.0",
   lookup = catalog.lookup,
   domains = catalog.domains,
   each = catalog.each,
   register = catalog.register,
   new = errors.new,
   is_error = errors.is_error,
-  check = errors.check,
+  check = reply.check,
+  has_json = reply.has_json,
 }
 
 -- Functions that live in submodules loaded on first use.

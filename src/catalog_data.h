@@ -3,8 +3,8 @@
 
 #define AC_NDOMAINS 2
 #define AC_NENTRIES 261
-#define AC_NKEYS 330
-#define AC_POOL_SIZE 50750
+#define AC_NKEYS 331
+#define AC_POOL_SIZE 55016
 
 #define AC_NCLASSES 17
 static const char ac_class_names[AC_NCLASSES][20] = { "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED" };
@@ -57,1241 +57,1249 @@ static const char ac_pool[AC_POOL_SIZE] =
   "\000platform\351\224\231\350\257\257" /* 1184 */
   "\000params platform is error! or login new account request access limit!" /* 1199 */
   "\000platform\351\224\231\350\257\257\346\210\226\350\200\205\345\234\250\346\226\260\350\264\246\346\210\267\345\210\233\345\273\272\346\230\257\346\223\215\344\275\234\345\244\252\351\242\221\347\271\201\345\257\274\350\207\264" /* 1268 */
-  "\000The platform parameter is wrong." /* 1331 */
-  "\000Ambiguous: the vendor docs' longer wording is params platform is error! or login new account request access limit! (platform\351\224\231\350\257\257\346\210\226\350\200\205\345\234\250\346\226\260\350\264\246\346\210\267\345\210\233\345\273\272\346\230\257\346\223\215\344\275\234\345\244\252\351\242\221\347\271\201\345\257\274\350\207\264), so it also covers too many new-account logins, a rate limit. The seed says only platform error, so INVALID_ARGUMENT without retry; a caller sure its platform is right may wait and retry." /* 1364 */
-  "\000ticket_invalid" /* 1732 */
-  "\000RET_TICKET_WRONG" /* 1747 */
-  "\000RET_TICKET_WRONG," /* 1764 */
-  "\000The ticket is wrong." /* 1782 */
-  "\000relogin" /* 1803 */
-  "\000The seed row has only two cells: no explanation, and the message is the vendor constant RET_TICKET_WRONG (kept as an alias) with a stray trailing comma." /* 1811 */
-  "\000token_refresh_unsupported" /* 1964 */
-  "\000This channel can not refresh token!" /* 1990 */
-  "\000\346\255\244\345\271\263\345\217\260\344\270\215\350\203\275\345\210\267\346\226\260token" /* 2026 */
-  "\000This channel cannot refresh tokens." /* 2053 */
-  "\000ip_not_allowed" /* 2089 */
-  "\000access denied" /* 2104 */
-  "\000\346\227\240\346\235\203\350\256\277\351\227\256\357\274\214ip\344\270\215\345\234\250\347\231\275\345\220\215\345\215\225" /* 2118 */
-  "\000Access is denied because the caller's IP address is not on the allow-list." /* 2151 */
-  "\000signature_invalid" /* 2226 */
-  "\000request illegal!" /* 2244 */
-  "\000\350\260\203\347\224\250\346\216\245\345\217\243\357\274\214\345\256\211\345\205\250\351\211\264\346\235\203\347\240\201sValidKey\350\256\241\347\256\227\345\244\261\350\264\245\357\274\233\350\257\267\346\243\200\346\237\245\345\256\242\346\210\267\347\253\257\345\217\212server\347\216\257\345\242\203" /* 2261 */
-  "\000The request's sValidKey security signature did not verify." /* 2349 */
-  "\000Same message (request illegal!) as -246. Vendor docs: check the key store and the game id configuration; the explanation asks to check the client and server environments." /* 2408 */
-  "\000unknown_api_function" /* 2579 */
-  "\000func not exists!" /* 2600 */
-  "\000\350\260\203\347\224\250\345\207\275\346\225\260\344\270\215\345\255\230\345\234\250\357\274\214api\346\216\245\345\217\243\351\224\231\350\257\257\357\274\214\350\257\267\346\243\200\346\237\245\350\257\267\346\261\202\344\270\262" /* 2617 */
-  "\000The called function does not exist." /* 2678 */
-  "\000The vendor asks to check the request string." /* 2714 */
-  "\000unknown_api_class" /* 2759 */
-  "\000class not exists!" /* 2777 */
-  "\000\350\260\203\347\224\250\347\261\273\344\270\215\345\255\230\345\234\250\357\274\214api\346\216\245\345\217\243\351\224\231\350\257\257\357\274\214\350\257\267\346\243\200\346\237\245\350\257\267\346\261\202\344\270\262" /* 2795 */
-  "\000The called class does not exist." /* 2853 */
-  "\000unknown_api_module" /* 2886 */
-  "\000mod not exists!" /* 2905 */
-  "\000\350\260\203\347\224\250\346\250\241\345\235\227\344\270\215\345\255\230\345\234\250\357\274\214api\346\216\245\345\217\243\351\224\231\350\257\257\357\274\214\350\257\267\346\243\200\346\237\245\350\257\267\346\261\202\344\270\262" /* 2921 */
-  "\000The called module does not exist." /* 2982 */
-  "\000api_request_invalid" /* 3016 */
-  "\000request error!" /* 3036 */
-  "\000\350\260\203\347\224\250\346\216\245\345\217\243\345\244\261\350\264\245\357\274\214api\346\216\245\345\217\243\351\224\231\350\257\257\357\274\214\350\257\267\346\243\200\346\237\245\350\257\267\346\261\202\344\270\262" /* 3051 */
-  "\000The API call failed because the request string is wrong." /* 3109 */
-  "\000notice_app_version_invalid" /* 3166 */
-  "\000notice app-version format invalid" /* 3193 */
-  "\000app version\346\240\274\345\274\217\351\224\231\350\257\257" /* 3227 */
-  "\000The app version format is invalid." /* 3251 */
-  "\000notice_region_id_invalid" /* 3286 */
-  "\000notice region id invalid" /* 3311 */
-  "\000\345\205\254\345\221\212\347\263\273\347\273\237\345\234\260\345\214\272id\344\270\215\345\220\210\346\263\225" /* 3336 */
-  "\000The notice region id is invalid." /* 3366 */
-  "\000notice_lang_code_invalid" /* 3399 */
-  "\000notice lang code invalid" /* 3424 */
-  "\000\345\205\254\345\221\212\347\263\273\347\273\237\350\257\255\347\247\215code\344\270\215\345\220\210\346\263\225" /* 3449 */
-  "\000The notice language code is invalid." /* 3481 */
-  "\000notice_category_id_invalid" /* 3518 */
-  "\000notice category id invalid" /* 3545 */
-  "\000\345\205\254\345\221\212\347\263\273\347\273\237\345\210\206\347\261\273ID\344\270\215\345\220\210\346\263\225" /* 3572 */
-  "\000The notice category id is invalid." /* 3602 */
-  "\000notice_list_empty" /* 3637 */
-  "\000notice list empty" /* 3655 */
-  "\000\345\205\254\345\221\212\347\263\273\347\273\237\345\210\206\347\261\273\350\216\267\345\217\226\345\244\261\350\264\245" /* 3673 */
-  "\000The notice list is empty." /* 3704 */
-  "\000none" /* 3730 */
-  "\000The explanation (\345\205\254\345\221\212\347\263\273\347\273\237\345\210\206\347\261\273\350\216\267\345\217\226\345\244\261\350\264\245) repeats -801's; the summary follows the message." /* 3735 */
-  "\000notice_category_list_failed" /* 3833 */
-  "\000notice category list error" /* 3861 */
-  "\000Getting the notice category list failed." /* 3888 */
-  "\000contact_vendor" /* 3929 */
-  "\000Server-side failure with no stated cause; not retried." /* 3944 */
-  "\000migrate_needs_game_center" /* 3999 */
-  "\000migrate condition is fail, please connect GP|GC" /* 4025 */
-  "\000migrate\347\232\204\345\211\215\346\217\220\346\235\241\344\273\266\344\270\215\346\273\241\350\266\263\357\274\214\350\257\267\345\205\210connect\346\270\240\351\201\223GC" /* 4073 */
-  "\000The migration preconditions are not met; connect the Game Center channel first." /* 4129 */
-  "\000call_reconnect" /* 4209 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. The message (connect GP|GC) differs from -727's only by the missing !; the explanation names GC." /* 4224 */
-  "\000migrate_needs_google_play" /* 4390 */
-  "\000migrate condition is fail, please connect GP|GC!" /* 4416 */
-  "\000migrate\347\232\204\345\211\215\346\217\220\346\235\241\344\273\266\344\270\215\346\273\241\350\266\263\357\274\214\350\257\267\345\205\210connect\346\270\240\351\201\223GP" /* 4465 */
-  "\000The migration preconditions are not met; connect the Google Play channel first." /* 4521 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. The message (connect GP|GC) differs from -728's only by the trailing !; the explanation names GP." /* 4601 */
-  "\000migrate_same_platform" /* 4768 */
-  "\000the same platform!" /* 4790 */
-  "\000\345\220\214\344\270\200\345\271\263\345\217\260\344\270\215\350\203\275\350\277\201\347\247\273\357\274\214\350\257\267\345\274\225\345\257\274\347\273\221\345\256\232gc|gp\357\274\214 \350\265\260restore" /* 4809 */
-  "\000Migration within the same platform is not possible; bind Game Center or Google Play and restore instead." /* 4871 */
-  "\000call_restore" /* 4976 */
-  "\000disconnect_current_channel" /* 4989 */
-  "\000cannot disconnect same channel" /* 5016 */
-  "\000disconnect\357\274\214\344\270\215\350\203\275\346\226\255\345\274\200\345\222\214\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\347\233\270\345\220\214\347\232\204\346\270\240\351\201\223\357\274\214\346\210\226\346\270\270\345\256\242\346\270\240\351\201\223" /* 5047 */
-  "\000The channel of the current session or the guest channel cannot be disconnected." /* 5124 */
-  "\000recover_weak_sns_unsupported" /* 5204 */
-  "\000donot support weak sns for recover at none deviceId openid." /* 5233 */
-  "\000recover\346\227\266\357\274\214 guest\344\270\215\345\255\230\345\234\250\350\264\246\346\210\267\357\274\214sns\345\255\230\345\234\250\350\264\246\346\210\267\357\274\214\344\275\206\345\233\240\344\270\272\346\230\257\345\274\261\345\205\263\350\201\224\345\205\263\347\263\273\357\274\214 \345\210\231\344\270\215\350\203\275recover\350\277\207\345\216\273" /* 5293 */
-  "\000Recovering is not possible: the guest has no account and the SNS account has only a weak relation." /* 5402 */
-  "\000ask_user" /* 5501 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. Read as a state condition, not an unsupported method." /* 5510 */
-  "\000recover_device_has_sns" /* 5633 */
-  "\000devices had this channel snsinfo, can not recover, please use snsrestore\357\274\201" /* 5656 */
-  "\000recover\346\227\266\357\274\214 guest\345\267\262\347\273\217\346\234\211\350\277\231\344\270\252sns\346\270\240\351\201\223\347\232\204\344\277\241\346\201\257\357\274\214 \345\210\231\344\270\215\350\203\275recover\350\277\207\345\216\273" /* 5732 */
-  "\000The guest device already has this SNS channel's information, so it cannot recover; use SNS restore." /* 5811 */
-  "\000migrate_code_strong_sns" /* 5911 */
-  "\000migrete Code had strong sns channel, cannot migrate!" /* 5935 */
-  "\000migrateCode\345\274\272\345\205\263\350\201\224\345\205\263\347\263\273\346\270\240\351\201\223\357\274\214 \344\270\215\350\203\275\350\277\201\347\247\273" /* 5988 */
-  "\000The migrate code belongs to a channel with a strong SNS relation and cannot be migrated." /* 6037 */
-  "\000migrate_code_expired" /* 6126 */
-  "\000migrate code unvailabale!" /* 6147 */
-  "\000migrateCode\345\244\261\346\225\210" /* 6173 */
-  "\000The migrate code is no longer valid." /* 6191 */
-  "\000The flow restarts from getting a new migrate code." /* 6228 */
-  "\000migrate_db_exception" /* 6279 */
-  "\000migrate operation db exception!" /* 6300 */
-  "\000\346\223\215\344\275\234\346\225\260\346\215\256\345\272\223\346\227\266\345\274\202\345\270\270\344\272\206" /* 6332 */
-  "\000A database exception occurred during the migration." /* 6360 */
-  "\000migrate_failed" /* 6412 */
-  "\000migrate is fail!" /* 6427 */
-  "\000\350\277\201\347\247\273\350\264\246\346\210\267\345\210\260\345\205\266\344\273\226\350\256\276\345\244\207\345\244\261\350\264\245" /* 6444 */
-  "\000Migrating the account to another device failed." /* 6478 */
-  "\000migrate_openid_invalid" /* 6526 */
-  "\000will migrete openid is wrong!" /* 6549 */
-  "\000\345\276\205\347\273\221\345\256\232\347\232\204openid\344\270\215\346\255\243\347\241\256" /* 6579 */
-  "\000The openid to bind for the migration is wrong." /* 6607 */
-  "\000The message says migrete (sic)." /* 6654 */
-  "\000migrate_record_count_wrong" /* 6686 */
-  "\000migrate db record is wrong!" /* 6713 */
-  "\000\345\275\223\345\211\215\350\256\276\345\244\207\345\257\271\345\272\224\347\232\204\345\260\206\350\246\201\350\277\201\347\247\273\347\232\204\350\256\260\345\275\225\346\235\241\346\225\260\344\270\215\346\255\243\347\241\256" /* 6741 */
-  "\000The number of records to migrate for this device is wrong." /* 6799 */
-  "\000Inconsistent account data; retrying will not help until it is fixed." /* 6858 */
-  "\000other_account_already_migrated" /* 6927 */
-  "\000that account can only one migrate!" /* 6958 */
-  "\000\345\271\263\345\217\260\350\277\201\347\247\273\345\217\252\350\203\275\345\201\232\344\270\200\346\254\241\345\223\246\357\274\233\351\235\236\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\350\277\224\345\233\236\347\232\204\357\274\214\345\210\231\345\217\257\344\273\245\350\265\260connect | restore\345\261\236\346\200\247" /* 6993 */
-  "\000The other account has already been migrated once; it can be attached with connect or restore instead." /* 7092 */
-  "\000The seed explanation contains a | (connect | restore), so a naive split yields four cells. call_reconnect is equally valid." /* 7194 */
-  "\000account_already_migrated" /* 7318 */
-  "\000this account can only one migrate!" /* 7343 */
-  "\000\345\271\263\345\217\260\350\277\201\347\247\273\345\217\252\350\203\275\345\201\232\344\270\200\346\254\241\345\223\246\357\274\233\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\350\277\224\345\233\236\347\232\204\357\274\214\350\277\224\345\233\236\345\244\261\350\264\245\357\274\214\345\216\237\345\233\240\346\230\257\345\267\262\347\273\217\347\273\221\345\256\232\350\277\207\344\270\200\346\254\241\344\272\206" /* 7378 */
-  "\000The current account has already been migrated once, and migration is allowed only once." /* 7487 */
-  "\000not_strong_sns_game" /* 7575 */
-  "\000is not sns model relation!" /* 7595 */
-  "\000\344\270\215\346\230\257\345\274\272SNS\347\244\276\344\272\244\346\250\241\345\274\217\346\270\270\346\210\217" /* 7622 */
-  "\000The game does not use the strong SNS relation mode." /* 7653 */
-  "\000platform_invalid" /* 7705 */
-  "\000platform is Err!" /* 7722 */
-  "\000\351\224\231\350\257\257\347\232\204\345\271\263\345\217\260" /* 7739 */
-  "\000The platform is wrong." /* 7755 */
-  "\000restore_exception" /* 7778 */
-  "\000openid restore fail![exception]" /* 7796 */
-  "\000\345\275\223\345\211\215openid\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\345\274\202\345\270\270\347\232\204\345\244\261\350\264\245" /* 7828 */
-  "\000Restoring the channel failed with an exception." /* 7874 */
-  "\000restore_not_needed" /* 7922 */
-  "\000had openid restore fail!" /* 7941 */
-  "\000\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\345\255\230\345\234\250\350\277\231\344\270\252\346\270\240\351\201\223\347\232\204\345\274\272\345\205\263\350\201\224\357\274\214sns\344\270\215\345\255\230\345\234\250openid\346\227\266\357\274\214\344\270\215\347\224\250\346\201\242\345\244\215" /* 7966 */
-  "\000No restore is needed: the session already has a strong relation to this channel and the SNS account has no openid." /* 8051 */
-  "\000restore_new_channel_failed" /* 8166 */
-  "\000no openid restore fail!" /* 8193 */
-  "\000\345\275\223\345\211\215openid\344\270\215\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214snsOpenid\344\271\237\344\270\215\345\255\230\345\234\250\357\274\214\347\233\264\346\216\245\345\205\263\350\201\224\346\255\244\346\270\240\351\201\223\345\244\261\350\264\245" /* 8217 */
-  "\000Relating the channel failed while neither the openid nor the SNS openid had it." /* 8302 */
-  "\000relation_mode_mismatch" /* 8382 */
-  "\000connect or restore model select error!" /* 8405 */
-  "\000\346\250\241\345\274\217\351\200\211\346\213\251\351\224\231\350\257\257\357\274\214\346\257\224\345\246\202\345\274\272\345\205\263\350\201\224\346\250\241\345\274\217\357\274\214\351\200\211\346\210\220\344\272\206\345\274\261\345\205\263\350\201\224\346\250\241\345\274\217\345\244\204\347\220\206\344\272\206" /* 8444 */
-  "\000The wrong connect or restore mode was selected, for example a strong-relation game handled as weak." /* 8523 */
-  "\000Read as a mismatch with the game's relation mode setting." /* 8623 */
-  "\000reconnect_exception" /* 8681 */
-  "\000openid reconnect fail![exception]" /* 8701 */
-  "\000Attaching the channel failed with an exception." /* 8735 */
-  "\000reconnect_existing_channel_failed" /* 8783 */
-  "\000had openid reconnect fail!" /* 8817 */
-  "\000\345\275\223\345\211\215openid\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\345\206\215\346\254\241\346\214\202\350\275\275\346\255\244\346\270\240\351\201\223\346\227\266\346\223\215\344\275\234\345\244\261\350\264\245" /* 8844 */
-  "\000Attaching the channel again failed while the openid already had it." /* 8911 */
-  "\000reconnect_new_channel_failed" /* 8979 */
-  "\000no openid reconnect fail!" /* 9008 */
-  "\000\345\275\223\345\211\215openid\344\270\215\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\347\233\264\346\216\245\346\214\202\350\275\275\346\255\244\346\270\240\351\201\223\345\244\261\350\264\245" /* 9034 */
-  "\000Attaching the channel failed while the openid had no account on it." /* 9095 */
-  "\000confirm_code_expired" /* 9163 */
-  "\000ConfireCode unavail" /* 9184 */
-  "\000\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\244\261\346\225\210" /* 9204 */
-  "\000The user's confirmation code is no longer valid." /* 9226 */
-  "\000The flow restarts from getting a new confirmation code." /* 9275 */
-  "\000confirm_code_delete_failed" /* 9331 */
-  "\000del confirmcode is fail!" /* 9358 */
-  "\000\345\210\240\351\231\244\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 9383 */
-  "\000Deleting the user's confirmation code from memcache failed." /* 9422 */
-  "\000Cache failure, treated as transient." /* 9482 */
-  "\000confirm_code_get_failed" /* 9519 */
-  "\000get confirmcode is fail!" /* 9543 */
-  "\000\350\216\267\345\217\226\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 9568 */
-  "\000Reading the user's confirmation code from memcache failed." /* 9607 */
-  "\000confirm_code_save_failed" /* 9666 */
-  "\000save confirmcode is fail!" /* 9691 */
-  "\000\344\277\235\345\255\230\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 9717 */
-  "\000Saving the user's confirmation code to memcache failed." /* 9756 */
-  "\000restore_to_strong_relation_denied" /* 9812 */
-  "\000can not restore to strong relation account on!" /* 9846 */
-  "\000\344\270\215\350\203\275\346\201\242\345\244\215\345\210\260\345\255\230\345\234\250\345\274\272\345\205\263\350\201\224\345\205\263\347\263\273\347\232\204\350\264\246\346\210\267" /* 9893 */
-  "\000The account cannot be restored onto an account that has a strong relation." /* 9939 */
-  "\000guest_id_mismatch" /* 10014 */
-  "\000params sGuestId is error" /* 10032 */
-  "\000\344\274\240\345\205\245\347\232\204\347\231\273\345\275\225\346\200\201\345\222\214sGuestId\344\270\215\345\214\271\351\205\215" /* 10057 */
-  "\000The sGuestId does not match the login session passed in." /* 10096 */
-  "\000personal_info_not_found" /* 10153 */
-  "\000no Personal info!" /* 10177 */
-  "\000\346\262\241\346\234\211\346\237\245\350\257\242\345\210\260\344\270\252\344\272\272\344\277\241\346\201\257" /* 10195 */
-  "\000No personal information was found." /* 10223 */
-  "\000personal_info_write_failed" /* 10258 */
-  "\000write personal info is failure!" /* 10285 */
-  "\000\345\206\231\345\205\245\344\270\252\344\272\272\344\277\241\346\201\257\345\244\261\350\264\245" /* 10317 */
-  "\000Writing the personal information failed." /* 10342 */
-  "\000A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 10383 */
-  "\000inner_token_or_openid_invalid" /* 10491 */
-  "\000logind innertoken or Openid params is error!," /* 10521 */
-  "\000The inner token or openid passed to sign in is wrong." /* 10567 */
-  "\000The seed row has only two cells: no explanation, and the message ends with a stray trailing comma (error!,). Treated as a bad credential, like -310." /* 10621 */
-  "\000email_invalid" /* 10770 */
-  "\000paras email is illegal!" /* 10784 */
-  "\000\345\205\245\345\217\202email\344\270\215\345\220\210\346\263\225" /* 10808 */
-  "\000The email parameter is not valid." /* 10829 */
-  "\000The message says paras (sic)." /* 10863 */
-  "\000push_gameid2tag_insert_failed" /* 10893 */
-  "\000push sql to Gameid2tag failure!" /* 10923 */
-  "\000\346\217\222\345\205\245\345\210\260GameId\345\210\206\350\241\250\345\244\261\350\264\245" /* 10955 */
-  "\000Inserting into the per-game tag table failed." /* 10983 */
-  "\000push_tag_players_query_failed" /* 11029 */
-  "\000push query openid by tag and gameid is failure!" /* 11059 */
-  "\000\346\237\245\350\257\242tag\345\257\271\345\272\224\346\270\270\346\210\217\347\232\204\347\216\251\345\256\266\345\244\261\350\264\245" /* 11107 */
-  "\000Querying the players of a game by tag failed." /* 11144 */
-  "\000push_tag_info_query_failed" /* 11190 */
-  "\000push personal taginfo query failure!" /* 11217 */
-  "\000\346\237\245\350\257\242\346\255\244\347\216\251\345\256\266\345\257\271\345\272\224tag\344\277\241\346\201\257\345\244\261\350\264\245" /* 11254 */
-  "\000Querying the player's tag information for push failed." /* 11291 */
-  "\000push_record_not_found" /* 11346 */
-  "\000no push record!" /* 11368 */
-  "\000\346\255\244\347\216\251\345\256\266\346\262\241\346\234\211tag\344\277\241\346\201\257" /* 11384 */
-  "\000There is no push record for the player." /* 11409 */
-  "\000The explanation says the player has no tag information." /* 11449 */
-  "\000openid_has_no_tag" /* 11505 */
-  "\000this openid has no tag" /* 11523 */
-  "\000\346\255\244\347\216\251\345\256\266\347\232\204\346\262\241\346\234\211tag" /* 11546 */
-  "\000The player has no tag." /* 11568 */
-  "\000tag_query_failed" /* 11591 */
-  "\000query tag is failure!" /* 11608 */
-  "\000\346\237\245\350\257\242tag\345\244\261\350\264\245" /* 11630 */
-  "\000Querying the tag failed." /* 11646 */
-  "\000tag_id_list_failed" /* 11671 */
-  "\000get tagid list failure!" /* 11690 */
-  "\000\350\216\267\345\217\226tagidlist \345\244\261\350\264\245" /* 11714 */
-  "\000Getting the tag id list failed." /* 11737 */
-  "\000tag2openid_add_failed" /* 11769 */
-  "\000add tag to tb_tag2openid failure!" /* 11791 */
-  "\000tag \346\217\222\345\205\245\345\210\260tag2oepnidb\345\244\261\350\264\245" /* 11825 */
-  "\000Inserting the tag into the tag-to-openid table failed." /* 11856 */
-  "\000openid2tag_add_failed" /* 11911 */
-  "\000add tag to tb_openid2tag failure!" /* 11933 */
-  "\000tag \346\217\222\345\205\245\345\210\260openid2tag\350\241\250\345\244\261\350\264\245" /* 11967 */
-  "\000Inserting the tag into the openid-to-tag table failed." /* 12000 */
-  "\000tags_param_invalid" /* 12055 */
-  "\000tags params is error!" /* 12074 */
-  "\000Tags\345\205\245\345\217\202\351\224\231\350\257\257" /* 12096 */
-  "\000The tags parameter is invalid." /* 12113 */
-  "\000sns_token_invalid" /* 12144 */
-  "\000sns token is failure!" /* 12162 */
-  "\000\347\254\2543\346\226\271token\345\244\261\346\225\210" /* 12184 */
-  "\000The third-party (SNS) token is no longer valid." /* 12203 */
-  "\000app_channel_id_not_found" /* 12251 */
-  "\000no sAppChannelId to get Friendlist!" /* 12276 */
-  "\000\346\262\241\346\234\211app\345\257\271\345\272\224\347\232\204channelid" /* 12312 */
-  "\000There is no channel id for the app to fetch the friend list with." /* 12340 */
-  "\000friend_list_unsupported" /* 12406 */
-  "\000This channel no friend list!" /* 12430 */
-  "\000\346\255\244\345\271\263\345\217\260\346\227\240\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276" /* 12459 */
-  "\000This channel has no friend list." /* 12487 */
-  "\000The channel does not offer friend relations, so the operation is unsupported for it." /* 12520 */
-  "\000friend_list_failed" /* 12605 */
-  "\000get FriendList is failure!" /* 12624 */
-  "\000\350\216\267\345\217\226\345\245\275\345\217\213\345\210\227\350\241\250\345\244\261\350\264\245" /* 12651 */
-  "\000Fetching the friend list failed." /* 12676 */
-  "\000missing_app_channel_id" /* 12709 */
-  "\000no params sAppChannelId" /* 12732 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245APP\345\257\271\345\272\224\347\232\204CHANNELID\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250appid\345\257\271\345\272\224\357\274\233\347\232\204appsecret" /* 12756 */
-  "\000The app's sAppChannelId parameter is missing." /* 12831 */
-  "\000The explanation also mentions a missing appsecret for the appid, copied from -209, and contains a stray fullwidth semicolon." /* 12877 */
-  "\000garena_bind_check_failed" /* 13002 */
-  "\000garena_bindurl is test fail!" /* 13027 */
-  "\000garena\347\273\221\345\256\232\345\210\244\346\226\255\345\244\261\350\264\245" /* 13056 */
-  "\000The Garena binding check failed." /* 13081 */
-  "\000The vendor gives no cause; read as Garena refusing the binding, not as a transient error." /* 13114 */
-  "\000unbind_channel_invalid" /* 13204 */
-  "\000unbind: params channel is error!" /* 13227 */
-  "\000\350\247\243\347\273\221\344\274\240\345\217\202channel\351\224\231\350\257\257" /* 13260 */
-  "\000The channel parameter passed to unbind is invalid." /* 13286 */
-  "\000bind_guid_invalid" /* 13337 */
-  "\000bind: params guid is error!" /* 13355 */
-  "\000\344\274\240\345\217\202guid\351\224\231\350\257\257" /* 13383 */
-  "\000The GUID parameter passed to bind is invalid." /* 13400 */
-  "\000bind_openid_invalid" /* 13446 */
-  "\000params openid is error!" /* 13466 */
-  "\000\344\274\240\345\217\202openid\351\224\231\350\257\257" /* 13490 */
-  "\000The openid parameter passed to bind is invalid." /* 13509 */
-  "\000bind_gameid_invalid" /* 13557 */
-  "\000params gameid is error!" /* 13577 */
-  "\000\344\274\240\345\217\202gameid\351\224\231\350\257\257" /* 13601 */
-  "\000The gameid parameter passed to bind is invalid." /* 13620 */
-  "\000Same message (params gameid is error!) as -227 (login group); messages are not keys." /* 13668 */
-  "\000bind_channel_wrong" /* 13753 */
-  "\000binding the wrong channel" /* 13772 */
-  "\000\347\273\221\345\256\232\346\270\240\351\201\223\351\224\231\350\257\257" /* 13798 */
-  "\000The channel to bind is wrong." /* 13817 */
-  "\000bind_inner_token_invalid" /* 13847 */
-  "\000bind: innertoken error" /* 13872 */
-  "\000\347\224\250\346\210\267\347\232\204\345\206\205\351\203\250token\351\224\231\350\257\257" /* 13895 */
-  "\000The user's inner token passed to bind is wrong." /* 13922 */
-  "\000bind_guid_exists" /* 13970 */
-  "\000bind: guid exist, binding forbidden" /* 13987 */
-  "\000\345\267\262\347\273\217\345\255\230\345\234\250\345\257\271\345\272\224guid\357\274\214\344\270\215\345\205\201\350\256\270\347\273\221\345\256\232" /* 14023 */
-  "\000Binding is forbidden because a matching GUID already exists." /* 14064 */
-  "\000bind_other" /* 14125 */
-  "\000bind_openid_exists" /* 14136 */
-  "\000bind: openid exist, binding forbidden" /* 14155 */
-  "\000\345\267\262\347\273\217\345\255\230\345\234\250\345\257\271\345\272\224openid\357\274\214\344\270\215\345\205\201\350\256\270\347\273\221\345\256\232" /* 14193 */
-  "\000Binding is forbidden because a matching openid already exists." /* 14236 */
-  "\000bind_session_invalid" /* 14299 */
-  "\000bind: usersission wrong" /* 14320 */
-  "\000session \347\251\272" /* 14344 */
-  "\000The user session passed to bind is empty or wrong." /* 14356 */
-  "\000The message says usersission (sic)." /* 14407 */
-  "\000channel_already_bound" /* 14443 */
-  "\000you already bound this channel!" /* 14465 */
-  "\000\344\271\213\345\211\215\347\273\221\345\256\232\350\277\207\357\274\214\344\270\215\350\203\275\345\206\215\350\277\233\350\241\214\347\273\221\345\256\232\344\272\206" /* 14497 */
-  "\000This channel was already bound before and cannot be bound again." /* 14540 */
-  "\000bind_openid_not_found" /* 14605 */
-  "\000bind relationship is failure,because openid unset" /* 14627 */
-  "\000\347\273\221\345\256\232\345\244\261\350\264\245,\346\234\211\345\217\257\350\203\275\347\232\204\345\216\237\345\233\240\346\230\257openid\350\242\253\345\210\240\351\231\244\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250" /* 14677 */
-  "\000Binding failed because the openid does not exist or was deleted." /* 14742 */
-  "\000The current sign-in refers to a missing openid, so the user signs in again." /* 14807 */
-  "\000stove_character_failed" /* 14883 */
-  "\000get or set stove character failure" /* 14906 */
-  "\000Getting or setting the STOVE character failed." /* 14941 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. Third-party request failure, treated as transient." /* 14988 */
-  "\000stove_token_verify_failed" /* 15108 */
-  "\000stove game access token verify failure" /* 15134 */
-  "\000STOVE game_access_token verify failure" /* 15173 */
-  "\000Verification of the STOVE game access token failed." /* 15212 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 15264 */
-  "\000mto_verify_failed" /* 15459 */
-  "\000MTO verify failure" /* 15477 */
-  "\000kakao verify failure" /* 15496 */
-  "\000MTO verification failed." /* 15517 */
-  "\000Vendor copy-paste slip: the explanation says kakao verify failure (as -275); the summary follows the message (MTO). Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 15542 */
-  "\000kakao_verify_failed" /* 15784 */
-  "\000Kakao verification failed." /* 15804 */
-  "\000Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 15831 */
-  "\000efun_verify_failed" /* 15957 */
-  "\000efun verify failure" /* 15976 */
-  "\000Efun verification failed." /* 15996 */
-  "\000toy_verify_failed" /* 16022 */
-  "\000toy verify failure" /* 16040 */
-  "\000TOY verification failed." /* 16059 */
-  "\000vk_verify_failed" /* 16084 */
-  "\000vk verify failure" /* 16101 */
-  "\000VK verification failed." /* 16119 */
-  "\000garena_verify_failed" /* 16143 */
-  "\000garena verify failure" /* 16164 */
-  "\000garena \351\211\264\346\235\203\345\244\261\350\264\245" /* 16186 */
-  "\000Garena verification failed." /* 16206 */
-  "\000viber_friends_failed" /* 16234 */
-  "\000viber get relationship failure!" /* 16255 */
-  "\000viber\350\216\267\345\217\226\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276\345\244\261\350\264\245" /* 16287 */
-  "\000Fetching the friend list from Viber failed." /* 16320 */
-  "\000feiliu_verify_failed" /* 16364 */
-  "\000feiliu verify is failure!" /* 16385 */
-  "\000feiliu\351\211\264\346\235\203\345\244\261\350\264\245" /* 16411 */
-  "\000Feiliu verification failed." /* 16430 */
-  "\000viber_verify_failed" /* 16458 */
-  "\000viber verify is failure!" /* 16478 */
-  "\000viber\351\211\264\346\235\203\345\244\261\350\264\245" /* 16503 */
-  "\000Viber verification failed." /* 16521 */
-  "\000oasgames_verify_failed" /* 16548 */
-  "\000oasgames verify is failure!" /* 16571 */
-  "\000oasgames\351\211\264\346\235\203\345\244\261\350\264\245" /* 16599 */
-  "\000OASGames verification failed." /* 16620 */
-  "\000oas_sign_reused" /* 16650 */
-  "\000oas sign cannot use many times!" /* 16666 */
-  "\000oas\344\270\215\350\203\275\351\207\215\345\244\215\344\275\277\347\224\250ssign" /* 16698 */
-  "\000The OAS sign has already been used and cannot be used again." /* 16725 */
-  "\000A one-time credential was replayed; a fresh OAS sign-in issues a new sign." /* 16786 */
-  "\000zalo_token_expired" /* 16861 */
-  "\000zalo token unexpiretime" /* 16880 */
-  "\000zalo token \350\277\207\346\234\237, \345\273\272\350\256\256\345\211\215\347\253\257\351\207\215\346\226\260\347\231\273\345\275\225\346\216\210\346\235\203" /* 16904 */
-  "\000The Zalo token has expired." /* 16954 */
-  "\000The vendor suggests that the front end signs in and authorizes again." /* 16982 */
-  "\000facebook_bound_elsewhere" /* 17052 */
-  "\000Fb had other user relation, can not bind this user!" /* 17077 */
-  "\000App37wan FB\345\255\230\345\234\250openid\344\272\206\357\274\214\344\270\215\350\203\275\345\234\250\350\277\233\350\241\214\347\273\221\345\256\232\345\210\260\345\210\253\347\232\20437Wan\344\270\212" /* 17129 */
-  "\000The Facebook account is already related to another user and cannot be bound to this one." /* 17197 */
-  "\000The explanation says the App37wan Facebook account already has an openid and cannot be bound to another 37wan account." /* 17286 */
-  "\000wan37_sign_reused" /* 17405 */
-  "\000sign cannot use many times!" /* 17423 */
-  "\00037wan\344\270\215\350\203\275\351\207\215\345\244\215\344\275\277\347\224\250ssign" /* 17451 */
-  "\000The 37wan sign has already been used and cannot be used again." /* 17480 */
-  "\000A one-time credential was replayed; a fresh 37wan sign-in issues a new sign." /* 17543 */
-  "\000oauth_config_missing" /* 17620 */
-  "\000oauth config is error or no info!" /* 17641 */
-  "\000\345\272\224\347\224\250\351\205\215\347\275\256\344\277\241\346\201\257\351\224\231\350\257\257\346\210\226\346\262\241\346\234\211\351\205\215\347\275\256" /* 17675 */
-  "\000The app's OAuth configuration is wrong or missing." /* 17715 */
-  "\000link_verify_failed" /* 17766 */
-  "\000Link verify is failure!" /* 17785 */
-  "\000link\351\211\264\346\235\203\345\244\261\350\264\245" /* 17809 */
-  "\000Link verification failed." /* 17826 */
-  "\000google_verify_cache_failed" /* 17852 */
-  "\000google verify info memcd get failure!" /* 17879 */
-  "\000google\351\211\264\346\235\203\344\277\241\346\201\257cache\350\216\267\345\217\226\345\244\261\350\264\245" /* 17917 */
-  "\000Reading the Google verification data from the cache failed." /* 17953 */
-  "\000channel_unsupported" /* 18013 */
-  "\000can not support this channel or channel unset!" /* 18033 */
-  "\000\344\270\215\346\224\257\346\214\201\346\255\244\346\270\240\351\201\223\346\210\226\346\270\240\351\201\223\346\227\240\346\225\210" /* 18080 */
-  "\000The channel is not supported or not set." /* 18114 */
-  "\000UNIMPLEMENTED because the message is about an unsupported channel; an unknown channel value would be INVALID_ARGUMENT." /* 18155 */
-  "\000check_and_login_failed" /* 18274 */
-  "\000check and login is failure!" /* 18297 */
-  "\000\346\243\200\346\237\245\345\271\266\347\231\273\345\275\225" /* 18325 */
-  "\000Checking the credentials and signing in failed." /* 18341 */
-  "\000The explanation only says check and log in (\346\243\200\346\237\245\345\271\266\347\231\273\345\275\225). Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 18389 */
-  "\000return_info_failed" /* 18577 */
-  "\000get return info failure!" /* 18596 */
-  "\000\346\213\277\345\217\226\350\277\224\345\233\236\344\277\241\346\201\257\345\244\261\350\264\245" /* 18621 */
-  "\000Getting the information to return failed." /* 18646 */
-  "\000wan37_verify_failed" /* 18688 */
-  "\00037wan verify is failure!" /* 18708 */
-  "\00037wan\351\211\264\346\235\203\345\244\261\350\264\245" /* 18733 */
-  "\00037wan verification failed." /* 18751 */
-  "\000Name starts with wan37 because names cannot start with a digit. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 18778 */
-  "\000zalo_guest_verify_failed" /* 18968 */
-  "\000Zalo verify Guest channel is failure!" /* 18993 */
-  "\000Zalo\351\211\264\346\235\203zalo\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 19031 */
-  "\000Verification of the Zalo guest channel failed." /* 19064 */
-  "\000channel_hash_id_illegal" /* 19111 */
-  "\000params iChannelHashId is illegal" /* 19135 */
-  "\000iChannelHashId illegal" /* 19168 */
-  "\000The iChannelHashId parameter is illegal." /* 19191 */
-  "\000login_missing_channel_hash_id" /* 19232 */
-  "\000no params iChannelHashId" /* 19262 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245iChannelHashId" /* 19287 */
-  "\000The iChannelHashId parameter is missing." /* 19314 */
-  "\000Same meaning as -107 (account group)." /* 19355 */
-  "\000login_missing_guid" /* 19393 */
-  "\000no params guid" /* 19412 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245GUID" /* 19427 */
-  "\000The GUID parameter is missing." /* 19444 */
-  "\000Same meaning as -109 (account group)." /* 19475 */
-  "\000login_missing_openid" /* 19513 */
-  "\000no params openid" /* 19534 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245OPENID" /* 19551 */
-  "\000The openid parameter is missing." /* 19570 */
-  "\000Same meaning as -136 (account group)." /* 19603 */
-  "\000zalo_app_info_failed" /* 19641 */
-  "\000Zalo appinfo get failure!" /* 19662 */
-  "\000zalo\345\272\224\347\224\250\344\277\241\346\201\257\346\213\211\345\217\226\345\244\261\350\264\245" /* 19688 */
-  "\000Loading the Zalo app information failed." /* 19717 */
-  "\000Read as missing app configuration, like -241..-243." /* 19758 */
-  "\000zalo_friends_failed" /* 19810 */
-  "\000Zalo getfriends is failure!" /* 19830 */
-  "\000Zalo\351\211\264\346\235\203\345\244\261\350\264\245" /* 19858 */
-  "\000Fetching the friend list from Zalo failed." /* 19875 */
-  "\000Vendor copy-paste slip: the explanation says Zalo\351\211\264\346\235\203\345\244\261\350\264\245 (Zalo verification failed, as -248); the summary follows the message (Zalo getfriends is failure). Third-party request failure, treated as transient." /* 19918 */
-  "\000zalo_verify_failed" /* 20130 */
-  "\000Zalo verify is failure!" /* 20149 */
-  "\000Zalo verification failed." /* 20173 */
-  "\000token_update_not_needed" /* 20199 */
-  "\000not need update accesstoken!" /* 20223 */
-  "\000\346\233\264\346\226\260token\345\244\261\350\264\245\346\210\226\344\270\215\351\234\200\350\246\201\346\233\264\346\226\260token\344\277\241\346\201\257" /* 20252 */
-  "\000The access token was not updated because no update was needed." /* 20299 */
-  "\000The explanation also covers a failed token update (\346\233\264\346\226\260token\345\244\261\350\264\245\346\210\226\344\270\215\351\234\200\350\246\201\346\233\264\346\226\260token\344\277\241\346\201\257); the summary follows the message." /* 20362 */
-  "\000request_illegal" /* 20495 */
-  "\000\351\235\236\346\263\225\350\257\267\346\261\202" /* 20511 */
-  "\000The request is illegal." /* 20524 */
-  "\000Same message (request illegal!) as -905, which concerns the sValidKey signature; messages are not keys." /* 20548 */
-  "\000ticket_get_failed" /* 20652 */
-  "\000get ticket failure!" /* 20670 */
-  "\000\350\216\267\345\217\226ticket\345\244\261\350\264\245" /* 20690 */
-  "\000Getting the ticket failed." /* 20709 */
-  "\000The ticket source is not named; treated as a transient backend failure." /* 20736 */
-  "\000weixin_friends_failed" /* 20808 */
-  "\000weixin get relationship failure!" /* 20830 */
-  "\000weixin \350\216\267\345\217\226\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276\345\244\261\350\264\245" /* 20863 */
-  "\000Fetching the friend list from Weixin failed." /* 20898 */
-  "\000weixin_app_config_invalid" /* 20943 */
-  "\000weixin appid info is error" /* 20969 */
-  "\000weixin gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 20996 */
-  "\000The Weixin app information configured for the game is wrong." /* 21036 */
-  "\000google_app_config_invalid" /* 21097 */
-  "\000google appid info is error" /* 21123 */
-  "\000google gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 21150 */
-  "\000The Google app information configured for the game is wrong." /* 21190 */
-  "\000facebook_app_config_invalid" /* 21251 */
-  "\000facebook appid info is error" /* 21279 */
-  "\000facebook gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 21308 */
-  "\000The Facebook app information configured for the game is wrong." /* 21350 */
-  "\000weixin_token_invalid" /* 21413 */
-  "\000weixin token is Invalid" /* 21434 */
-  "\000weixin token \350\277\207\346\234\237" /* 21458 */
-  "\000The Weixin token is invalid or has expired." /* 21478 */
-  "\000The explanation says expired." /* 21522 */
-  "\000google_token_invalid" /* 21552 */
-  "\000google token is Invalid" /* 21573 */
-  "\000google token \350\277\207\346\234\237" /* 21597 */
-  "\000The Google token is invalid or has expired." /* 21617 */
-  "\000facebook_token_invalid" /* 21661 */
-  "\000facebook token is Invalid" /* 21684 */
-  "\000facebook token \350\277\207\346\234\237" /* 21710 */
-  "\000The Facebook token is invalid or has expired." /* 21732 */
-  "\000weixin_refresh_token_missing" /* 21778 */
-  "\000weixin req refresh_token is failure!" /* 21807 */
-  "\000\345\276\256\344\277\241\350\277\224\345\233\236refresh_token\345\244\261\350\264\245" /* 21844 */
-  "\000Weixin did not return a refresh token." /* 21876 */
-  "\000Weixin's reply lacked the field, which in practice means it rejected the authorization code or refresh token; treated like a verify failure." /* 21915 */
-  "\000weixin_token_missing" /* 22056 */
-  "\000weixin req token is failure" /* 22077 */
-  "\000\345\276\256\344\277\241\350\277\224\345\233\236token\345\244\261\350\264\245" /* 22105 */
-  "\000Weixin did not return an access token." /* 22129 */
-  "\000weixin_openid_missing" /* 22168 */
-  "\000weixin req Openid is failure" /* 22190 */
-  "\000\345\276\256\344\277\241\350\277\224\345\233\236OPenid\345\244\261\350\264\245" /* 22219 */
-  "\000Weixin did not return an openid." /* 22244 */
-  "\000weixin_expires_in_missing" /* 22277 */
-  "\000weixin req access_tokens expire_in is failure!" /* 22303 */
-  "\000\345\276\256\344\277\241\350\277\224\345\233\236token\346\234\211\346\225\210\346\234\237\345\244\261\350\264\245" /* 22350 */
-  "\000Weixin did not return a valid access token lifetime (expires_in)." /* 22383 */
-  "\000token_info_update_failed" /* 22449 */
-  "\000update token info failure!" /* 22474 */
-  "\000\346\233\264\346\226\260token\344\277\241\346\201\257\345\244\261\350\264\245" /* 22501 */
-  "\000Updating the token information failed." /* 22525 */
-  "\000The store is not named; treated like the database write failures. A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 22564 */
-  "\000sns_auth_kv_failed" /* 22738 */
-  "\000RET_USERVERIFY_SESSION_ERROR" /* 22757 */
-  "\000\347\224\250\346\210\267\347\254\2543\346\226\271\351\211\264\346\235\203\344\277\241\346\201\257kv\346\223\215\344\275\234\345\244\261\350\264\245" /* 22786 */
-  "\000Storing or reading the user's third-party verification data in the key-value store failed." /* 22826 */
-  "\000The message is the vendor constant RET_USERVERIFY_SESSION_ERROR (kept as an alias); the explanation says a kv operation failed, so it is a transient storage failure, not a bad session." /* 22917 */
-  "\000weixin_user_info_failed" /* 23102 */
-  "\000get weixin UserInfo failure!" /* 23126 */
-  "\000\351\200\232\350\277\207accesstoken\345\222\214openid\345\216\273\350\216\267\345\217\226\347\224\250\346\210\267\344\277\241\346\201\257\345\244\261\350\264\245" /* 23155 */
-  "\000Fetching the user's information from Weixin with the access token and openid failed." /* 23209 */
-  "\000login_check_failed" /* 23294 */
-  "\000check login failure" /* 23313 */
-  "\000isLogin\350\277\224\345\233\236\345\244\261\350\264\245" /* 23333 */
-  "\000The isLogin check reported that the user is not signed in." /* 23353 */
-  "\000isLogin failing means the session is not valid; treated like an invalid session." /* 23412 */
-  "\000login_openid_update_failed" /* 23493 */
-  "\000update openid failure" /* 23520 */
-  "\000\346\233\264\346\226\260\347\224\250\346\210\267Openid\345\244\261\350\264\245" /* 23542 */
-  "\000Updating the user's openid failed." /* 23567 */
-  "\000Same wording as -131 (account group). A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 23602 */
-  "\000gameid_invalid" /* 23748 */
-  "\000The gameid parameter is invalid." /* 23763 */
-  "\000Same message (params gameid is error!) as -313 (bind group); messages are not keys." /* 23796 */
-  "\000params_invalid" /* 23880 */
-  "\000\345\217\202\346\225\260\351\224\231\350\257\257" /* 23895 */
-  "\000The request parameters are invalid." /* 23908 */
-  "\000Same message (params is error!) as -1104; messages are not keys." /* 23944 */
-  "\000channel_param_invalid" /* 24009 */
-  "\000channel param is error!" /* 24031 */
-  "\000\345\271\263\345\217\260\345\217\202\346\225\260\351\224\231\350\257\257\346\210\226\346\227\240\346\225\210" /* 24055 */
-  "\000The channel (platform) parameter is wrong or invalid." /* 24083 */
-  "\000user_game_relation_add_failed" /* 24137 */
-  "\000add user to gameid failure!" /* 24167 */
-  "\000\346\267\273\345\212\240\347\224\250\346\210\267\345\210\260\347\216\251\350\277\207\346\255\244\346\270\270\346\210\217\347\232\204\345\257\271\345\272\224\345\205\263\347\263\273\345\244\261\350\264\245" /* 24195 */
-  "\000Adding the user to the game's played-by relation failed." /* 24247 */
-  "\000game_authorization_required" /* 24304 */
-  "\000need authorize openid play this game" /* 24332 */
-  "\000guid\346\234\211\345\210\260\346\255\244\346\270\270\346\210\217\347\232\204\346\235\203\351\231\220\357\274\214 \344\275\206\346\230\257openid\344\271\213\345\211\215\346\262\241\346\234\211\347\216\251\350\277\207\346\255\244\346\270\270\346\210\217\357\274\233" /* 24369 */
-  "\000The GUID may play this game but the openid has not been authorized for it yet." /* 24444 */
-  "\000authorize" /* 24523 */
-  "\000Not the same as code 5 (Google authorization); here the openid must be authorized for the game." /* 24533 */
-  "\000channel_id_game_relation_add_failed" /* 24629 */
-  "\000add channelid to openid failure" /* 24665 */
-  "\000\346\267\273\345\212\240CHANNELID\345\210\260\346\270\270\346\210\217\345\205\263\347\263\273\345\244\261\350\264\245" /* 24697 */
-  "\000Adding the ChannelId-to-game relation failed." /* 24734 */
-  "\000The message says add channelid to openid; the summary follows the explanation. A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 24780 */
-  "\000guid_game_relation_add_failed" /* 24967 */
-  "\000add openid to channelId failure" /* 24997 */
-  "\000\346\267\273\345\212\240\347\224\250\346\210\267Guid\345\210\260\346\270\270\346\210\217\345\205\263\347\263\273\345\244\261\350\264\245" /* 25029 */
-  "\000Adding the user's GUID-to-game relation failed." /* 25067 */
-  "\000The message says add openid to channelId; the summary follows the explanation. A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 25115 */
-  "\000business_id_invalid" /* 25302 */
-  "\000Invalid param gameid" /* 25322 */
-  "\000businessid\344\270\215\346\230\257\346\234\211\346\225\210\347\232\204\345\217\202\346\225\260" /* 25343 */
-  "\000The game (business) id is not a valid parameter." /* 25375 */
-  "\000The message says gameid; the explanation says businessid." /* 25424 */
-  "\000invalid_request" /* 25482 */
-  "\000Invalid request!" /* 25498 */
-  "\000\350\257\267\346\261\202\346\227\240\346\225\210" /* 25515 */
-  "\000The request is invalid." /* 25528 */
-  "\000guest_login_failed" /* 25552 */
-  "\000guest login failure!" /* 25571 */
-  "\000\345\220\257\347\224\250\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 25592 */
-  "\000Enabling guest mode for the login failed." /* 25617 */
-  "\000facebook_request_failed" /* 25659 */
-  "\000facebook request is failure" /* 25683 */
-  "\000facebooke\350\257\267\346\261\202\345\244\261\350\264\245" /* 25711 */
-  "\000The request to Facebook failed." /* 25733 */
-  "\000facebook_api_unset" /* 25765 */
-  "\000facebook request interface unset" /* 25784 */
-  "\000facebook\350\257\267\346\261\202\346\216\245\345\217\243\344\270\215\345\255\230\345\234\250" /* 25817 */
-  "\000The requested Facebook interface does not exist or is not set up." /* 25847 */
-  "\000Read like -902..-904 (interface does not exist), hence UNIMPLEMENTED." /* 25913 */
-  "\000verify_params_invalid" /* 25983 */
-  "\000verify params is error!" /* 26005 */
-  "\000\351\211\264\346\235\203\344\274\240\351\200\222\345\217\202\346\225\260\351\224\231\350\257\257" /* 26029 */
-  "\000The parameters passed for verification are invalid." /* 26054 */
-  "\000guest_mode_failed" /* 26106 */
-  "\000guest mod set failure!" /* 26124 */
-  "\000\344\275\277\347\224\250\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 26147 */
-  "\000Using guest mode failed." /* 26172 */
-  "\000google_verify_failed" /* 26197 */
-  "\000google verify failure!" /* 26218 */
-  "\000google\351\211\264\346\235\203\345\244\261\350\264\245" /* 26241 */
-  "\000Google verification failed." /* 26260 */
-  "\000apple_verify_failed" /* 26288 */
-  "\000apple verify failure!" /* 26308 */
-  "\000apple\351\211\264\346\235\203\345\244\261\350\264\245" /* 26330 */
-  "\000Apple verification failed." /* 26348 */
-  "\000weixin_verify_failed" /* 26375 */
-  "\000WEIXIN verify failure!" /* 26396 */
-  "\000WEIXIN\351\211\264\346\235\203\345\244\261\350\264\245" /* 26419 */
-  "\000Weixin verification failed." /* 26438 */
-  "\000facebook_verify_failed" /* 26466 */
-  "\000facebook verify failure!" /* 26489 */
-  "\000facebook\351\211\264\346\235\203\345\244\261\350\264\245" /* 26514 */
-  "\000Facebook verification failed." /* 26535 */
-  "\000missing_appid_or_appsecret" /* 26565 */
-  "\000no appid params or no appsecret params!" /* 26592 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245APPID\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250appid\345\257\271\345\272\224\357\274\233\347\232\204appsecret" /* 26632 */
-  "\000The appid is missing or no appsecret is configured for it." /* 26691 */
-  "\000If the appid was sent, the app's appsecret configuration is missing instead (action configure). The explanation contains a stray fullwidth semicolon." /* 26750 */
-  "\000session_delete_failed" /* 26900 */
-  "\000del user session is failure!" /* 26922 */
-  "\000\345\210\240\351\231\244\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 26951 */
-  "\000Deleting the user's login session from memcache failed." /* 26990 */
-  "\000session_get_failed" /* 27046 */
-  "\000get user session is failure!" /* 27065 */
-  "\000\350\216\267\345\217\226\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 27094 */
-  "\000Reading the user's login session from memcache failed." /* 27133 */
-  "\000session_save_failed" /* 27188 */
-  "\000user session operation is failure" /* 27208 */
-  "\000\344\277\235\345\255\230\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 27242 */
-  "\000Saving the user's login session to memcache failed." /* 27281 */
-  "\000session_invalid" /* 27333 */
-  "\000user session is error!" /* 27349 */
-  "\000\351\224\231\350\257\257\347\232\204\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201" /* 27372 */
-  "\000The user's login session is invalid." /* 27397 */
-  "\000Vendor docs: sign in again, then check that the client and server environments match." /* 27434 */
-  "\000session_expired" /* 27520 */
-  "\000user session is failure!" /* 27536 */
-  "\000\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\350\277\207\346\234\237" /* 27561 */
-  "\000The user's login session has expired." /* 27583 */
-  "\000account_deleted" /* 27621 */
-  "\000user account was deleted!" /* 27637 */
-  "\000\347\224\250\346\210\267\347\212\266\346\200\201\344\270\272\345\210\240\351\231\244\346\200\201" /* 27663 */
-  "\000The user account has been deleted." /* 27688 */
-  "\000account_disabled" /* 27723 */
-  "\000user account is not available!" /* 27740 */
-  "\000\347\224\250\346\210\267\347\212\266\346\200\201\344\270\272\345\201\234\347\224\250" /* 27771 */
-  "\000The user account is disabled." /* 27793 */
-  "\000verify_failed" /* 27823 */
-  "\000verify failure!" /* 27837 */
-  "\000Third-party verification failed." /* 27853 */
-  "\000The message is generic; the explanation names Facebook, like -210. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 27886 */
-  "\000missing_openid" /* 28079 */
-  "\000no openid input params!" /* 28094 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245openid\345\217\202\346\225\260" /* 28118 */
-  "\000Same meaning as -251 (login group)." /* 28143 */
-  "\000openid_deleted" /* 28179 */
-  "\000openid is delete status!" /* 28194 */
-  "\000Openid\344\270\272\345\210\240\351\231\244\347\212\266\346\200\201" /* 28219 */
-  "\000The openid is in the deleted state." /* 28241 */
-  "\000A soft-delete state, so FAILED_PRECONDITION like -203 rather than NOT_FOUND." /* 28277 */
-  "\000openid_disabled" /* 28354 */
-  "\000openid is disable status!" /* 28370 */
-  "\000Openid\344\270\272\345\201\234\347\224\250\347\212\266\346\200\201" /* 28396 */
-  "\000The openid is disabled." /* 28418 */
-  "\000guid_deleted" /* 28442 */
-  "\000guid is delete status!" /* 28455 */
-  "\000GUID\344\270\272\345\210\240\351\231\244\347\212\266\346\200\201" /* 28478 */
-  "\000The GUID is in the deleted state." /* 28498 */
-  "\000guid_disabled" /* 28532 */
-  "\000guid is disable status!" /* 28546 */
-  "\000GUID\344\270\272\345\201\234\347\224\250\347\212\266\346\200\201" /* 28570 */
-  "\000The GUID is disabled." /* 28590 */
-  "\000openid_update_failed" /* 28612 */
-  "\000update Openid failure" /* 28633 */
-  "\000\345\210\240\351\231\244openid\345\244\261\350\264\245" /* 28655 */
-  "\000Updating the openid failed." /* 28674 */
-  "\000Vendor copy-paste slip: the explanation (\345\210\240\351\231\244openid\345\244\261\350\264\245, deleting the openid failed) repeats -128's; the summary follows the message (update Openid failure). Same wording as -228. A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 28702 */
-  "\000guid_delete_failed" /* 28994 */
-  "\000delete Guid failure" /* 29013 */
-  "\000Deleting the GUID record failed." /* 29033 */
-  "\000Vendor copy-paste slip: the explanation (\345\210\240\351\231\244openid\345\244\261\350\264\245, deleting the openid failed) repeats -128's; the summary follows the message (delete Guid failure). A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 29066 */
-  "\000openid_add_failed" /* 29334 */
-  "\000add openid failure" /* 29352 */
-  "\000\346\267\273\345\212\240openid\345\210\260db\345\244\261\350\264\245" /* 29371 */
-  "\000Adding the openid to the database failed." /* 29395 */
-  "\000openid_delete_failed" /* 29437 */
-  "\000delete openid failure" /* 29458 */
-  "\000Deleting the openid failed." /* 29480 */
-  "\000old_openid_not_found" /* 29508 */
-  "\000old openid empty" /* 29529 */
-  "\000\345\234\250oldOpenid\350\241\250\344\270\255\346\262\241\346\234\211\345\257\271\345\272\224\350\256\260\345\275\225" /* 29546 */
-  "\000There is no matching record in the old-openid table." /* 29583 */
-  "\000The message says old openid empty; the explanation says the oldOpenid table has no record." /* 29636 */
-  "\000not_short_id_game" /* 29727 */
-  "\000not a short gameId game" /* 29745 */
-  "\000\351\235\23632\344\275\215\347\237\255\345\270\220\345\217\267\346\270\270\346\210\217" /* 29769 */
-  "\000The game is not configured for 32-bit short account IDs." /* 29793 */
-  "\000guid_user_info_update_failed" /* 29850 */
-  "\000update guid userInfo failure" /* 29879 */
-  "\000\346\233\264\346\226\260iguid\350\241\250\346\227\266\345\244\261\350\264\245" /* 29908 */
-  "\000Updating the user information in the GUID table failed." /* 29932 */
-  "\000openid_unchanged" /* 29988 */
-  "\000openid input is eaqual to db or src, no need to change" /* 30005 */
-  "\000ChannelHashId\346\237\245\345\210\260\347\232\204Openid\344\270\216\344\274\240\345\217\202\344\270\200\350\207\264\357\274\214\346\227\240\351\234\200\344\277\256\346\224\271" /* 30060 */
-  "\000The openid passed in equals the stored one, so there is nothing to change." /* 30119 */
-  "\000A no-op rather than a fault; callers may treat it as success. Only codes 1..6 are ok in the catalog." /* 30194 */
-  "\000openid_mismatch" /* 30295 */
-  "\000ChannelIds Openid error" /* 30311 */
-  "\000ChannelHashId\346\237\245\345\210\260\347\232\204Openid\344\270\216\344\274\240\345\217\202\344\270\215\345\214\271\351\205\215" /* 30335 */
-  "\000The openid stored for the ChannelHashId does not match the openid passed in." /* 30382 */
-  "\000game_not_played" /* 30459 */
-  "\000ChannelId no play this game" /* 30475 */
-  "\000ChannelHashId\346\232\202\346\227\266\346\262\241\346\234\211\347\216\251\350\277\207\350\277\231\344\270\252\346\270\270\346\210\217" /* 30503 */
-  "\000The ChannelHashId has not played this game yet." /* 30547 */
-  "\000user_add_failed" /* 30595 */
-  "\000add user record is failure" /* 30611 */
-  "\000\346\267\273\345\212\240\347\224\250\346\210\267\345\244\261\350\264\245" /* 30638 */
-  "\000Adding the user failed." /* 30657 */
-  "\000channel_hash_id_record_update_failed" /* 30681 */
-  "\000modify ChannelHashId table record is failure" /* 30718 */
-  "\000\344\277\256\346\224\271ChannelHashId\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 30763 */
-  "\000Updating the ChannelHashId table record failed." /* 30798 */
-  "\000guid_record_update_failed" /* 30846 */
-  "\000modify Guid table record is failure" /* 30872 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 30908 */
-  "\000Updating the GUID table record failed." /* 30934 */
-  "\000ip_update_failed" /* 30973 */
-  "\000Modify user Ip is failure" /* 30990 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225IP\345\244\261\350\264\245" /* 31016 */
-  "\000Updating the user's IP address in the GUID record failed." /* 31044 */
-  "\000age_update_failed" /* 31102 */
-  "\000Modify user Age is failure" /* 31120 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\345\271\264\351\276\204\345\244\261\350\264\245" /* 31147 */
-  "\000Updating the user's age in the GUID record failed." /* 31185 */
-  "\000sex_update_failed" /* 31236 */
-  "\000Modify user Sex is failure" /* 31254 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\346\200\247\345\210\253\345\244\261\350\264\245" /* 31281 */
-  "\000Updating the user's sex in the GUID record failed." /* 31319 */
-  "\000nickname_update_failed" /* 31370 */
-  "\000Modify user nicename is failure" /* 31393 */
-  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\346\230\265\347\247\260\345\244\261\350\264\245" /* 31425 */
-  "\000Updating the user's nickname in the GUID record failed." /* 31463 */
-  "\000nickname_invalid" /* 31519 */
-  "\000UserName is un avail" /* 31536 */
-  "\000\347\224\250\346\210\267\346\230\265\347\247\260\346\227\240\346\225\210" /* 31557 */
-  "\000The user nickname is invalid." /* 31576 */
-  "\000The message says UserName; the explanation says nickname." /* 31606 */
-  "\000status_invalid" /* 31664 */
-  "\000Status is un avail" /* 31679 */
-  "\000\347\212\266\346\200\201\346\227\240\346\225\210" /* 31698 */
-  "\000The status value is invalid." /* 31711 */
-  "\000sex_invalid" /* 31740 */
-  "\000Sex is un avail" /* 31752 */
-  "\000\346\200\247\345\210\253\346\227\240\346\225\210" /* 31768 */
-  "\000The sex value is invalid." /* 31781 */
-  "\000channel_invalid" /* 31807 */
-  "\000Channel is un avail" /* 31823 */
-  "\000\346\270\240\351\201\223\346\227\240\346\225\210" /* 31843 */
-  "\000The channel is invalid." /* 31856 */
-  "\000guid_invalid" /* 31880 */
-  "\000Guid is un Avali" /* 31893 */
-  "\000guid\346\227\240\346\225\210" /* 31910 */
-  "\000The GUID is invalid." /* 31921 */
-  "\000missing_guid" /* 31942 */
-  "\000no params Guid" /* 31955 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245Guid" /* 31970 */
-  "\000Same meaning as -252 (login group)." /* 31987 */
-  "\000missing_channel_id" /* 32023 */
-  "\000no params ChannelId" /* 32042 */
-  "\000\346\262\241\346\234\211\344\274\240\345\205\245ChannelId" /* 32062 */
-  "\000The ChannelId parameter is missing." /* 32084 */
-  "\000missing_channel_hash_id" /* 32120 */
-  "\000no params ChannelHashId" /* 32144 */
-  "\000\346\262\241\346\234\211ChannelHashId" /* 32168 */
-  "\000The ChannelHashId parameter is missing." /* 32188 */
-  "\000channel_hash_id_record_add_failed" /* 32228 */
-  "\000add ChannelHashId table record is failure" /* 32262 */
-  "\000\346\267\273\345\212\240ChannelHashId\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 32304 */
-  "\000Adding the ChannelHashId table record failed." /* 32339 */
-  "\000guid_record_add_failed" /* 32385 */
-  "\000add Guid table record is failure" /* 32408 */
-  "\000\346\267\273\345\212\240Guid\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 32441 */
-  "\000Adding the GUID table record failed." /* 32467 */
-  "\000channel_hash_id_delete_mark_failed" /* 32504 */
-  "\000tag ChannelHashId table record delete failure" /* 32539 */
-  "\000\346\240\207\350\257\206ChannelHashId\350\241\250\350\256\260\345\275\225\350\242\253\345\210\240\351\231\244\345\244\261\350\264\245" /* 32585 */
-  "\000Marking the ChannelHashId table record as deleted failed." /* 32629 */
-  "\000guid_delete_mark_failed" /* 32687 */
-  "\000tag Guid table record delete failure" /* 32711 */
-  "\000\346\240\207\350\257\206Guid\350\241\250\350\256\260\345\275\225\350\242\253\345\210\240\351\231\244\345\244\261\350\264\245" /* 32748 */
-  "\000Marking the GUID table record as deleted failed." /* 32783 */
-  "\000channel_hash_id_lookup_failed" /* 32832 */
-  "\000Guid query ChannelHashId failure" /* 32862 */
-  "\000Guid2ChannelHashId\345\244\261\350\264\245" /* 32895 */
-  "\000Looking up the ChannelHashId by GUID failed." /* 32920 */
-  "\000The vendor does not say whether this means no mapping or a database error; A vendor database write or read failed; repeating the call is not known to help, so INTERNAL without retry." /* 32965 */
-  "\000guid_lookup_failed" /* 33148 */
-  "\000ChannelHashId query guid is failure!" /* 33167 */
-  "\000ChannelHashId2Guid\345\244\261\350\264\245" /* 33204 */
-  "\000Looking up the GUID by ChannelHashId failed." /* 33229 */
-  "\000rate_limited" /* 33274 */
-  "\000access limit! wait a moment to try" /* 33287 */
-  "\000\350\257\267\346\261\202\345\244\252\350\277\207\351\242\221\347\271\201\344\272\206\357\274\214\350\257\267\350\277\207\344\270\200\344\274\232\345\206\215\347\231\273\345\275\225" /* 33322 */
-  "\000Requests are too frequent; the caller must wait before trying again." /* 33368 */
-  "\000wait" /* 33437 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. The vendor states no rate; retry_after 5 is our choice." /* 33442 */
-  "\000failure" /* 33567 */
-  "\000\345\244\261\350\264\245" /* 33575 */
-  "\000The request failed for an unspecified reason." /* 33582 */
-  "\000The message failure is also the Wilddog identifier of 22001, which is named failure too; look it up qualified by domain. No cause is given, so UNKNOWN without retry." /* 33628 */
-  "\000success" /* 33794 */
-  "\000\346\210\220\345\212\237" /* 33802 */
-  "\000The request succeeded." /* 33809 */
-  "\000connect_sns_channel" /* 33832 */
-  "\000connect this sns channel!" /* 33852 */
-  "\000\346\214\202\350\275\275\350\277\231\344\270\252\347\244\276\344\272\244\346\270\240\351\201\223\357\274\214\350\257\267\350\260\203\347\224\250reconnect\346\216\245\345\217\243" /* 33878 */
-  "\000The SNS channel can be attached to the current account; the client should call the reconnect interface." /* 33930 */
-  "\000Next-step code, not a failure." /* 34034 */
-  "\000restore_sns_account" /* 34065 */
-  "\000restore this sns account!" /* 34085 */
-  "\000\346\201\242\345\244\215\350\277\231\344\270\252\347\244\276\344\272\244\346\270\240\351\201\223\357\274\214\350\257\267\350\260\203\347\224\250restore\346\216\245\345\217\243" /* 34111 */
-  "\000The SNS account belongs to another openid; the client should call the restore interface." /* 34161 */
-  "\000same_openid" /* 34250 */
-  "\000the same openid!" /* 34262 */
-  "\000\347\233\270\345\220\214\347\232\204openid\346\227\240\351\234\200\346\201\242\345\244\215" /* 34279 */
-  "\000The SNS account already maps to the current openid, so nothing needs to be restored." /* 34307 */
-  "\000google_authorization_required" /* 34392 */
-  "\000need google authcode" /* 34422 */
-  "\000\351\234\200\350\246\201google\346\217\220\344\276\233\346\216\210\346\235\203" /* 34443 */
-  "\000Google authorization is required before the sign-in can continue." /* 34468 */
-  "\000migrate_use_restore" /* 34534 */
-  "\000migrate fail, suggest request restore interface! restore return sns account!" /* 34554 */
-  "\000\350\257\267\350\265\260restore\346\216\245\345\217\243\357\274\214\344\275\277\347\224\250\346\201\242\345\244\215\347\232\204\346\226\271\345\274\217\357\274\214 \346\201\242\345\244\215\346\225\260\347\273\204\344\270\255\347\232\204openid\345\210\260\345\275\223\345\211\215\350\256\276\345\244\207\344\270\212" /* 34631 */
-  "\000Migration cannot proceed; the client should call the restore interface to restore the returned SNS accounts' openids to this device." /* 34721 */
-  "\000Documented in the vendor's errorcode.md; absent from the seed table. Although the message says migrate fail, it is a positive next-step code: call restore." /* 34854 */
-  "\000wilddog" /* 35010 */
-  "\000WDGAuthErrorCodeFailure" /* 35018 */
-  "\000\346\234\215\345\212\241\345\274\202\345\270\270\357\274\214\346\223\215\344\275\234\345\244\261\350\264\245" /* 35042 */
-  "\000The server indicated that this operation failed" /* 35070 */
-  "\000The Wilddog service failed to complete the operation." /* 35118 */
-  "\000The identifier failure is also the iMSDK -1 message; messages are not keys across domains." /* 35172 */
-  "\000expired_token" /* 35263 */
-  "\000WDGAuthErrorCodeExpiredToken" /* 35277 */
-  "\000\350\257\245 token \345\267\262\350\277\207\346\234\237" /* 35306 */
-  "\000The supplied auth token has expired" /* 35326 */
-  "\000The supplied token has expired." /* 35362 */
-  "\000expired_fetch_token" /* 35394 */
-  "\000WDGAuthErrorCodeExpiredFetchToken" /* 35414 */
-  "\000oauth token \345\267\262\350\277\207\346\234\237\357\274\214\350\216\267\345\217\226\345\244\261\350\264\245\357\274\214\350\257\267\350\201\224\347\263\273 wilddog" /* 35448 */
-  "\000The fetch token has expired" /* 35505 */
-  "\000The OAuth token has expired and could not be fetched." /* 35533 */
-  "\000The vendor asks to contact Wilddog, so signing in again is not expected to help." /* 35587 */
-  "\000invalid_token" /* 35668 */
-  "\000WDGAuthErrorCodeInvalidToken" /* 35682 */
-  "\000\347\224\250\346\210\267\346\217\220\344\276\233\347\232\204 token \346\227\240\346\225\210" /* 35711 */
-  "\000The supplied auth token was invalid" /* 35740 */
-  "\000The supplied token is invalid." /* 35776 */
-  "\000maxretries" /* 35807 */
-  "\000WDGAuthErrorCodeMaxRetries,max_retries" /* 35818 */
-  "\000\347\224\250\346\210\267\345\210\233\345\273\272\345\244\261\350\264\245\357\274\214\350\257\267\351\207\215\350\257\225" /* 35857 */
-  "\000The transaction had too many retries" /* 35888 */
-  "\000Creating the user failed on the server side." /* 35925 */
-  "\000The zh-CN description says to retry (Web SDK: too many retries), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 35970 */
-  "\000authentication_disabled" /* 36116 */
-  "\000WDGAuthErrorCodeAuthenticationDisabled" /* 36140 */
-  "\000\346\234\252\345\274\200\345\220\257\350\272\253\344\273\275\350\256\244\350\257\201\345\212\237\350\203\275\357\274\214\350\257\267\345\234\250\346\216\247\345\210\266\345\217\260\345\274\200\345\220\257\345\220\216\351\207\215\350\257\225" /* 36179 */
-  "\000The specified authentication type is not enabled for this Wilddog." /* 36240 */
-  "\000The authentication method is not enabled for this app in the Wilddog console." /* 36307 */
-  "\000invalid_configuration" /* 36385 */
-  "\000WDGAuthErrorCodeInvalidConfiguration" /* 36407 */
-  "\000token \350\256\244\350\257\201\351\234\200\350\246\201\350\266\205\347\272\247\345\257\206\351\222\245" /* 36444 */
-  "\000The specified authentication sign is the auth secret ." /* 36475 */
-  "\000Custom token authentication requires the app's super secret." /* 36530 */
-  "\000invalid_provider" /* 36591 */
-  "\000WDGAuthErrorCodeInvalidProvider" /* 36608 */
-  "\000\350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\350\260\203\347\224\250\351\224\231\350\257\257\357\274\214\350\257\267\350\201\224\347\263\273\351\207\216\347\213\227 support@wilddog.com" /* 36640 */
-  "\000Invalid provider specified, please check application code." /* 36712 */
-  "\000An invalid authentication provider was specified." /* 36771 */
-  "\000The zh-CN description says to contact Wilddog support; the Web SDK message says to check the application code." /* 36821 */
-  "\000invalid_email" /* 36932 */
-  "\000WDGAuthErrorCodeInvalidEmail" /* 36946 */
-  "\000\350\257\245\351\202\256\347\256\261\345\234\260\345\235\200\346\227\240\346\225\210" /* 36975 */
-  "\000The specified email address is incorrect." /* 36997 */
-  "\000The email address is invalid." /* 37039 */
-  "\000invalid_password" /* 37069 */
-  "\000WDGAuthErrorCodeInvalidPassword" /* 37086 */
-  "\000\350\257\245\345\257\206\347\240\201\344\270\215\346\255\243\347\241\256" /* 37118 */
-  "\000The specified password is incorrect." /* 37137 */
-  "\000The password is incorrect." /* 37174 */
-  "\000Vendor docs: resolved by asking the user for the right password." /* 37201 */
-  "\000invalid_user" /* 37266 */
-  "\000WDGAuthErrorCodeInvalidUser" /* 37279 */
-  "\000\350\257\245\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250" /* 37307 */
-  "\000The specified user does not exist." /* 37326 */
-  "\000invalid_origin" /* 37361 */
-  "\000WDGAuthErrorCodeInvalidOrigin" /* 37376 */
-  "\000\350\272\253\344\273\275\350\256\244\350\257\201\350\277\207\347\250\213\344\270\255\357\274\214\345\217\221\347\224\237\344\272\206\345\256\211\345\205\250\351\224\231\350\257\257" /* 37406 */
-  "\000A security error occurred while processing the authentication request." /* 37452 */
-  "\000A security error occurred during authentication, such as a request from an unauthorized origin." /* 37523 */
-  "\000email_taken" /* 37619 */
-  "\000WDGAuthErrorCodeEmailTaken" /* 37631 */
-  "\000\350\257\245\351\202\256\347\256\261\345\234\260\345\235\200\345\267\262\347\273\217\344\275\277\347\224\250" /* 37658 */
-  "\000The specified email address is already in use." /* 37686 */
-  "\000The email address is already in use." /* 37733 */
-  "\000Same meaning as 22203 (email_already_in_user); both are kept as the vendor documents them." /* 37770 */
-  "\000invalid_credentials" /* 37861 */
-  "\000WDGAuthErrorCodeInvalidCredentials" /* 37881 */
-  "\000\350\257\245\350\272\253\344\273\275\350\256\244\350\257\201\345\207\255\350\257\201\346\227\240\346\225\210" /* 37916 */
-  "\000Invalid authentication credentials provided." /* 37944 */
-  "\000The authentication credentials are invalid." /* 37989 */
-  "\000invalid_arguments" /* 38033 */
-  "\000WDGAuthErrorCodeInvalidArguments" /* 38051 */
-  "\000\350\257\245\350\272\253\344\273\275\350\256\244\350\257\201\345\217\202\346\225\260\346\227\240\346\225\210" /* 38084 */
-  "\000Invalid authentication arguments provided." /* 38112 */
-  "\000The authentication arguments are invalid." /* 38155 */
-  "\000provider_error" /* 38197 */
-  "\000WDGAuthErrorCodeProviderError" /* 38212 */
-  "\000\347\254\254\344\270\211\346\226\271\350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\345\217\221\347\224\237\351\224\231\350\257\257\357\274\214\346\237\245\347\234\213\344\277\241\346\201\257\344\272\206\350\247\243\350\257\246\346\203\205" /* 38242 */
-  "\000A third_party provider error occurred. See data for details." /* 38312 */
-  "\000The third-party authentication provider reported an error." /* 38373 */
-  "\000The vendor points to the details returned with the error; the cause varies, so no automatic retry." /* 38432 */
-  "\000Invalid_secret" /* 38531 */
-  "\000WDGAuthErrorCodeInvalidSecret" /* 38546 */
-  "\000\350\266\205\347\272\247\345\257\206\351\222\245\346\227\240\346\225\210\357\274\214\350\257\267\345\234\250\346\216\247\345\210\266\351\235\242\346\235\277\351\207\215\346\226\260\347\224\237\346\210\220" /* 38576 */
-  "\000The super secret is invalid and must be regenerated in the Wilddog console." /* 38628 */
-  "\000Vendor identifier has a capital I (Invalid_secret); lookup is case-insensitive. No Web SDK message is documented." /* 38704 */
-  "\000invalid_oob_code" /* 38818 */
-  "\000WDGAuthErrorCodeInvalidObbCode" /* 38835 */
-  "\000\346\234\254\346\254\241\351\207\215\347\275\256\345\257\206\347\240\201\350\257\267\346\261\202\346\227\240\346\225\210\347\232\204" /* 38866 */
-  "\000Invalid oobCode." /* 38900 */
-  "\000The password reset request (oobCode) is invalid." /* 38917 */
-  "\000The iOS enum is spelled InvalidObbCode (sic, for oob). The user must request a new reset link." /* 38966 */
-  "\000appUser_not_exist" /* 39061 */
-  "\000WDGAuthErrorCodeAppUserNotExist,app_user_not_exist" /* 39079 */
-  "\000\350\257\245\351\207\216\347\213\227\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250\357\274\214\350\257\267\346\243\200\346\237\245 appid" /* 39130 */
-  "\000AppUser not exist. Please check appId" /* 39173 */
-  "\000The Wilddog app user does not exist for this app ID." /* 39211 */
-  "\000The vendor asks to check the appId." /* 39264 */
-  "\000not_admin_token" /* 39300 */
-  "\000WDGAuthErrorCodeNotAdminToken" /* 39316 */
-  "\000\344\270\215\346\230\257\347\256\241\347\220\206\350\200\205\357\274\214\346\262\241\346\234\211\346\223\215\344\275\234\346\235\203\351\231\220" /* 39346 */
-  "\000The token is not an admin token, so the operation is not permitted." /* 39383 */
-  "\000No Web SDK message is documented." /* 39451 */
-  "\000provide_already_linked" /* 39485 */
-  "\000\346\257\217\344\270\252 oauth \350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\357\274\214\347\224\250\346\210\267\345\217\252\350\203\275\347\273\221\345\256\232\344\270\200\346\254\241" /* 39508 */
-  "\000User can only be linked to one identity for the given provider." /* 39570 */
-  "\000The user already has an identity linked for this OAuth provider." /* 39634 */
-  "\000Vendor spells it provide_ (sic). The iOS SDK maps both 22201 and 22208 to WDGAuthErrorCodeProviderAlreadyLinked; that alias belongs to 22208 (provider_already_linked), so 22201 has no alias." /* 39699 */
-  "\000token_version_error" /* 39890 */
-  "\000WDGAuthErrorCodeTokenVersionError" /* 39910 */
-  "\000\347\224\250\346\210\267\345\267\262\347\273\217\345\215\207\347\272\247 api\357\274\214\344\275\206 token \344\273\215\346\230\257\346\227\247\347\211\210" /* 39944 */
-  "\000Client use upgrade API , but token is old version" /* 39992 */
-  "\000The client uses the upgraded API but the token is of the old version." /* 40042 */
-  "\000Signing in again through the upgraded API issues a current token; the retried call then carries different parameters, so this does not contradict the iOS docs." /* 40112 */
-  "\000email_already_in_user" /* 40272 */
-  "\000WDGAuthErrorCodeEmailAlreadyInUse,email_already_in_use" /* 40294 */
-  "\000\351\202\256\347\256\261\345\234\260\345\235\200\345\267\262\347\273\217\350\242\253\345\205\266\344\273\226\350\264\246\346\210\267\344\275\277\347\224\250" /* 40349 */
-  "\000The email address is already in use by another account" /* 40389 */
-  "\000The email address is already used by another account." /* 40444 */
-  "\000Vendor identifier says in_user (sic) for in_use. Same meaning as 22013." /* 40498 */
-  "\000provide_already_linked_another_account" /* 40570 */
-  "\000WDGAuthErrorCodeProviderAlreadyLinkedAnotherAccount,provider_already_linked_another_account" /* 40609 */
-  "\000\350\257\245\350\272\253\344\273\275\345\267\262\347\273\217\344\270\216\345\205\266\344\273\226\350\264\246\346\210\267\347\273\221\345\256\232" /* 40701 */
-  "\000This identity already linked anotheraccount." /* 40738 */
-  "\000This identity is already linked to another account." /* 40783 */
-  "\000Vendor spells it provide_ (sic) for provider_." /* 40835 */
-  "\000email_missing" /* 40882 */
-  "\000WDGAuthErrorCodeEmailMissing" /* 40896 */
-  "\000\350\257\245\350\264\246\346\210\267\346\262\241\346\234\211\347\273\221\345\256\232\351\202\256\347\256\261" /* 40925 */
-  "\000The account doesn't hava a email." /* 40953 */
-  "\000The account has no email address bound." /* 40987 */
-  "\000user_not_found" /* 41027 */
-  "\000WDGAuthErrorCodeUserNotFound" /* 41042 */
-  "\000\346\262\241\346\234\211\345\257\271\345\272\224\347\224\250\346\210\267\350\256\260\345\275\225\357\274\214\350\257\245\347\224\250\346\210\267\345\217\257\350\203\275\345\267\262\347\273\217\350\242\253\345\210\240\351\231\244" /* 41071 */
-  "\000There is no user record corresponding to this identifier. The user may have been deleted." /* 41129 */
-  "\000No user record matches this identifier; the user may have been deleted." /* 41219 */
-  "\000token_error" /* 41291 */
-  "\000WDGAuthErrorCodeTokenError" /* 41303 */
-  "\000\350\257\245 token \350\247\243\346\236\220\345\244\261\350\264\245" /* 41330 */
-  "\000The token was parsed error." /* 41353 */
-  "\000The token could not be parsed." /* 41381 */
-  "\000provider_already_linked" /* 41412 */
-  "\000WDGAuthErrorCodeProviderAlreadyLinked" /* 41436 */
-  "\000\346\257\217\344\270\252\347\224\250\346\210\267\345\217\252\350\203\275\347\273\221\345\256\232\344\270\200\346\254\241\351\207\216\347\213\227\347\231\273\345\275\225\346\226\271\345\274\217" /* 41474 */
-  "\000The user already has the Wilddog (email/password) sign-in method linked." /* 41523 */
-  "\000Shares the iOS enum WDGAuthErrorCodeProviderAlreadyLinked with 22201 (provide_already_linked); the alias is kept here only." /* 41596 */
-  "\000credential_too_old_login_again" /* 41720 */
-  "\000WDGAuthErrorCodeCredentialTooOldLoginAgain" /* 41751 */
-  "\000\350\257\245\347\224\250\346\210\267\345\260\235\350\257\225\345\256\211\345\205\250\346\225\217\346\204\237\346\223\215\344\275\234\357\274\214\344\275\206\347\231\273\345\275\225\346\227\266\351\227\264\350\277\207\351\225\277\357\274\214\351\234\200\351\207\215\346\226\260\347\231\273\345\275\225" /* 41794 */
-  "\000The user try to do security_sensitive actions require that the user has recently signed in" /* 41870 */
-  "\000The security-sensitive operation requires a recent sign-in." /* 41961 */
-  "\000Vendor docs: resolved by signing the user in again." /* 42021 */
-  "\000no_password_provider" /* 42073 */
-  "\000WDGAuthErrorCodeNoPasswordProvider" /* 42094 */
-  "\000\350\257\245\347\224\250\346\210\267\346\262\241\346\234\211 wilddog \347\231\273\345\275\225\346\226\271\345\274\217" /* 42129 */
-  "\000The user not have password provider" /* 42166 */
-  "\000The user has no Wilddog (email/password) sign-in method." /* 42202 */
-  "\000password_length_error" /* 42259 */
-  "\000WDGAuthErrorCodePasswordLengthError" /* 42281 */
-  "\000\345\257\206\347\240\201\347\232\204\351\225\277\345\272\246\345\277\205\351\241\273\345\234\250 6 \345\210\260 32 \344\275\215" /* 42317 */
-  "\000Password's length must between 6 and 32" /* 42355 */
-  "\000The password must be 6 to 32 characters long." /* 42395 */
-  "\000display_name_length_error" /* 42441 */
-  "\000WDGAuthErrorCodeDisplayNameLengthError" /* 42467 */
-  "\000\346\230\265\347\247\260\351\225\277\345\272\246\345\277\205\351\241\273\345\260\217\344\272\216 20 \344\275\215" /* 42506 */
-  "\000DisplayName length must be length than 20" /* 42538 */
-  "\000The display name must be shorter than 20 characters." /* 42580 */
-  "\000The Web SDK message says length than 20, meaning less than 20." /* 42633 */
-  "\000photo_url_length_error" /* 42696 */
-  "\000WDGAuthErrorCodePhotoUrlLengthError" /* 42719 */
-  "\000\347\205\247\347\211\207\345\234\260\345\235\200\351\225\277\345\272\246\345\277\205\351\241\273\345\260\217\344\272\216 1024 \344\275\215" /* 42755 */
-  "\000PhotoUrl length must be length than 1024" /* 42795 */
-  "\000The photo URL must be shorter than 1024 characters." /* 42836 */
-  "\000token_not_for_this_app" /* 42888 */
-  "\000WDGAuthErrorCodeTokenNotForThisApp" /* 42911 */
-  "\000\346\255\244 token \344\270\215\345\261\236\344\272\216\350\257\245\345\272\224\347\224\250" /* 42946 */
-  "\000This token is not for this app" /* 42975 */
-  "\000The token does not belong to this app." /* 43006 */
-  "\000token_type_error" /* 43045 */
-  "\000WDGAuthErrorCodeTokenTypeError" /* 43062 */
-  "\000\350\257\245 token \347\261\273\345\236\213\344\270\215\346\255\243\347\241\256" /* 43093 */
-  "\000This token's type is not correct" /* 43119 */
-  "\000The token is of the wrong type." /* 43152 */
-  "\000idtoken_claims_error" /* 43184 */
-  "\000WDGAuthErrorCodeIDTokenClaimsError,id_token_claims_error" /* 43205 */
-  "\000wilddog id token \350\207\252\345\256\232\344\271\211\345\255\227\346\256\265\344\270\215\346\255\243\347\241\256" /* 43262 */
-  "\000This idtoken's claims is not correct" /* 43304 */
-  "\000The custom claims of the Wilddog ID token are incorrect." /* 43341 */
-  "\000token_userid_not_valid" /* 43398 */
-  "\000WDGAuthErrorCodeTokenUserIDNotValid" /* 43421 */
-  "\000\350\257\245 token \347\232\204 wilddog id \346\227\240\346\225\210" /* 43457 */
-  "\000This token's userid in not valid" /* 43489 */
-  "\000The Wilddog user ID in the token is invalid." /* 43522 */
-  "\000token_wilddog_error" /* 43567 */
-  "\000WDGAuthErrorCodeTokenWilddogError" /* 43587 */
-  "\000wilddog \345\261\236\346\200\247\344\270\215\346\255\243\347\241\256" /* 43621 */
-  "\000This idtoken's wilddog claim is error" /* 43645 */
-  "\000The wilddog claim in the token is incorrect." /* 43683 */
-  "\000invalid_phone" /* 43728 */
-  "\000WDGAuthErrorCodeInvalidPhone" /* 43742 */
-  "\000\350\257\245\346\211\213\346\234\272\345\217\267\347\240\201\344\270\215\346\255\243\347\241\256" /* 43771 */
-  "\000The specified phone is incorrect." /* 43796 */
-  "\000The phone number is invalid." /* 43830 */
-  "\000email_not_exist" /* 43859 */
-  "\000WDGAuthErrorCodeEmailNotExist" /* 43875 */
-  "\000\350\257\245\351\202\256\347\256\261\344\270\215\345\255\230\345\234\250" /* 43905 */
-  "\000The email is not exist" /* 43924 */
-  "\000The email address does not exist." /* 43947 */
-  "\000phone_not_exist" /* 43981 */
-  "\000WDGAuthErrorCodePhoneNotExist" /* 43997 */
-  "\000\350\257\245\346\211\213\346\234\272\345\217\267\344\270\215\345\255\230\345\234\250" /* 44027 */
-  "\000The phone is not exist" /* 44049 */
-  "\000The phone number does not exist." /* 44072 */
-  "\000smsCode_not_exist" /* 44105 */
-  "\000WDGAuthErrorCodeSmsCodeNotExist,sms_code_not_exist" /* 44123 */
-  "\000\350\257\245\346\211\213\346\234\272\346\234\252\345\217\221\351\200\201\350\277\207\351\252\214\350\257\201\347\240\201\357\274\214\350\257\267\346\243\200\346\237\245" /* 44174 */
-  "\000When user's operation with phone, the smsCode must be carried" /* 44217 */
-  "\000No verification code has been sent to this phone number." /* 44279 */
-  "\000Vendor identifier is camelCase (smsCode). The zh-CN text says no code was sent to this phone; the Web SDK says the smsCode must be included. Send a code first." /* 44336 */
-  "\000smsCode_send_error" /* 44496 */
-  "\000WDGAuthErrorCodeSmsSendError,sms_code_send_error" /* 44515 */
-  "\000\345\217\221\351\200\201\351\252\214\350\257\201\347\240\201\345\217\221\347\224\237\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\350\257\225" /* 44564 */
-  "\000Send smsCode occurred error, Please try it again" /* 44604 */
-  "\000Sending the verification code failed." /* 44653 */
-  "\000Vendor identifier is camelCase (smsCode). The vendor says to retry (zh-CN and Web SDK), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 44691 */
-  "\000phone_already_in_user" /* 44860 */
-  "\000WDGAuthErrorCodePhoneAlreadyInUse,phone_already_in_use" /* 44882 */
-  "\000\350\257\245\346\211\213\346\234\272\345\217\267\345\267\262\350\242\253\345\205\266\344\273\226\350\264\246\346\210\267\344\275\277\347\224\250" /* 44937 */
-  "\000The phone is already in use by another account." /* 44974 */
-  "\000The phone number is already used by another account." /* 45022 */
-  "\000Vendor identifier says in_user (sic) for in_use." /* 45075 */
-  "\000photo_url_or_displayname_error" /* 45124 */
-  "\000WDGAuthErrorCodePhotoUrlOrDisplayNameError,photo_url_or_display_name_error" /* 45155 */
-  "\000\347\205\247\347\211\207\345\234\260\345\235\200\346\210\226\346\230\265\347\247\260\345\214\205\345\220\253\351\235\236\346\263\225\345\255\227\347\254\246" /* 45230 */
-  "\000Photo url or display name contain illegal special characters" /* 45270 */
-  "\000The photo URL or display name contains illegal characters." /* 45331 */
-  "\000sms_code_error" /* 45390 */
-  "\000WDGAuthErrorCodeSmsCodeError" /* 45405 */
-  "\000\347\237\255\344\277\241\351\252\214\350\257\201\347\240\201\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\346\226\260\345\217\221\351\200\201\351\252\214\350\257\201\347\240\201" /* 45434 */
-  "\000Sms code error , please retry to send sms code" /* 45483 */
-  "\000The SMS verification code is wrong." /* 45530 */
-  "\000The vendor asks to send a new code, so the flow restarts from sending the code; repeating the call with the same code will not succeed." /* 45566 */
-  "\000sms_server_error" /* 45702 */
-  "\000WDGAuthErrorCodeSmsServerError" /* 45719 */
-  "\000\347\237\255\344\277\241\346\234\215\345\212\241\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\350\257\225" /* 45750 */
-  "\000Sms server error , Please try again" /* 45781 */
-  "\000The SMS service failed." /* 45817 */
-  "\000The vendor says to retry (zh-CN and Web SDK), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 45841 */
-  "\000sms_forbidden_error" /* 45968 */
-  "\000WDGAuthErrorCodeSmsForbiddenError" /* 45988 */
-  "\000\347\237\255\344\277\241\347\246\201\346\255\242\344\275\277\347\224\250\357\274\214\350\257\267\347\224\263\350\257\267\347\237\255\344\277\241\346\234\215\345\212\241" /* 46022 */
-  "\000Sms forbidden error , Please apply for the sms server" /* 46065 */
-  "\000The SMS service is not enabled for this app." /* 46119 */
-  "\000The vendor asks to apply for the SMS service." /* 46164 */
-  "\000sms_sign_deny_error" /* 46210 */
-  "\000WDGAuthErrorCodeSmsSignDenyError" /* 46230 */
-  "\000The SMS signature was denied." /* 46263 */
-  "\000Documented only in the iOS SDK enum; absent from the seed table. Name derived from the enum; no vendor message exists." /* 46293 */
-  "\000invalid_sms_type" /* 46412 */
-  "\000WDGAuthErrorCodeInvalidSmsTypeError" /* 46429 */
-  "\000\347\237\255\344\277\241\347\261\273\345\236\213\344\270\272\347\251\272" /* 46465 */
-  "\000Sms type is empty" /* 46484 */
-  "\000The SMS type is empty." /* 46502 */
-  "\000weapp_error" /* 46525 */
-  "\000WDGAuthErrorCodeWeappError" /* 46537 */
-  "\000\345\276\256\344\277\241\345\260\217\347\250\213\345\272\217\347\231\273\345\275\225\351\224\231\350\257\257\357\274\214\350\257\267\346\237\245\347\234\213\350\257\246\346\203\205" /* 46564 */
-  "\000Weapp login error, Please see the details" /* 46610 */
-  "\000The WeChat mini program sign-in failed." /* 46652 */
-  "\000weapp_userInfo_sign_check_failed" /* 46692 */
-  "\000WDGAuthErrorCodeWeappUserInfoSignCheckFailed,weapp_user_info_sign_check_failed" /* 46725 */
-  "\000\345\276\256\344\277\241\345\260\217\347\250\213\345\272\217\347\224\250\346\210\267\344\277\241\346\201\257\347\255\276\345\220\215\346\240\241\351\252\214\345\244\261\350\264\245\357\274\214\350\257\267\351\207\215\346\226\260\346\243\200\346\237\245\345\220\216\351\207\215\350\257\225" /* 46804 */
-  "\000Weapp userinfo sign check failed, Please check it and try again" /* 46877 */
-  "\000The signature check of the WeChat mini program user info failed." /* 46941 */
-  "\000The vendor's check and try again means fixing the signed user info first, not repeating the same call." /* 47006 */
-  "\000sms_frequency_error" /* 47109 */
-  "\000WDGAuthErrorCodeSmsFrequencyError" /* 47129 */
-  "\000\347\237\255\344\277\241\345\217\221\351\200\201\350\277\207\344\272\216\351\242\221\347\271\201" /* 47163 */
-  "\000Sms frequency error ." /* 47188 */
-  "\000SMS messages are being sent too frequently." /* 47210 */
-  "\000The only code the iOS docs call retryable. The vendor states no rate; retry_after 60 is our choice." /* 47254 */
-  "\000sms_pay_limit_error" /* 47354 */
-  "\000WDGAuthErrorCodeSmsPayLimitError" /* 47374 */
-  "\000\345\270\220\346\210\267\344\275\231\351\242\235\344\270\215\350\266\2635\345\205\203\357\274\214\344\270\215\350\203\275\345\274\200\345\220\257\347\237\255\344\277\241\346\234\215\345\212\241" /* 47407 */
-  "\000Your account must have at least \302\2455 to use sms service" /* 47457 */
-  "\000The account balance is below 5 yuan, so the SMS service cannot be enabled." /* 47512 */
-  "\000top_up" /* 47587 */
-  "\000The balance is the app owner's Wilddog account, not the end user's, so http stays derived instead of 402." /* 47594 */
-  "\000sms_pay_no_money_error" /* 47700 */
-  "\000WDGAuthErrorCodeSmsPayNoMoneyError" /* 47723 */
-  "\000\350\264\246\346\210\267\344\275\231\351\242\235\344\270\215\350\266\263" /* 47758 */
-  "\000Your account rate insufficient balance" /* 47777 */
-  "\000The account balance is insufficient." /* 47816 */
-  "\000sms_pay_no_money_to_pay_error" /* 47853 */
-  "\000WDGAuthErrorCodeSmsPayNoMoneyToPayError" /* 47883 */
-  "\000\350\264\246\346\210\267\344\275\231\351\242\235\344\270\215\350\266\263\357\274\214\346\234\254\346\254\241\345\217\221\351\200\201\346\227\240\346\263\225\345\256\214\346\210\220\357\274\214\350\257\267\345\205\205\345\200\274" /* 47923 */
-  "\000Your account dose not have enough balance for this api call" /* 47981 */
-  "\000The account balance is too low to pay for this SMS." /* 48041 */
-  "\000sms_api_check_error" /* 48093 */
-  "\000WDGAuthErrorCodeSmsAPICheckError" /* 48113 */
-  "\000\345\217\221\351\200\201\346\216\245\345\217\243\350\260\203\347\224\250\351\242\221\347\271\201\357\274\214\350\266\205\350\277\207\346\257\217\347\247\222 10 \346\254\241\357\274\214\350\257\267\347\250\215\345\220\216\351\207\215\350\257\225" /* 48146 */
-  "\000Exceeded max api call frequency" /* 48211 */
-  "\000The SMS send API was called more than 10 times per second." /* 48243 */
-  "\000Vendor limit: at most 10 calls per second, hence retry_after 1." /* 48302 */
-  "\000unknown" /* 48366 */
-  "\000WDGAuthErrorCodeUnknownError" /* 48374 */
-  "\000\345\217\221\347\224\237\346\234\252\347\237\245\351\224\231\350\257\257" /* 48403 */
-  "\000An unknown error ocurred" /* 48422 */
-  "\000An unknown error occurred." /* 48447 */
-  "\000ret_ticket_wrong" /* 48474 */
-  "\000ret_userverify_session_error" /* 48491 */
-  "\000wdgautherrorcodefailure" /* 48520 */
-  "\000wdgautherrorcodeexpiredtoken" /* 48544 */
-  "\000wdgautherrorcodeexpiredfetchtoken" /* 48573 */
-  "\000wdgautherrorcodeinvalidtoken" /* 48607 */
-  "\000wdgautherrorcodemaxretries" /* 48636 */
-  "\000max_retries" /* 48663 */
-  "\000wdgautherrorcodeauthenticationdisabled" /* 48675 */
-  "\000wdgautherrorcodeinvalidconfiguration" /* 48714 */
-  "\000wdgautherrorcodeinvalidprovider" /* 48751 */
-  "\000wdgautherrorcodeinvalidemail" /* 48783 */
-  "\000wdgautherrorcodeinvalidpassword" /* 48812 */
-  "\000wdgautherrorcodeinvaliduser" /* 48844 */
-  "\000wdgautherrorcodeinvalidorigin" /* 48872 */
-  "\000wdgautherrorcodeemailtaken" /* 48902 */
-  "\000wdgautherrorcodeinvalidcredentials" /* 48929 */
-  "\000wdgautherrorcodeinvalidarguments" /* 48964 */
-  "\000wdgautherrorcodeprovidererror" /* 48997 */
-  "\000invalid_secret" /* 49027 */
-  "\000wdgautherrorcodeinvalidsecret" /* 49042 */
-  "\000wdgautherrorcodeinvalidobbcode" /* 49072 */
-  "\000appuser_not_exist" /* 49103 */
-  "\000wdgautherrorcodeappusernotexist" /* 49121 */
-  "\000app_user_not_exist" /* 49153 */
-  "\000wdgautherrorcodenotadmintoken" /* 49172 */
-  "\000wdgautherrorcodetokenversionerror" /* 49202 */
-  "\000wdgautherrorcodeemailalreadyinuse" /* 49236 */
-  "\000email_already_in_use" /* 49270 */
-  "\000wdgautherrorcodeprovideralreadylinkedanotheraccount" /* 49291 */
-  "\000provider_already_linked_another_account" /* 49343 */
-  "\000wdgautherrorcodeemailmissing" /* 49383 */
-  "\000wdgautherrorcodeusernotfound" /* 49412 */
-  "\000wdgautherrorcodetokenerror" /* 49441 */
-  "\000wdgautherrorcodeprovideralreadylinked" /* 49468 */
-  "\000wdgautherrorcodecredentialtoooldloginagain" /* 49506 */
-  "\000wdgautherrorcodenopasswordprovider" /* 49549 */
-  "\000wdgautherrorcodepasswordlengtherror" /* 49584 */
-  "\000wdgautherrorcodedisplaynamelengtherror" /* 49620 */
-  "\000wdgautherrorcodephotourllengtherror" /* 49659 */
-  "\000wdgautherrorcodetokennotforthisapp" /* 49695 */
-  "\000wdgautherrorcodetokentypeerror" /* 49730 */
-  "\000wdgautherrorcodeidtokenclaimserror" /* 49761 */
-  "\000id_token_claims_error" /* 49796 */
-  "\000wdgautherrorcodetokenuseridnotvalid" /* 49818 */
-  "\000wdgautherrorcodetokenwilddogerror" /* 49854 */
-  "\000wdgautherrorcodeinvalidphone" /* 49888 */
-  "\000wdgautherrorcodeemailnotexist" /* 49917 */
-  "\000wdgautherrorcodephonenotexist" /* 49947 */
-  "\000smscode_not_exist" /* 49977 */
-  "\000wdgautherrorcodesmscodenotexist" /* 49995 */
-  "\000sms_code_not_exist" /* 50027 */
-  "\000smscode_send_error" /* 50046 */
-  "\000wdgautherrorcodesmssenderror" /* 50065 */
-  "\000sms_code_send_error" /* 50094 */
-  "\000wdgautherrorcodephonealreadyinuse" /* 50114 */
-  "\000phone_already_in_use" /* 50148 */
-  "\000wdgautherrorcodephotourlordisplaynameerror" /* 50169 */
-  "\000photo_url_or_display_name_error" /* 50212 */
-  "\000wdgautherrorcodesmscodeerror" /* 50244 */
-  "\000wdgautherrorcodesmsservererror" /* 50273 */
-  "\000wdgautherrorcodesmsforbiddenerror" /* 50304 */
-  "\000wdgautherrorcodesmssigndenyerror" /* 50338 */
-  "\000wdgautherrorcodeinvalidsmstypeerror" /* 50371 */
-  "\000wdgautherrorcodeweapperror" /* 50407 */
-  "\000weapp_userinfo_sign_check_failed" /* 50434 */
-  "\000wdgautherrorcodeweappuserinfosigncheckfailed" /* 50467 */
-  "\000weapp_user_info_sign_check_failed" /* 50512 */
-  "\000wdgautherrorcodesmsfrequencyerror" /* 50546 */
-  "\000wdgautherrorcodesmspaylimiterror" /* 50580 */
-  "\000wdgautherrorcodesmspaynomoneyerror" /* 50613 */
-  "\000wdgautherrorcodesmspaynomoneytopayerror" /* 50648 */
-  "\000wdgautherrorcodesmsapicheckerror" /* 50688 */
-  "\000wdgautherrorcodeunknownerror" /* 50721 */
+  "\000The platform parameter is wrong, or new accounts are being created too often." /* 1331 */
+  "\000Ambiguous: the vendor docs' longer wording is params platform is error! or login new account request access limit! (platform\351\224\231\350\257\257\346\210\226\350\200\205\345\234\250\346\226\260\350\264\246\346\210\267\345\210\233\345\273\272\346\230\257\346\223\215\344\275\234\345\244\252\351\242\221\347\271\201\345\257\274\350\207\264), so it also covers too many new-account logins, a rate limit. The seed says only platform error, so INVALID_ARGUMENT without retry; a caller sure its platform is right may wait and retry." /* 1409 */
+  "\000ticket_invalid" /* 1777 */
+  "\000RET_TICKET_WRONG" /* 1792 */
+  "\000RET_TICKET_WRONG," /* 1809 */
+  "\000The ticket is wrong." /* 1827 */
+  "\000relogin" /* 1848 */
+  "\000The seed row has only two cells: no explanation, and the message is the vendor constant RET_TICKET_WRONG (kept as an alias) with a stray trailing comma." /* 1856 */
+  "\000token_refresh_unsupported" /* 2009 */
+  "\000This channel can not refresh token!" /* 2035 */
+  "\000\346\255\244\345\271\263\345\217\260\344\270\215\350\203\275\345\210\267\346\226\260token" /* 2071 */
+  "\000This channel cannot refresh tokens." /* 2098 */
+  "\000ip_not_allowed" /* 2134 */
+  "\000access denied" /* 2149 */
+  "\000\346\227\240\346\235\203\350\256\277\351\227\256\357\274\214ip\344\270\215\345\234\250\347\231\275\345\220\215\345\215\225" /* 2163 */
+  "\000Access is denied because the caller's IP address is not on the allow-list." /* 2196 */
+  "\000signature_invalid" /* 2271 */
+  "\000request illegal!" /* 2289 */
+  "\000\350\260\203\347\224\250\346\216\245\345\217\243\357\274\214\345\256\211\345\205\250\351\211\264\346\235\203\347\240\201sValidKey\350\256\241\347\256\227\345\244\261\350\264\245\357\274\233\350\257\267\346\243\200\346\237\245\345\256\242\346\210\267\347\253\257\345\217\212server\347\216\257\345\242\203" /* 2306 */
+  "\000The request's sValidKey security signature did not verify." /* 2394 */
+  "\000Same message (request illegal!) as -246. Vendor docs: check the key store and the game id configuration; the explanation asks to check the client and server environments. The sValidKey is what the vendor calls \345\256\211\345\205\250\351\211\264\346\235\203\347\240\201 (security authentication code) of the calling server: when it fails the caller is not identified, and google.rpc keeps PERMISSION_DENIED for an identified caller, so UNAUTHENTICATED." /* 2453 */
+  "\000unknown_api_function" /* 2862 */
+  "\000func not exists!" /* 2883 */
+  "\000\350\260\203\347\224\250\345\207\275\346\225\260\344\270\215\345\255\230\345\234\250\357\274\214api\346\216\245\345\217\243\351\224\231\350\257\257\357\274\214\350\257\267\346\243\200\346\237\245\350\257\267\346\261\202\344\270\262" /* 2900 */
+  "\000The called function does not exist." /* 2961 */
+  "\000The vendor asks to check the request string." /* 2997 */
+  "\000unknown_api_class" /* 3042 */
+  "\000class not exists!" /* 3060 */
+  "\000\350\260\203\347\224\250\347\261\273\344\270\215\345\255\230\345\234\250\357\274\214api\346\216\245\345\217\243\351\224\231\350\257\257\357\274\214\350\257\267\346\243\200\346\237\245\350\257\267\346\261\202\344\270\262" /* 3078 */
+  "\000The called class does not exist." /* 3136 */
+  "\000unknown_api_module" /* 3169 */
+  "\000mod not exists!" /* 3188 */
+  "\000\350\260\203\347\224\250\346\250\241\345\235\227\344\270\215\345\255\230\345\234\250\357\274\214api\346\216\245\345\217\243\351\224\231\350\257\257\357\274\214\350\257\267\346\243\200\346\237\245\350\257\267\346\261\202\344\270\262" /* 3204 */
+  "\000The called module does not exist." /* 3265 */
+  "\000api_request_invalid" /* 3299 */
+  "\000request error!" /* 3319 */
+  "\000\350\260\203\347\224\250\346\216\245\345\217\243\345\244\261\350\264\245\357\274\214api\346\216\245\345\217\243\351\224\231\350\257\257\357\274\214\350\257\267\346\243\200\346\237\245\350\257\267\346\261\202\344\270\262" /* 3334 */
+  "\000The API call failed because the request string is wrong." /* 3392 */
+  "\000notice_app_version_invalid" /* 3449 */
+  "\000notice app-version format invalid" /* 3476 */
+  "\000app version\346\240\274\345\274\217\351\224\231\350\257\257" /* 3510 */
+  "\000The app version format is invalid." /* 3534 */
+  "\000notice_region_id_invalid" /* 3569 */
+  "\000notice region id invalid" /* 3594 */
+  "\000\345\205\254\345\221\212\347\263\273\347\273\237\345\234\260\345\214\272id\344\270\215\345\220\210\346\263\225" /* 3619 */
+  "\000The notice region id is invalid." /* 3649 */
+  "\000notice_lang_code_invalid" /* 3682 */
+  "\000notice lang code invalid" /* 3707 */
+  "\000\345\205\254\345\221\212\347\263\273\347\273\237\350\257\255\347\247\215code\344\270\215\345\220\210\346\263\225" /* 3732 */
+  "\000The notice language code is invalid." /* 3764 */
+  "\000notice_category_id_invalid" /* 3801 */
+  "\000notice category id invalid" /* 3828 */
+  "\000\345\205\254\345\221\212\347\263\273\347\273\237\345\210\206\347\261\273ID\344\270\215\345\220\210\346\263\225" /* 3855 */
+  "\000The notice category id is invalid." /* 3885 */
+  "\000notice_list_empty" /* 3920 */
+  "\000notice list empty" /* 3938 */
+  "\000\345\205\254\345\221\212\347\263\273\347\273\237\345\210\206\347\261\273\350\216\267\345\217\226\345\244\261\350\264\245" /* 3956 */
+  "\000The notice list is empty." /* 3987 */
+  "\000none" /* 4013 */
+  "\000The explanation (\345\205\254\345\221\212\347\263\273\347\273\237\345\210\206\347\261\273\350\216\267\345\217\226\345\244\261\350\264\245) repeats -801's; the summary follows the message." /* 4018 */
+  "\000notice_category_list_failed" /* 4116 */
+  "\000notice category list error" /* 4144 */
+  "\000Getting the notice category list failed." /* 4171 */
+  "\000contact_vendor" /* 4212 */
+  "\000Server-side failure with no stated cause: the vendor names no store, so it is not read as a storage failure (data/README.md); INTERNAL without retry." /* 4227 */
+  "\000migrate_needs_game_center" /* 4377 */
+  "\000migrate condition is fail, please connect GP|GC" /* 4403 */
+  "\000migrate\347\232\204\345\211\215\346\217\220\346\235\241\344\273\266\344\270\215\346\273\241\350\266\263\357\274\214\350\257\267\345\205\210connect\346\270\240\351\201\223GC" /* 4451 */
+  "\000The migration preconditions are not met; connect the Game Center channel first." /* 4507 */
+  "\000call_reconnect" /* 4587 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. The message (connect GP|GC) differs from -727's only by the missing !; the explanation names GC." /* 4602 */
+  "\000migrate_needs_google_play" /* 4768 */
+  "\000migrate condition is fail, please connect GP|GC!" /* 4794 */
+  "\000migrate\347\232\204\345\211\215\346\217\220\346\235\241\344\273\266\344\270\215\346\273\241\350\266\263\357\274\214\350\257\267\345\205\210connect\346\270\240\351\201\223GP" /* 4843 */
+  "\000The migration preconditions are not met; connect the Google Play channel first." /* 4899 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. The message (connect GP|GC) differs from -728's only by the trailing !; the explanation names GP." /* 4979 */
+  "\000migrate_same_platform" /* 5146 */
+  "\000the same platform!" /* 5168 */
+  "\000\345\220\214\344\270\200\345\271\263\345\217\260\344\270\215\350\203\275\350\277\201\347\247\273\357\274\214\350\257\267\345\274\225\345\257\274\347\273\221\345\256\232gc|gp\357\274\214 \350\265\260restore" /* 5187 */
+  "\000Migration within the same platform is not possible; bind Game Center or Google Play and restore instead." /* 5249 */
+  "\000call_restore" /* 5354 */
+  "\000disconnect_current_channel" /* 5367 */
+  "\000cannot disconnect same channel" /* 5394 */
+  "\000disconnect\357\274\214\344\270\215\350\203\275\346\226\255\345\274\200\345\222\214\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\347\233\270\345\220\214\347\232\204\346\270\240\351\201\223\357\274\214\346\210\226\346\270\270\345\256\242\346\270\240\351\201\223" /* 5425 */
+  "\000The channel of the current session or the guest channel cannot be disconnected." /* 5502 */
+  "\000recover_weak_sns_unsupported" /* 5582 */
+  "\000donot support weak sns for recover at none deviceId openid." /* 5611 */
+  "\000recover\346\227\266\357\274\214 guest\344\270\215\345\255\230\345\234\250\350\264\246\346\210\267\357\274\214sns\345\255\230\345\234\250\350\264\246\346\210\267\357\274\214\344\275\206\345\233\240\344\270\272\346\230\257\345\274\261\345\205\263\350\201\224\345\205\263\347\263\273\357\274\214 \345\210\231\344\270\215\350\203\275recover\350\277\207\345\216\273" /* 5671 */
+  "\000Recovering is not possible: the guest has no account and the SNS account has only a weak relation." /* 5780 */
+  "\000ask_user" /* 5879 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. Read as a state condition, not an unsupported method." /* 5888 */
+  "\000recover_device_has_sns" /* 6011 */
+  "\000devices had this channel snsinfo, can not recover, please use snsrestore\357\274\201" /* 6034 */
+  "\000recover\346\227\266\357\274\214 guest\345\267\262\347\273\217\346\234\211\350\277\231\344\270\252sns\346\270\240\351\201\223\347\232\204\344\277\241\346\201\257\357\274\214 \345\210\231\344\270\215\350\203\275recover\350\277\207\345\216\273" /* 6110 */
+  "\000The guest device already has this SNS channel's information, so it cannot recover; use SNS restore." /* 6189 */
+  "\000migrate_code_strong_sns" /* 6289 */
+  "\000migrete Code had strong sns channel, cannot migrate!" /* 6313 */
+  "\000migrateCode\345\274\272\345\205\263\350\201\224\345\205\263\347\263\273\346\270\240\351\201\223\357\274\214 \344\270\215\350\203\275\350\277\201\347\247\273" /* 6366 */
+  "\000The migrate code belongs to a channel with a strong SNS relation and cannot be migrated." /* 6415 */
+  "\000migrate_code_expired" /* 6504 */
+  "\000migrate code unvailabale!" /* 6525 */
+  "\000migrateCode\345\244\261\346\225\210" /* 6551 */
+  "\000The migrate code is no longer valid." /* 6569 */
+  "\000The flow restarts from getting a new migrate code." /* 6606 */
+  "\000migrate_db_exception" /* 6657 */
+  "\000migrate operation db exception!" /* 6678 */
+  "\000\346\223\215\344\275\234\346\225\260\346\215\256\345\272\223\346\227\266\345\274\202\345\270\270\344\272\206" /* 6710 */
+  "\000A database exception occurred during the migration." /* 6738 */
+  "\000A vendor database operation failed during the migration, which writes. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 6790 */
+  "\000migrate_failed" /* 7233 */
+  "\000migrate is fail!" /* 7248 */
+  "\000\350\277\201\347\247\273\350\264\246\346\210\267\345\210\260\345\205\266\344\273\226\350\256\276\345\244\207\345\244\261\350\264\245" /* 7265 */
+  "\000Migrating the account to another device failed." /* 7299 */
+  "\000Server-side failure with no stated cause; not retried." /* 7347 */
+  "\000migrate_openid_invalid" /* 7402 */
+  "\000will migrete openid is wrong!" /* 7425 */
+  "\000\345\276\205\347\273\221\345\256\232\347\232\204openid\344\270\215\346\255\243\347\241\256" /* 7455 */
+  "\000The openid to bind for the migration is wrong." /* 7483 */
+  "\000The message says migrete (sic)." /* 7530 */
+  "\000migrate_record_count_wrong" /* 7562 */
+  "\000migrate db record is wrong!" /* 7589 */
+  "\000\345\275\223\345\211\215\350\256\276\345\244\207\345\257\271\345\272\224\347\232\204\345\260\206\350\246\201\350\277\201\347\247\273\347\232\204\350\256\260\345\275\225\346\235\241\346\225\260\344\270\215\346\255\243\347\241\256" /* 7617 */
+  "\000The number of records to migrate for this device is wrong." /* 7675 */
+  "\000Inconsistent account data; retrying will not help until it is fixed." /* 7734 */
+  "\000other_account_already_migrated" /* 7803 */
+  "\000that account can only one migrate!" /* 7834 */
+  "\000\345\271\263\345\217\260\350\277\201\347\247\273\345\217\252\350\203\275\345\201\232\344\270\200\346\254\241\345\223\246\357\274\233\351\235\236\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\350\277\224\345\233\236\347\232\204\357\274\214\345\210\231\345\217\257\344\273\245\350\265\260connect | restore\345\261\236\346\200\247" /* 7869 */
+  "\000The other account has already been migrated once; it can be attached with connect or restore instead." /* 7968 */
+  "\000The seed explanation contains a | (connect | restore), so a naive split yields four cells. call_reconnect is equally valid." /* 8070 */
+  "\000account_already_migrated" /* 8194 */
+  "\000this account can only one migrate!" /* 8219 */
+  "\000\345\271\263\345\217\260\350\277\201\347\247\273\345\217\252\350\203\275\345\201\232\344\270\200\346\254\241\345\223\246\357\274\233\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\350\277\224\345\233\236\347\232\204\357\274\214\350\277\224\345\233\236\345\244\261\350\264\245\357\274\214\345\216\237\345\233\240\346\230\257\345\267\262\347\273\217\347\273\221\345\256\232\350\277\207\344\270\200\346\254\241\344\272\206" /* 8254 */
+  "\000The current account has already been migrated once, and migration is allowed only once." /* 8363 */
+  "\000not_strong_sns_game" /* 8451 */
+  "\000is not sns model relation!" /* 8471 */
+  "\000\344\270\215\346\230\257\345\274\272SNS\347\244\276\344\272\244\346\250\241\345\274\217\346\270\270\346\210\217" /* 8498 */
+  "\000The game does not use the strong SNS relation mode." /* 8529 */
+  "\000platform_invalid" /* 8581 */
+  "\000platform is Err!" /* 8598 */
+  "\000\351\224\231\350\257\257\347\232\204\345\271\263\345\217\260" /* 8615 */
+  "\000The platform is wrong." /* 8631 */
+  "\000restore_exception" /* 8654 */
+  "\000openid restore fail![exception]" /* 8672 */
+  "\000\345\275\223\345\211\215openid\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\345\274\202\345\270\270\347\232\204\345\244\261\350\264\245" /* 8704 */
+  "\000Restoring the channel failed with an exception." /* 8750 */
+  "\000restore_not_needed" /* 8798 */
+  "\000had openid restore fail!" /* 8817 */
+  "\000\345\275\223\345\211\215\347\231\273\345\275\225\346\200\201\345\255\230\345\234\250\350\277\231\344\270\252\346\270\240\351\201\223\347\232\204\345\274\272\345\205\263\350\201\224\357\274\214sns\344\270\215\345\255\230\345\234\250openid\346\227\266\357\274\214\344\270\215\347\224\250\346\201\242\345\244\215" /* 8842 */
+  "\000No restore is needed: the session already has a strong relation to this channel and the SNS account has no openid." /* 8927 */
+  "\000restore_new_channel_failed" /* 9042 */
+  "\000no openid restore fail!" /* 9069 */
+  "\000\345\275\223\345\211\215openid\344\270\215\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214snsOpenid\344\271\237\344\270\215\345\255\230\345\234\250\357\274\214\347\233\264\346\216\245\345\205\263\350\201\224\346\255\244\346\270\240\351\201\223\345\244\261\350\264\245" /* 9093 */
+  "\000Relating the channel directly failed: the current openid does not have this channel and the snsOpenid does not exist." /* 9178 */
+  "\000relation_mode_mismatch" /* 9296 */
+  "\000connect or restore model select error!" /* 9319 */
+  "\000\346\250\241\345\274\217\351\200\211\346\213\251\351\224\231\350\257\257\357\274\214\346\257\224\345\246\202\345\274\272\345\205\263\350\201\224\346\250\241\345\274\217\357\274\214\351\200\211\346\210\220\344\272\206\345\274\261\345\205\263\350\201\224\346\250\241\345\274\217\345\244\204\347\220\206\344\272\206" /* 9358 */
+  "\000The wrong connect or restore mode was selected, for example a strong-relation game handled as weak." /* 9437 */
+  "\000Read as a mismatch with the game's relation mode setting." /* 9537 */
+  "\000reconnect_exception" /* 9595 */
+  "\000openid reconnect fail![exception]" /* 9615 */
+  "\000Attaching the channel failed with an exception." /* 9649 */
+  "\000reconnect_existing_channel_failed" /* 9697 */
+  "\000had openid reconnect fail!" /* 9731 */
+  "\000\345\275\223\345\211\215openid\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\345\206\215\346\254\241\346\214\202\350\275\275\346\255\244\346\270\240\351\201\223\346\227\266\346\223\215\344\275\234\345\244\261\350\264\245" /* 9758 */
+  "\000Attaching the channel again failed while the openid already had it." /* 9825 */
+  "\000reconnect_new_channel_failed" /* 9893 */
+  "\000no openid reconnect fail!" /* 9922 */
+  "\000\345\275\223\345\211\215openid\344\270\215\345\255\230\345\234\250\346\255\244\346\270\240\351\201\223\357\274\214\347\233\264\346\216\245\346\214\202\350\275\275\346\255\244\346\270\240\351\201\223\345\244\261\350\264\245" /* 9948 */
+  "\000Attaching the channel failed while the openid had no account on it." /* 10009 */
+  "\000confirm_code_expired" /* 10077 */
+  "\000ConfireCode unavail" /* 10098 */
+  "\000\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\244\261\346\225\210" /* 10118 */
+  "\000The user's confirmation code is no longer valid." /* 10140 */
+  "\000The flow restarts from getting a new confirmation code." /* 10189 */
+  "\000confirm_code_delete_failed" /* 10245 */
+  "\000del confirmcode is fail!" /* 10272 */
+  "\000\345\210\240\351\231\244\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 10297 */
+  "\000Deleting the user's confirmation code from memcache failed." /* 10336 */
+  "\000Cache failure, treated as transient." /* 10396 */
+  "\000confirm_code_get_failed" /* 10433 */
+  "\000get confirmcode is fail!" /* 10457 */
+  "\000\350\216\267\345\217\226\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 10482 */
+  "\000Reading the user's confirmation code from memcache failed." /* 10521 */
+  "\000confirm_code_save_failed" /* 10580 */
+  "\000save confirmcode is fail!" /* 10605 */
+  "\000\344\277\235\345\255\230\347\224\250\346\210\267\347\241\256\350\256\244\347\240\201\345\210\260memcache\345\244\261\350\264\245" /* 10631 */
+  "\000Saving the user's confirmation code to memcache failed." /* 10670 */
+  "\000restore_to_strong_relation_denied" /* 10726 */
+  "\000can not restore to strong relation account on!" /* 10760 */
+  "\000\344\270\215\350\203\275\346\201\242\345\244\215\345\210\260\345\255\230\345\234\250\345\274\272\345\205\263\350\201\224\345\205\263\347\263\273\347\232\204\350\264\246\346\210\267" /* 10807 */
+  "\000The account cannot be restored onto an account that has a strong relation." /* 10853 */
+  "\000guest_id_mismatch" /* 10928 */
+  "\000params sGuestId is error" /* 10946 */
+  "\000\344\274\240\345\205\245\347\232\204\347\231\273\345\275\225\346\200\201\345\222\214sGuestId\344\270\215\345\214\271\351\205\215" /* 10971 */
+  "\000The sGuestId does not match the login session passed in." /* 11010 */
+  "\000personal_info_not_found" /* 11067 */
+  "\000no Personal info!" /* 11091 */
+  "\000\346\262\241\346\234\211\346\237\245\350\257\242\345\210\260\344\270\252\344\272\272\344\277\241\346\201\257" /* 11109 */
+  "\000No personal information was found." /* 11137 */
+  "\000personal_info_write_failed" /* 11172 */
+  "\000write personal info is failure!" /* 11199 */
+  "\000\345\206\231\345\205\245\344\270\252\344\272\272\344\277\241\346\201\257\345\244\261\350\264\245" /* 11231 */
+  "\000Writing the personal information failed." /* 11256 */
+  "\000A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 11297 */
+  "\000inner_token_or_openid_invalid" /* 11701 */
+  "\000logind innertoken or Openid params is error!," /* 11731 */
+  "\000The inner token or openid passed to sign in is wrong." /* 11777 */
+  "\000The seed row has only two cells: no explanation, and the message ends with a stray trailing comma (error!,). Treated as a bad credential, like -310." /* 11831 */
+  "\000email_invalid" /* 11980 */
+  "\000paras email is illegal!" /* 11994 */
+  "\000\345\205\245\345\217\202email\344\270\215\345\220\210\346\263\225" /* 12018 */
+  "\000The email parameter is not valid." /* 12039 */
+  "\000The message says paras (sic)." /* 12073 */
+  "\000push_gameid2tag_insert_failed" /* 12103 */
+  "\000push sql to Gameid2tag failure!" /* 12133 */
+  "\000\346\217\222\345\205\245\345\210\260GameId\345\210\206\350\241\250\345\244\261\350\264\245" /* 12165 */
+  "\000Inserting into the per-game tag table failed." /* 12193 */
+  "\000push_tag_players_query_failed" /* 12239 */
+  "\000push query openid by tag and gameid is failure!" /* 12269 */
+  "\000\346\237\245\350\257\242tag\345\257\271\345\272\224\346\270\270\346\210\217\347\232\204\347\216\251\345\256\266\345\244\261\350\264\245" /* 12317 */
+  "\000Querying the players of a game by tag failed." /* 12354 */
+  "\000A vendor database read failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff." /* 12400 */
+  "\000push_tag_info_query_failed" /* 12658 */
+  "\000push personal taginfo query failure!" /* 12685 */
+  "\000\346\237\245\350\257\242\346\255\244\347\216\251\345\256\266\345\257\271\345\272\224tag\344\277\241\346\201\257\345\244\261\350\264\245" /* 12722 */
+  "\000Querying the player's tag information for push failed." /* 12759 */
+  "\000push_record_not_found" /* 12814 */
+  "\000no push record!" /* 12836 */
+  "\000\346\255\244\347\216\251\345\256\266\346\262\241\346\234\211tag\344\277\241\346\201\257" /* 12852 */
+  "\000There is no push record for the player." /* 12877 */
+  "\000The explanation says the player has no tag information." /* 12917 */
+  "\000openid_has_no_tag" /* 12973 */
+  "\000this openid has no tag" /* 12991 */
+  "\000\346\255\244\347\216\251\345\256\266\347\232\204\346\262\241\346\234\211tag" /* 13014 */
+  "\000The player has no tag." /* 13036 */
+  "\000tag_query_failed" /* 13059 */
+  "\000query tag is failure!" /* 13076 */
+  "\000\346\237\245\350\257\242tag\345\244\261\350\264\245" /* 13098 */
+  "\000Querying the tag failed." /* 13114 */
+  "\000tag_id_list_failed" /* 13139 */
+  "\000get tagid list failure!" /* 13158 */
+  "\000\350\216\267\345\217\226tagidlist \345\244\261\350\264\245" /* 13182 */
+  "\000Getting the tag id list failed." /* 13205 */
+  "\000tag2openid_add_failed" /* 13237 */
+  "\000add tag to tb_tag2openid failure!" /* 13259 */
+  "\000tag \346\217\222\345\205\245\345\210\260tag2oepnidb\345\244\261\350\264\245" /* 13293 */
+  "\000Inserting the tag into the tag-to-openid table failed." /* 13324 */
+  "\000openid2tag_add_failed" /* 13379 */
+  "\000add tag to tb_openid2tag failure!" /* 13401 */
+  "\000tag \346\217\222\345\205\245\345\210\260openid2tag\350\241\250\345\244\261\350\264\245" /* 13435 */
+  "\000Inserting the tag into the openid-to-tag table failed." /* 13468 */
+  "\000tags_param_invalid" /* 13523 */
+  "\000tags params is error!" /* 13542 */
+  "\000Tags\345\205\245\345\217\202\351\224\231\350\257\257" /* 13564 */
+  "\000The tags parameter is invalid." /* 13581 */
+  "\000sns_token_invalid" /* 13612 */
+  "\000sns token is failure!" /* 13630 */
+  "\000\347\254\2543\346\226\271token\345\244\261\346\225\210" /* 13652 */
+  "\000The third-party (SNS) token is no longer valid." /* 13671 */
+  "\000app_channel_id_not_found" /* 13719 */
+  "\000no sAppChannelId to get Friendlist!" /* 13744 */
+  "\000\346\262\241\346\234\211app\345\257\271\345\272\224\347\232\204channelid" /* 13780 */
+  "\000There is no channel id for the app to fetch the friend list with." /* 13808 */
+  "\000friend_list_unsupported" /* 13874 */
+  "\000This channel no friend list!" /* 13898 */
+  "\000\346\255\244\345\271\263\345\217\260\346\227\240\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276" /* 13927 */
+  "\000This channel has no friend list." /* 13955 */
+  "\000The channel does not offer friend relations, so the operation is unsupported for it." /* 13988 */
+  "\000friend_list_failed" /* 14073 */
+  "\000get FriendList is failure!" /* 14092 */
+  "\000\350\216\267\345\217\226\345\245\275\345\217\213\345\210\227\350\241\250\345\244\261\350\264\245" /* 14119 */
+  "\000Fetching the friend list failed." /* 14144 */
+  "\000missing_app_channel_id" /* 14177 */
+  "\000no params sAppChannelId" /* 14200 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245APP\345\257\271\345\272\224\347\232\204CHANNELID\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250appid\345\257\271\345\272\224\357\274\233\347\232\204appsecret" /* 14224 */
+  "\000The app's sAppChannelId parameter is missing." /* 14299 */
+  "\000The explanation also mentions a missing appsecret for the appid, copied from -209, and contains a stray fullwidth semicolon." /* 14345 */
+  "\000garena_bind_check_failed" /* 14470 */
+  "\000garena_bindurl is test fail!" /* 14495 */
+  "\000garena\347\273\221\345\256\232\345\210\244\346\226\255\345\244\261\350\264\245" /* 14524 */
+  "\000The Garena binding check failed." /* 14549 */
+  "\000The vendor gives no cause; read as Garena refusing the binding, not as a transient error." /* 14582 */
+  "\000unbind_channel_invalid" /* 14672 */
+  "\000unbind: params channel is error!" /* 14695 */
+  "\000\350\247\243\347\273\221\344\274\240\345\217\202channel\351\224\231\350\257\257" /* 14728 */
+  "\000The channel parameter passed to unbind is invalid." /* 14754 */
+  "\000bind_guid_invalid" /* 14805 */
+  "\000bind: params guid is error!" /* 14823 */
+  "\000\344\274\240\345\217\202guid\351\224\231\350\257\257" /* 14851 */
+  "\000The GUID parameter passed to bind is invalid." /* 14868 */
+  "\000bind_openid_invalid" /* 14914 */
+  "\000params openid is error!" /* 14934 */
+  "\000\344\274\240\345\217\202openid\351\224\231\350\257\257" /* 14958 */
+  "\000The openid parameter passed to bind is invalid." /* 14977 */
+  "\000bind_gameid_invalid" /* 15025 */
+  "\000params gameid is error!" /* 15045 */
+  "\000\344\274\240\345\217\202gameid\351\224\231\350\257\257" /* 15069 */
+  "\000The gameid parameter passed to bind is invalid." /* 15088 */
+  "\000Same message (params gameid is error!) as -227 (login group); messages are not keys." /* 15136 */
+  "\000bind_channel_wrong" /* 15221 */
+  "\000binding the wrong channel" /* 15240 */
+  "\000\347\273\221\345\256\232\346\270\240\351\201\223\351\224\231\350\257\257" /* 15266 */
+  "\000The channel to bind is wrong." /* 15285 */
+  "\000bind_inner_token_invalid" /* 15315 */
+  "\000bind: innertoken error" /* 15340 */
+  "\000\347\224\250\346\210\267\347\232\204\345\206\205\351\203\250token\351\224\231\350\257\257" /* 15363 */
+  "\000The user's inner token passed to bind is wrong." /* 15390 */
+  "\000bind_guid_exists" /* 15438 */
+  "\000bind: guid exist, binding forbidden" /* 15455 */
+  "\000\345\267\262\347\273\217\345\255\230\345\234\250\345\257\271\345\272\224guid\357\274\214\344\270\215\345\205\201\350\256\270\347\273\221\345\256\232" /* 15491 */
+  "\000Binding is forbidden because a matching GUID already exists." /* 15532 */
+  "\000bind_other" /* 15593 */
+  "\000bind_openid_exists" /* 15604 */
+  "\000bind: openid exist, binding forbidden" /* 15623 */
+  "\000\345\267\262\347\273\217\345\255\230\345\234\250\345\257\271\345\272\224openid\357\274\214\344\270\215\345\205\201\350\256\270\347\273\221\345\256\232" /* 15661 */
+  "\000Binding is forbidden because a matching openid already exists." /* 15704 */
+  "\000bind_session_invalid" /* 15767 */
+  "\000bind: usersission wrong" /* 15788 */
+  "\000session \347\251\272" /* 15812 */
+  "\000The user session passed to bind is empty or wrong." /* 15824 */
+  "\000The message says usersission (sic)." /* 15875 */
+  "\000channel_already_bound" /* 15911 */
+  "\000you already bound this channel!" /* 15933 */
+  "\000\344\271\213\345\211\215\347\273\221\345\256\232\350\277\207\357\274\214\344\270\215\350\203\275\345\206\215\350\277\233\350\241\214\347\273\221\345\256\232\344\272\206" /* 15965 */
+  "\000This channel was already bound before and cannot be bound again." /* 16008 */
+  "\000bind_openid_not_found" /* 16073 */
+  "\000bind relationship is failure,because openid unset" /* 16095 */
+  "\000\347\273\221\345\256\232\345\244\261\350\264\245,\346\234\211\345\217\257\350\203\275\347\232\204\345\216\237\345\233\240\346\230\257openid\350\242\253\345\210\240\351\231\244\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250" /* 16145 */
+  "\000Binding failed because the openid does not exist or was deleted." /* 16210 */
+  "\000The current sign-in refers to a missing openid, so the user signs in again." /* 16275 */
+  "\000stove_character_failed" /* 16351 */
+  "\000get or set stove character failure" /* 16374 */
+  "\000Getting or setting the STOVE character failed." /* 16409 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. Third-party request failure, treated as transient." /* 16456 */
+  "\000stove_token_verify_failed" /* 16576 */
+  "\000stove game access token verify failure" /* 16602 */
+  "\000STOVE game_access_token verify failure" /* 16641 */
+  "\000Verification of the STOVE game access token failed." /* 16680 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 16732 */
+  "\000mto_verify_failed" /* 16927 */
+  "\000MTO verify failure" /* 16945 */
+  "\000kakao verify failure" /* 16964 */
+  "\000MTO verification failed." /* 16985 */
+  "\000Vendor copy-paste slip: the explanation says kakao verify failure (as -275); the summary follows the message (MTO). Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 17010 */
+  "\000kakao_verify_failed" /* 17252 */
+  "\000Kakao verification failed." /* 17272 */
+  "\000Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 17299 */
+  "\000efun_verify_failed" /* 17425 */
+  "\000efun verify failure" /* 17444 */
+  "\000Efun verification failed." /* 17464 */
+  "\000toy_verify_failed" /* 17490 */
+  "\000toy verify failure" /* 17508 */
+  "\000TOY verification failed." /* 17527 */
+  "\000vk_verify_failed" /* 17552 */
+  "\000vk verify failure" /* 17569 */
+  "\000VK verification failed." /* 17587 */
+  "\000garena_verify_failed" /* 17611 */
+  "\000garena verify failure" /* 17632 */
+  "\000garena \351\211\264\346\235\203\345\244\261\350\264\245" /* 17654 */
+  "\000Garena verification failed." /* 17674 */
+  "\000viber_friends_failed" /* 17702 */
+  "\000viber get relationship failure!" /* 17723 */
+  "\000viber\350\216\267\345\217\226\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276\345\244\261\350\264\245" /* 17755 */
+  "\000Fetching the friend list from Viber failed." /* 17788 */
+  "\000feiliu_verify_failed" /* 17832 */
+  "\000feiliu verify is failure!" /* 17853 */
+  "\000feiliu\351\211\264\346\235\203\345\244\261\350\264\245" /* 17879 */
+  "\000Feiliu verification failed." /* 17898 */
+  "\000viber_verify_failed" /* 17926 */
+  "\000viber verify is failure!" /* 17946 */
+  "\000viber\351\211\264\346\235\203\345\244\261\350\264\245" /* 17971 */
+  "\000Viber verification failed." /* 17989 */
+  "\000oasgames_verify_failed" /* 18016 */
+  "\000oasgames verify is failure!" /* 18039 */
+  "\000oasgames\351\211\264\346\235\203\345\244\261\350\264\245" /* 18067 */
+  "\000OASGames verification failed." /* 18088 */
+  "\000oas_sign_reused" /* 18118 */
+  "\000oas sign cannot use many times!" /* 18134 */
+  "\000oas\344\270\215\350\203\275\351\207\215\345\244\215\344\275\277\347\224\250ssign" /* 18166 */
+  "\000The OAS sign has already been used and cannot be used again." /* 18193 */
+  "\000A one-time credential was replayed; a fresh OAS sign-in issues a new sign." /* 18254 */
+  "\000zalo_token_expired" /* 18329 */
+  "\000zalo token unexpiretime" /* 18348 */
+  "\000zalo token \350\277\207\346\234\237, \345\273\272\350\256\256\345\211\215\347\253\257\351\207\215\346\226\260\347\231\273\345\275\225\346\216\210\346\235\203" /* 18372 */
+  "\000The Zalo token has expired." /* 18422 */
+  "\000The vendor suggests that the front end signs in and authorizes again." /* 18450 */
+  "\000facebook_bound_elsewhere" /* 18520 */
+  "\000Fb had other user relation, can not bind this user!" /* 18545 */
+  "\000App37wan FB\345\255\230\345\234\250openid\344\272\206\357\274\214\344\270\215\350\203\275\345\234\250\350\277\233\350\241\214\347\273\221\345\256\232\345\210\260\345\210\253\347\232\20437Wan\344\270\212" /* 18597 */
+  "\000The Facebook account is already related to another user and cannot be bound to this one." /* 18665 */
+  "\000The explanation says the App37wan Facebook account already has an openid and cannot be bound to another 37wan account." /* 18754 */
+  "\000wan37_sign_reused" /* 18873 */
+  "\000sign cannot use many times!" /* 18891 */
+  "\00037wan\344\270\215\350\203\275\351\207\215\345\244\215\344\275\277\347\224\250ssign" /* 18919 */
+  "\000The 37wan sign has already been used and cannot be used again." /* 18948 */
+  "\000A one-time credential was replayed; a fresh 37wan sign-in issues a new sign." /* 19011 */
+  "\000oauth_config_missing" /* 19088 */
+  "\000oauth config is error or no info!" /* 19109 */
+  "\000\345\272\224\347\224\250\351\205\215\347\275\256\344\277\241\346\201\257\351\224\231\350\257\257\346\210\226\346\262\241\346\234\211\351\205\215\347\275\256" /* 19143 */
+  "\000The app's OAuth configuration is wrong or missing." /* 19183 */
+  "\000link_verify_failed" /* 19234 */
+  "\000Link verify is failure!" /* 19253 */
+  "\000link\351\211\264\346\235\203\345\244\261\350\264\245" /* 19277 */
+  "\000Link verification failed." /* 19294 */
+  "\000google_verify_cache_failed" /* 19320 */
+  "\000google verify info memcd get failure!" /* 19347 */
+  "\000google\351\211\264\346\235\203\344\277\241\346\201\257cache\350\216\267\345\217\226\345\244\261\350\264\245" /* 19385 */
+  "\000Reading the Google verification data from the cache failed." /* 19421 */
+  "\000channel_unsupported" /* 19481 */
+  "\000can not support this channel or channel unset!" /* 19501 */
+  "\000\344\270\215\346\224\257\346\214\201\346\255\244\346\270\240\351\201\223\346\210\226\346\270\240\351\201\223\346\227\240\346\225\210" /* 19548 */
+  "\000The channel is not supported or not set." /* 19582 */
+  "\000UNIMPLEMENTED because the message is about an unsupported channel; an unknown channel value would be INVALID_ARGUMENT." /* 19623 */
+  "\000check_and_login_failed" /* 19742 */
+  "\000check and login is failure!" /* 19765 */
+  "\000\346\243\200\346\237\245\345\271\266\347\231\273\345\275\225" /* 19793 */
+  "\000Checking the credentials and signing in failed." /* 19809 */
+  "\000The explanation only says check and log in (\346\243\200\346\237\245\345\271\266\347\231\273\345\275\225). Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 19857 */
+  "\000return_info_failed" /* 20045 */
+  "\000get return info failure!" /* 20064 */
+  "\000\346\213\277\345\217\226\350\277\224\345\233\236\344\277\241\346\201\257\345\244\261\350\264\245" /* 20089 */
+  "\000Getting the information to return failed." /* 20114 */
+  "\000wan37_verify_failed" /* 20156 */
+  "\00037wan verify is failure!" /* 20176 */
+  "\00037wan\351\211\264\346\235\203\345\244\261\350\264\245" /* 20201 */
+  "\00037wan verification failed." /* 20219 */
+  "\000Name starts with wan37 because names cannot start with a digit. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 20246 */
+  "\000zalo_guest_verify_failed" /* 20436 */
+  "\000Zalo verify Guest channel is failure!" /* 20461 */
+  "\000Zalo\351\211\264\346\235\203zalo\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 20499 */
+  "\000Verification of the Zalo guest channel failed." /* 20532 */
+  "\000channel_hash_id_illegal" /* 20579 */
+  "\000params iChannelHashId is illegal" /* 20603 */
+  "\000iChannelHashId illegal" /* 20636 */
+  "\000The iChannelHashId parameter is illegal." /* 20659 */
+  "\000login_missing_channel_hash_id" /* 20700 */
+  "\000no params iChannelHashId" /* 20730 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245iChannelHashId" /* 20755 */
+  "\000The iChannelHashId parameter is missing." /* 20782 */
+  "\000Same meaning as -107 (account group)." /* 20823 */
+  "\000login_missing_guid" /* 20861 */
+  "\000no params guid" /* 20880 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245GUID" /* 20895 */
+  "\000The GUID parameter is missing." /* 20912 */
+  "\000Same meaning as -109 (account group)." /* 20943 */
+  "\000login_missing_openid" /* 20981 */
+  "\000no params openid" /* 21002 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245OPENID" /* 21019 */
+  "\000The openid parameter is missing." /* 21038 */
+  "\000Same meaning as -136 (account group)." /* 21071 */
+  "\000zalo_app_info_failed" /* 21109 */
+  "\000Zalo appinfo get failure!" /* 21130 */
+  "\000zalo\345\272\224\347\224\250\344\277\241\346\201\257\346\213\211\345\217\226\345\244\261\350\264\245" /* 21156 */
+  "\000Loading the Zalo app information failed." /* 21185 */
+  "\000Read as missing app configuration, like -241..-243." /* 21226 */
+  "\000zalo_friends_failed" /* 21278 */
+  "\000Zalo getfriends is failure!" /* 21298 */
+  "\000Zalo\351\211\264\346\235\203\345\244\261\350\264\245" /* 21326 */
+  "\000Fetching the friend list from Zalo failed." /* 21343 */
+  "\000Vendor copy-paste slip: the explanation says Zalo\351\211\264\346\235\203\345\244\261\350\264\245 (Zalo verification failed, as -248); the summary follows the message (Zalo getfriends is failure). Third-party request failure, treated as transient." /* 21386 */
+  "\000zalo_verify_failed" /* 21598 */
+  "\000Zalo verify is failure!" /* 21617 */
+  "\000Zalo verification failed." /* 21641 */
+  "\000token_update_not_needed" /* 21667 */
+  "\000not need update accesstoken!" /* 21691 */
+  "\000\346\233\264\346\226\260token\345\244\261\350\264\245\346\210\226\344\270\215\351\234\200\350\246\201\346\233\264\346\226\260token\344\277\241\346\201\257" /* 21720 */
+  "\000Updating the access token failed or was not needed." /* 21767 */
+  "\000The message (not need update accesstoken!) names only the no-update case; the explanation (\346\233\264\346\226\260token\345\244\261\350\264\245\346\210\226\344\270\215\351\234\200\350\246\201\346\233\264\346\226\260token\344\277\241\346\201\257) also names a failed update, so the summary says both." /* 21819 */
+  "\000request_illegal" /* 22012 */
+  "\000\351\235\236\346\263\225\350\257\267\346\261\202" /* 22028 */
+  "\000The request is illegal." /* 22041 */
+  "\000Same message (request illegal!) as -905, which concerns the sValidKey signature; messages are not keys." /* 22065 */
+  "\000ticket_get_failed" /* 22169 */
+  "\000get ticket failure!" /* 22187 */
+  "\000\350\216\267\345\217\226ticket\345\244\261\350\264\245" /* 22207 */
+  "\000Getting the ticket failed." /* 22226 */
+  "\000The ticket source is not named; treated as a transient backend failure." /* 22253 */
+  "\000weixin_friends_failed" /* 22325 */
+  "\000weixin get relationship failure!" /* 22347 */
+  "\000weixin \350\216\267\345\217\226\345\245\275\345\217\213\345\205\263\347\263\273\351\223\276\345\244\261\350\264\245" /* 22380 */
+  "\000Fetching the friend list from Weixin failed." /* 22415 */
+  "\000weixin_app_config_invalid" /* 22460 */
+  "\000weixin appid info is error" /* 22486 */
+  "\000weixin gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 22513 */
+  "\000The Weixin app information configured for the game is wrong." /* 22553 */
+  "\000google_app_config_invalid" /* 22614 */
+  "\000google appid info is error" /* 22640 */
+  "\000google gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 22667 */
+  "\000The Google app information configured for the game is wrong." /* 22707 */
+  "\000facebook_app_config_invalid" /* 22768 */
+  "\000facebook appid info is error" /* 22796 */
+  "\000facebook gameid\345\257\271\345\272\224appInfo \351\205\215\347\275\256\351\224\231\350\257\257" /* 22825 */
+  "\000The Facebook app information configured for the game is wrong." /* 22867 */
+  "\000weixin_token_invalid" /* 22930 */
+  "\000weixin token is Invalid" /* 22951 */
+  "\000weixin token \350\277\207\346\234\237" /* 22975 */
+  "\000The Weixin token is invalid or has expired." /* 22995 */
+  "\000The explanation says expired." /* 23039 */
+  "\000google_token_invalid" /* 23069 */
+  "\000google token is Invalid" /* 23090 */
+  "\000google token \350\277\207\346\234\237" /* 23114 */
+  "\000The Google token is invalid or has expired." /* 23134 */
+  "\000facebook_token_invalid" /* 23178 */
+  "\000facebook token is Invalid" /* 23201 */
+  "\000facebook token \350\277\207\346\234\237" /* 23227 */
+  "\000The Facebook token is invalid or has expired." /* 23249 */
+  "\000weixin_refresh_token_missing" /* 23295 */
+  "\000weixin req refresh_token is failure!" /* 23324 */
+  "\000\345\276\256\344\277\241\350\277\224\345\233\236refresh_token\345\244\261\350\264\245" /* 23361 */
+  "\000Weixin did not return a refresh token." /* 23393 */
+  "\000Weixin's reply lacked the field, which in practice means it rejected the authorization code or refresh token; treated like a verify failure." /* 23432 */
+  "\000weixin_token_missing" /* 23573 */
+  "\000weixin req token is failure" /* 23594 */
+  "\000\345\276\256\344\277\241\350\277\224\345\233\236token\345\244\261\350\264\245" /* 23622 */
+  "\000Weixin did not return an access token." /* 23646 */
+  "\000weixin_openid_missing" /* 23685 */
+  "\000weixin req Openid is failure" /* 23707 */
+  "\000\345\276\256\344\277\241\350\277\224\345\233\236OPenid\345\244\261\350\264\245" /* 23736 */
+  "\000Weixin did not return an openid." /* 23761 */
+  "\000weixin_expires_in_missing" /* 23794 */
+  "\000weixin req access_tokens expire_in is failure!" /* 23820 */
+  "\000\345\276\256\344\277\241\350\277\224\345\233\236token\346\234\211\346\225\210\346\234\237\345\244\261\350\264\245" /* 23867 */
+  "\000Weixin did not return a valid access token lifetime (expires_in)." /* 23900 */
+  "\000Weixin's reply lacked the field, which in practice means it rejected the authorization code or refresh token; treated like a verify failure. The vendor's error-code page writes access_token's expire_in, so a live server may send text that differs from the seed's (access_tokens expire_in) by an apostrophe." /* 23966 */
+  "\000token_info_update_failed" /* 24273 */
+  "\000update token info failure!" /* 24298 */
+  "\000\346\233\264\346\226\260token\344\277\241\346\201\257\345\244\261\350\264\245" /* 24325 */
+  "\000Updating the token information failed." /* 24349 */
+  "\000The store is not named; treated as a vendor storage write failure. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 24388 */
+  "\000sns_auth_kv_failed" /* 24827 */
+  "\000RET_USERVERIFY_SESSION_ERROR" /* 24846 */
+  "\000\347\224\250\346\210\267\347\254\2543\346\226\271\351\211\264\346\235\203\344\277\241\346\201\257kv\346\223\215\344\275\234\345\244\261\350\264\245" /* 24875 */
+  "\000Storing or reading the user's third-party verification data in the key-value store failed." /* 24915 */
+  "\000The message is the vendor constant RET_USERVERIFY_SESSION_ERROR (kept as an alias); the explanation says a kv operation failed, so it is a transient storage failure, not a bad session." /* 25006 */
+  "\000weixin_user_info_failed" /* 25191 */
+  "\000get weixin UserInfo failure!" /* 25215 */
+  "\000\351\200\232\350\277\207accesstoken\345\222\214openid\345\216\273\350\216\267\345\217\226\347\224\250\346\210\267\344\277\241\346\201\257\345\244\261\350\264\245" /* 25244 */
+  "\000Fetching the user's information from Weixin with the access token and openid failed." /* 25298 */
+  "\000login_check_failed" /* 25383 */
+  "\000check login failure" /* 25402 */
+  "\000isLogin\350\277\224\345\233\236\345\244\261\350\264\245" /* 25422 */
+  "\000The isLogin check returned a failure." /* 25442 */
+  "\000isLogin failing means the session is not valid; treated like an invalid session." /* 25480 */
+  "\000login_openid_update_failed" /* 25561 */
+  "\000update openid failure" /* 25588 */
+  "\000\346\233\264\346\226\260\347\224\250\346\210\267Openid\345\244\261\350\264\245" /* 25610 */
+  "\000Updating the user's openid failed." /* 25635 */
+  "\000Same wording as -131 (account group). A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 25670 */
+  "\000gameid_invalid" /* 26112 */
+  "\000The gameid parameter is invalid." /* 26127 */
+  "\000Same message (params gameid is error!) as -313 (bind group); messages are not keys." /* 26160 */
+  "\000params_invalid" /* 26244 */
+  "\000\345\217\202\346\225\260\351\224\231\350\257\257" /* 26259 */
+  "\000The request parameters are invalid." /* 26272 */
+  "\000Same message (params is error!) as -1104; messages are not keys." /* 26308 */
+  "\000channel_param_invalid" /* 26373 */
+  "\000channel param is error!" /* 26395 */
+  "\000\345\271\263\345\217\260\345\217\202\346\225\260\351\224\231\350\257\257\346\210\226\346\227\240\346\225\210" /* 26419 */
+  "\000The channel (platform) parameter is wrong or invalid." /* 26447 */
+  "\000user_game_relation_add_failed" /* 26501 */
+  "\000add user to gameid failure!" /* 26531 */
+  "\000\346\267\273\345\212\240\347\224\250\346\210\267\345\210\260\347\216\251\350\277\207\346\255\244\346\270\270\346\210\217\347\232\204\345\257\271\345\272\224\345\205\263\347\263\273\345\244\261\350\264\245" /* 26559 */
+  "\000Adding the user to the game's played-by relation failed." /* 26611 */
+  "\000game_authorization_required" /* 26668 */
+  "\000need authorize openid play this game" /* 26696 */
+  "\000guid\346\234\211\345\210\260\346\255\244\346\270\270\346\210\217\347\232\204\346\235\203\351\231\220\357\274\214 \344\275\206\346\230\257openid\344\271\213\345\211\215\346\262\241\346\234\211\347\216\251\350\277\207\346\255\244\346\270\270\346\210\217\357\274\233" /* 26733 */
+  "\000The GUID may play this game but the openid has not been authorized for it yet." /* 26808 */
+  "\000authorize" /* 26887 */
+  "\000Not the same as code 5 (Google authorization); here the openid must be authorized for the game." /* 26897 */
+  "\000channel_id_game_relation_add_failed" /* 26993 */
+  "\000add channelid to openid failure" /* 27029 */
+  "\000\346\267\273\345\212\240CHANNELID\345\210\260\346\270\270\346\210\217\345\205\263\347\263\273\345\244\261\350\264\245" /* 27061 */
+  "\000Adding the ChannelId-to-game relation failed." /* 27098 */
+  "\000The message says add channelid to openid; the summary follows the explanation. A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 27144 */
+  "\000guid_game_relation_add_failed" /* 27627 */
+  "\000add openid to channelId failure" /* 27657 */
+  "\000\346\267\273\345\212\240\347\224\250\346\210\267Guid\345\210\260\346\270\270\346\210\217\345\205\263\347\263\273\345\244\261\350\264\245" /* 27689 */
+  "\000Adding the user's GUID-to-game relation failed." /* 27727 */
+  "\000The message says add openid to channelId; the summary follows the explanation. A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 27775 */
+  "\000business_id_invalid" /* 28258 */
+  "\000Invalid param gameid" /* 28278 */
+  "\000businessid\344\270\215\346\230\257\346\234\211\346\225\210\347\232\204\345\217\202\346\225\260" /* 28299 */
+  "\000The game (business) id is not a valid parameter." /* 28331 */
+  "\000The message says gameid; the explanation says businessid." /* 28380 */
+  "\000invalid_request" /* 28438 */
+  "\000Invalid request!" /* 28454 */
+  "\000\350\257\267\346\261\202\346\227\240\346\225\210" /* 28471 */
+  "\000The request is invalid." /* 28484 */
+  "\000guest_login_failed" /* 28508 */
+  "\000guest login failure!" /* 28527 */
+  "\000\345\220\257\347\224\250\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 28548 */
+  "\000Enabling guest mode for the login failed." /* 28573 */
+  "\000facebook_request_failed" /* 28615 */
+  "\000facebook request is failure" /* 28639 */
+  "\000facebooke\350\257\267\346\261\202\345\244\261\350\264\245" /* 28667 */
+  "\000The request to Facebook failed." /* 28689 */
+  "\000facebook_api_unset" /* 28721 */
+  "\000facebook request interface unset" /* 28740 */
+  "\000facebook\350\257\267\346\261\202\346\216\245\345\217\243\344\270\215\345\255\230\345\234\250" /* 28773 */
+  "\000The requested Facebook interface does not exist or is not set up." /* 28803 */
+  "\000Read like -902..-904 (interface does not exist), hence UNIMPLEMENTED and, like them, fix_request." /* 28869 */
+  "\000verify_params_invalid" /* 28967 */
+  "\000verify params is error!" /* 28989 */
+  "\000\351\211\264\346\235\203\344\274\240\351\200\222\345\217\202\346\225\260\351\224\231\350\257\257" /* 29013 */
+  "\000The parameters passed for verification are invalid." /* 29038 */
+  "\000guest_mode_failed" /* 29090 */
+  "\000guest mod set failure!" /* 29108 */
+  "\000\344\275\277\347\224\250\346\270\270\345\256\242\346\250\241\345\274\217\345\244\261\350\264\245" /* 29131 */
+  "\000Using guest mode failed." /* 29156 */
+  "\000google_verify_failed" /* 29181 */
+  "\000google verify failure!" /* 29202 */
+  "\000google\351\211\264\346\235\203\345\244\261\350\264\245" /* 29225 */
+  "\000Google verification failed." /* 29244 */
+  "\000apple_verify_failed" /* 29272 */
+  "\000apple verify failure!" /* 29292 */
+  "\000apple\351\211\264\346\235\203\345\244\261\350\264\245" /* 29314 */
+  "\000Apple verification failed." /* 29332 */
+  "\000weixin_verify_failed" /* 29359 */
+  "\000WEIXIN verify failure!" /* 29380 */
+  "\000WEIXIN\351\211\264\346\235\203\345\244\261\350\264\245" /* 29403 */
+  "\000Weixin verification failed." /* 29422 */
+  "\000facebook_verify_failed" /* 29450 */
+  "\000facebook verify failure!" /* 29473 */
+  "\000facebook\351\211\264\346\235\203\345\244\261\350\264\245" /* 29498 */
+  "\000Facebook verification failed." /* 29519 */
+  "\000missing_appid_or_appsecret" /* 29549 */
+  "\000no appid params or no appsecret params!" /* 29576 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245APPID\346\210\226\350\200\205\344\270\215\345\255\230\345\234\250appid\345\257\271\345\272\224\357\274\233\347\232\204appsecret" /* 29616 */
+  "\000The appid is missing or no appsecret is configured for it." /* 29675 */
+  "\000If the appid was sent, the app's appsecret configuration is missing instead (action configure). The explanation contains a stray fullwidth semicolon." /* 29734 */
+  "\000session_delete_failed" /* 29884 */
+  "\000del user session is failure!" /* 29906 */
+  "\000\345\210\240\351\231\244\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 29935 */
+  "\000Deleting the user's login session from memcache failed." /* 29974 */
+  "\000session_get_failed" /* 30030 */
+  "\000get user session is failure!" /* 30049 */
+  "\000\350\216\267\345\217\226\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 30078 */
+  "\000Reading the user's login session from memcache failed." /* 30117 */
+  "\000session_save_failed" /* 30172 */
+  "\000user session operation is failure" /* 30192 */
+  "\000\344\277\235\345\255\230\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\345\210\260memcache\345\244\261\350\264\245" /* 30226 */
+  "\000Saving the user's login session to memcache failed." /* 30265 */
+  "\000session_invalid" /* 30317 */
+  "\000user session is error!" /* 30333 */
+  "\000\351\224\231\350\257\257\347\232\204\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201" /* 30356 */
+  "\000The user's login session is invalid." /* 30381 */
+  "\000Vendor docs: sign in again, then check that the client and server environments match." /* 30418 */
+  "\000session_expired" /* 30504 */
+  "\000user session is failure!" /* 30520 */
+  "\000\347\224\250\346\210\267\347\231\273\345\275\225\346\200\201\350\277\207\346\234\237" /* 30545 */
+  "\000The user's login session has expired." /* 30567 */
+  "\000account_deleted" /* 30605 */
+  "\000user account was deleted!" /* 30621 */
+  "\000\347\224\250\346\210\267\347\212\266\346\200\201\344\270\272\345\210\240\351\231\244\346\200\201" /* 30647 */
+  "\000The user account has been deleted." /* 30672 */
+  "\000account_disabled" /* 30707 */
+  "\000user account is not available!" /* 30724 */
+  "\000\347\224\250\346\210\267\347\212\266\346\200\201\344\270\272\345\201\234\347\224\250" /* 30755 */
+  "\000The user account is disabled." /* 30777 */
+  "\000verify_failed" /* 30807 */
+  "\000verify failure!" /* 30821 */
+  "\000Third-party verification failed." /* 30837 */
+  "\000The message is generic; the explanation names Facebook, like -210. Third-party verification rejected the credential; the user signs in with the channel again, which is a new call, not a retry." /* 30870 */
+  "\000missing_openid" /* 31063 */
+  "\000no openid input params!" /* 31078 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245openid\345\217\202\346\225\260" /* 31102 */
+  "\000Same meaning as -251 (login group)." /* 31127 */
+  "\000openid_deleted" /* 31163 */
+  "\000openid is delete status!" /* 31178 */
+  "\000Openid\344\270\272\345\210\240\351\231\244\347\212\266\346\200\201" /* 31203 */
+  "\000The openid is in the deleted state." /* 31225 */
+  "\000A soft-delete state, so FAILED_PRECONDITION like -203 rather than NOT_FOUND." /* 31261 */
+  "\000openid_disabled" /* 31338 */
+  "\000openid is disable status!" /* 31354 */
+  "\000Openid\344\270\272\345\201\234\347\224\250\347\212\266\346\200\201" /* 31380 */
+  "\000The openid is disabled." /* 31402 */
+  "\000guid_deleted" /* 31426 */
+  "\000guid is delete status!" /* 31439 */
+  "\000GUID\344\270\272\345\210\240\351\231\244\347\212\266\346\200\201" /* 31462 */
+  "\000The GUID is in the deleted state." /* 31482 */
+  "\000guid_disabled" /* 31516 */
+  "\000guid is disable status!" /* 31530 */
+  "\000GUID\344\270\272\345\201\234\347\224\250\347\212\266\346\200\201" /* 31554 */
+  "\000The GUID is disabled." /* 31574 */
+  "\000openid_update_failed" /* 31596 */
+  "\000update Openid failure" /* 31617 */
+  "\000\345\210\240\351\231\244openid\345\244\261\350\264\245" /* 31639 */
+  "\000Updating the openid failed." /* 31658 */
+  "\000Vendor copy-paste slip: the explanation (\345\210\240\351\231\244openid\345\244\261\350\264\245, deleting the openid failed) repeats -128's; the summary follows the message (update Openid failure). Same wording as -228. A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 31686 */
+  "\000guid_delete_failed" /* 32274 */
+  "\000delete Guid failure" /* 32293 */
+  "\000Deleting the GUID record failed." /* 32313 */
+  "\000Vendor copy-paste slip: the explanation (\345\210\240\351\231\244openid\345\244\261\350\264\245, deleting the openid failed) repeats -128's; the summary follows the message (delete Guid failure). A vendor database write failed. Storage failures are transient whatever the store (data/README.md): as with the memcache and kv failures (-206..-208, -231, -702..-704), the vendor text does not separate this from a passing fault, so UNAVAILABLE with backoff. The retried call repeats a write that may have partly happened; a caller that must not repeat it narrows retries with its per-call retry policy." /* 32346 */
+  "\000openid_add_failed" /* 32910 */
+  "\000add openid failure" /* 32928 */
+  "\000\346\267\273\345\212\240openid\345\210\260db\345\244\261\350\264\245" /* 32947 */
+  "\000Adding the openid to the database failed." /* 32971 */
+  "\000openid_delete_failed" /* 33013 */
+  "\000delete openid failure" /* 33034 */
+  "\000Deleting the openid failed." /* 33056 */
+  "\000old_openid_not_found" /* 33084 */
+  "\000old openid empty" /* 33105 */
+  "\000\345\234\250oldOpenid\350\241\250\344\270\255\346\262\241\346\234\211\345\257\271\345\272\224\350\256\260\345\275\225" /* 33122 */
+  "\000There is no matching record in the old-openid table." /* 33159 */
+  "\000The message says old openid empty; the explanation says the oldOpenid table has no record." /* 33212 */
+  "\000not_short_id_game" /* 33303 */
+  "\000not a short gameId game" /* 33321 */
+  "\000\351\235\23632\344\275\215\347\237\255\345\270\220\345\217\267\346\270\270\346\210\217" /* 33345 */
+  "\000The game is not configured for 32-bit short account IDs." /* 33369 */
+  "\000guid_user_info_update_failed" /* 33426 */
+  "\000update guid userInfo failure" /* 33455 */
+  "\000\346\233\264\346\226\260iguid\350\241\250\346\227\266\345\244\261\350\264\245" /* 33484 */
+  "\000Updating the user information in the GUID table failed." /* 33508 */
+  "\000openid_unchanged" /* 33564 */
+  "\000openid input is eaqual to db or src, no need to change" /* 33581 */
+  "\000ChannelHashId\346\237\245\345\210\260\347\232\204Openid\344\270\216\344\274\240\345\217\202\344\270\200\350\207\264\357\274\214\346\227\240\351\234\200\344\277\256\346\224\271" /* 33636 */
+  "\000The openid passed in equals the stored one, so there is nothing to change." /* 33695 */
+  "\000A no-op rather than a fault; callers may treat it as success. Only codes 1..6 are ok in the catalog." /* 33770 */
+  "\000openid_mismatch" /* 33871 */
+  "\000ChannelIds Openid error" /* 33887 */
+  "\000ChannelHashId\346\237\245\345\210\260\347\232\204Openid\344\270\216\344\274\240\345\217\202\344\270\215\345\214\271\351\205\215" /* 33911 */
+  "\000The openid stored for the ChannelHashId does not match the openid passed in." /* 33958 */
+  "\000The vendor's error-code page writes ChannelId's Openid error, so a live server may send text that differs from the seed's (ChannelIds Openid error) by an apostrophe." /* 34035 */
+  "\000game_not_played" /* 34201 */
+  "\000ChannelId no play this game" /* 34217 */
+  "\000ChannelHashId\346\232\202\346\227\266\346\262\241\346\234\211\347\216\251\350\277\207\350\277\231\344\270\252\346\270\270\346\210\217" /* 34245 */
+  "\000The ChannelHashId has not played this game yet." /* 34289 */
+  "\000user_add_failed" /* 34337 */
+  "\000add user record is failure" /* 34353 */
+  "\000\346\267\273\345\212\240\347\224\250\346\210\267\345\244\261\350\264\245" /* 34380 */
+  "\000Adding the user failed." /* 34399 */
+  "\000channel_hash_id_record_update_failed" /* 34423 */
+  "\000modify ChannelHashId table record is failure" /* 34460 */
+  "\000\344\277\256\346\224\271ChannelHashId\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 34505 */
+  "\000Updating the ChannelHashId table record failed." /* 34540 */
+  "\000guid_record_update_failed" /* 34588 */
+  "\000modify Guid table record is failure" /* 34614 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 34650 */
+  "\000Updating the GUID table record failed." /* 34676 */
+  "\000ip_update_failed" /* 34715 */
+  "\000Modify user Ip is failure" /* 34732 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225IP\345\244\261\350\264\245" /* 34758 */
+  "\000Updating the user's IP address in the GUID record failed." /* 34786 */
+  "\000age_update_failed" /* 34844 */
+  "\000Modify user Age is failure" /* 34862 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\345\271\264\351\276\204\345\244\261\350\264\245" /* 34889 */
+  "\000Updating the user's age in the GUID record failed." /* 34927 */
+  "\000sex_update_failed" /* 34978 */
+  "\000Modify user Sex is failure" /* 34996 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\346\200\247\345\210\253\345\244\261\350\264\245" /* 35023 */
+  "\000Updating the user's sex in the GUID record failed." /* 35061 */
+  "\000nickname_update_failed" /* 35112 */
+  "\000Modify user nicename is failure" /* 35135 */
+  "\000\344\277\256\346\224\271Guid\350\241\250\350\256\260\345\275\225\347\224\250\346\210\267\346\230\265\347\247\260\345\244\261\350\264\245" /* 35167 */
+  "\000Updating the user's nickname in the GUID record failed." /* 35205 */
+  "\000nickname_invalid" /* 35261 */
+  "\000UserName is un avail" /* 35278 */
+  "\000\347\224\250\346\210\267\346\230\265\347\247\260\346\227\240\346\225\210" /* 35299 */
+  "\000The user nickname is invalid." /* 35318 */
+  "\000The message says UserName; the explanation says nickname." /* 35348 */
+  "\000status_invalid" /* 35406 */
+  "\000Status is un avail" /* 35421 */
+  "\000\347\212\266\346\200\201\346\227\240\346\225\210" /* 35440 */
+  "\000The status value is invalid." /* 35453 */
+  "\000sex_invalid" /* 35482 */
+  "\000Sex is un avail" /* 35494 */
+  "\000\346\200\247\345\210\253\346\227\240\346\225\210" /* 35510 */
+  "\000The sex value is invalid." /* 35523 */
+  "\000channel_invalid" /* 35549 */
+  "\000Channel is un avail" /* 35565 */
+  "\000\346\270\240\351\201\223\346\227\240\346\225\210" /* 35585 */
+  "\000The channel is invalid." /* 35598 */
+  "\000guid_invalid" /* 35622 */
+  "\000Guid is un Avali" /* 35635 */
+  "\000guid\346\227\240\346\225\210" /* 35652 */
+  "\000The GUID is invalid." /* 35663 */
+  "\000missing_guid" /* 35684 */
+  "\000no params Guid" /* 35697 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245Guid" /* 35712 */
+  "\000Same meaning as -252 (login group)." /* 35729 */
+  "\000missing_channel_id" /* 35765 */
+  "\000no params ChannelId" /* 35784 */
+  "\000\346\262\241\346\234\211\344\274\240\345\205\245ChannelId" /* 35804 */
+  "\000The ChannelId parameter is missing." /* 35826 */
+  "\000missing_channel_hash_id" /* 35862 */
+  "\000no params ChannelHashId" /* 35886 */
+  "\000\346\262\241\346\234\211ChannelHashId" /* 35910 */
+  "\000The ChannelHashId parameter is missing." /* 35930 */
+  "\000channel_hash_id_record_add_failed" /* 35970 */
+  "\000add ChannelHashId table record is failure" /* 36004 */
+  "\000\346\267\273\345\212\240ChannelHashId\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 36046 */
+  "\000Adding the ChannelHashId table record failed." /* 36081 */
+  "\000guid_record_add_failed" /* 36127 */
+  "\000add Guid table record is failure" /* 36150 */
+  "\000\346\267\273\345\212\240Guid\350\241\250\350\256\260\345\275\225\345\244\261\350\264\245" /* 36183 */
+  "\000Adding the GUID table record failed." /* 36209 */
+  "\000channel_hash_id_delete_mark_failed" /* 36246 */
+  "\000tag ChannelHashId table record delete failure" /* 36281 */
+  "\000\346\240\207\350\257\206ChannelHashId\350\241\250\350\256\260\345\275\225\350\242\253\345\210\240\351\231\244\345\244\261\350\264\245" /* 36327 */
+  "\000Marking the ChannelHashId table record as deleted failed." /* 36371 */
+  "\000guid_delete_mark_failed" /* 36429 */
+  "\000tag Guid table record delete failure" /* 36453 */
+  "\000\346\240\207\350\257\206Guid\350\241\250\350\256\260\345\275\225\350\242\253\345\210\240\351\231\244\345\244\261\350\264\245" /* 36490 */
+  "\000Marking the GUID table record as deleted failed." /* 36525 */
+  "\000channel_hash_id_lookup_failed" /* 36574 */
+  "\000Guid query ChannelHashId failure" /* 36604 */
+  "\000Guid2ChannelHashId\345\244\261\350\264\245" /* 36637 */
+  "\000Looking up the ChannelHashId by GUID failed." /* 36662 */
+  "\000The vendor does not say whether this means no mapping or a database error. A lookup that finds no mapping fails again when repeated, so, unlike the storage failures (data/README.md), INTERNAL without retry." /* 36707 */
+  "\000guid_lookup_failed" /* 36914 */
+  "\000ChannelHashId query guid is failure!" /* 36933 */
+  "\000ChannelHashId2Guid\345\244\261\350\264\245" /* 36970 */
+  "\000Looking up the GUID by ChannelHashId failed." /* 36995 */
+  "\000rate_limited" /* 37040 */
+  "\000access limit! wait a moment to try" /* 37053 */
+  "\000\350\257\267\346\261\202\345\244\252\350\277\207\351\242\221\347\271\201\344\272\206\357\274\214\350\257\267\350\277\207\344\270\200\344\274\232\345\206\215\347\231\273\345\275\225" /* 37088 */
+  "\000Requests are too frequent; the caller must wait before trying again." /* 37134 */
+  "\000wait" /* 37203 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. The vendor states no rate; retry_after 5 is our choice." /* 37208 */
+  "\000failure" /* 37333 */
+  "\000\345\244\261\350\264\245" /* 37341 */
+  "\000The request failed for an unspecified reason." /* 37348 */
+  "\000The message failure is also the Wilddog identifier of 22001, which is named failure too; look it up qualified by domain. No cause is given, so UNKNOWN without retry." /* 37394 */
+  "\000success" /* 37560 */
+  "\000\346\210\220\345\212\237" /* 37568 */
+  "\000The request succeeded." /* 37575 */
+  "\000connect_sns_channel" /* 37598 */
+  "\000connect this sns channel!" /* 37618 */
+  "\000\346\214\202\350\275\275\350\277\231\344\270\252\347\244\276\344\272\244\346\270\240\351\201\223\357\274\214\350\257\267\350\260\203\347\224\250reconnect\346\216\245\345\217\243" /* 37644 */
+  "\000The SNS channel can be attached to the current account; the client should call the reconnect interface." /* 37696 */
+  "\000Next-step code, not a failure." /* 37800 */
+  "\000restore_sns_account" /* 37831 */
+  "\000restore this sns account!" /* 37851 */
+  "\000\346\201\242\345\244\215\350\277\231\344\270\252\347\244\276\344\272\244\346\270\240\351\201\223\357\274\214\350\257\267\350\260\203\347\224\250restore\346\216\245\345\217\243" /* 37877 */
+  "\000Restore this SNS (social channel) account: the client should call the restore interface." /* 37927 */
+  "\000same_openid" /* 38016 */
+  "\000the same openid!" /* 38028 */
+  "\000\347\233\270\345\220\214\347\232\204openid\346\227\240\351\234\200\346\201\242\345\244\215" /* 38045 */
+  "\000The SNS account already maps to the current openid, so nothing needs to be restored." /* 38073 */
+  "\000google_authorization_required" /* 38158 */
+  "\000need google authcode" /* 38188 */
+  "\000\351\234\200\350\246\201google\346\217\220\344\276\233\346\216\210\346\235\203" /* 38209 */
+  "\000Google authorization is required before the sign-in can continue." /* 38234 */
+  "\000migrate_use_restore" /* 38300 */
+  "\000migrate fail, suggest request restore interface! restore return sns account!" /* 38320 */
+  "\000\350\257\267\350\265\260restore\346\216\245\345\217\243\357\274\214\344\275\277\347\224\250\346\201\242\345\244\215\347\232\204\346\226\271\345\274\217\357\274\214 \346\201\242\345\244\215\346\225\260\347\273\204\344\270\255\347\232\204openid\345\210\260\345\275\223\345\211\215\350\256\276\345\244\207\344\270\212" /* 38397 */
+  "\000Migration cannot proceed; the client should call the restore interface to restore the returned SNS accounts' openids to this device." /* 38487 */
+  "\000Documented in the vendor's errorcode.md; absent from the seed table. Although the message says migrate fail, it is a positive next-step code: call restore." /* 38620 */
+  "\000wilddog" /* 38776 */
+  "\000WDGAuthErrorCodeFailure" /* 38784 */
+  "\000\346\234\215\345\212\241\345\274\202\345\270\270\357\274\214\346\223\215\344\275\234\345\244\261\350\264\245" /* 38808 */
+  "\000The server indicated that this operation failed" /* 38836 */
+  "\000The Wilddog service failed to complete the operation." /* 38884 */
+  "\000The identifier failure is also the iMSDK -1 message; messages are not keys across domains." /* 38938 */
+  "\000expired_token" /* 39029 */
+  "\000WDGAuthErrorCodeExpiredToken" /* 39043 */
+  "\000\350\257\245 token \345\267\262\350\277\207\346\234\237" /* 39072 */
+  "\000The supplied auth token has expired" /* 39092 */
+  "\000The supplied token has expired." /* 39128 */
+  "\000expired_fetch_token" /* 39160 */
+  "\000WDGAuthErrorCodeExpiredFetchToken" /* 39180 */
+  "\000oauth token \345\267\262\350\277\207\346\234\237\357\274\214\350\216\267\345\217\226\345\244\261\350\264\245\357\274\214\350\257\267\350\201\224\347\263\273 wilddog" /* 39214 */
+  "\000The fetch token has expired" /* 39271 */
+  "\000The OAuth token has expired and could not be fetched." /* 39299 */
+  "\000The vendor asks to contact Wilddog, so signing in again is not expected to help." /* 39353 */
+  "\000invalid_token" /* 39434 */
+  "\000WDGAuthErrorCodeInvalidToken" /* 39448 */
+  "\000\347\224\250\346\210\267\346\217\220\344\276\233\347\232\204 token \346\227\240\346\225\210" /* 39477 */
+  "\000The supplied auth token was invalid" /* 39506 */
+  "\000The supplied token is invalid." /* 39542 */
+  "\000maxretries" /* 39573 */
+  "\000WDGAuthErrorCodeMaxRetries,max_retries" /* 39584 */
+  "\000\347\224\250\346\210\267\345\210\233\345\273\272\345\244\261\350\264\245\357\274\214\350\257\267\351\207\215\350\257\225" /* 39623 */
+  "\000The transaction had too many retries" /* 39654 */
+  "\000Creating the user failed on the server side." /* 39691 */
+  "\000The zh-CN description says to retry (Web SDK: too many retries), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 39736 */
+  "\000authentication_disabled" /* 39882 */
+  "\000WDGAuthErrorCodeAuthenticationDisabled" /* 39906 */
+  "\000\346\234\252\345\274\200\345\220\257\350\272\253\344\273\275\350\256\244\350\257\201\345\212\237\350\203\275\357\274\214\350\257\267\345\234\250\346\216\247\345\210\266\345\217\260\345\274\200\345\220\257\345\220\216\351\207\215\350\257\225" /* 39945 */
+  "\000The specified authentication type is not enabled for this Wilddog." /* 40006 */
+  "\000The authentication method is not enabled for this app in the Wilddog console." /* 40073 */
+  "\000invalid_configuration" /* 40151 */
+  "\000WDGAuthErrorCodeInvalidConfiguration" /* 40173 */
+  "\000token \350\256\244\350\257\201\351\234\200\350\246\201\350\266\205\347\272\247\345\257\206\351\222\245" /* 40210 */
+  "\000The specified authentication sign is the auth secret ." /* 40241 */
+  "\000Custom token authentication requires the app's super secret." /* 40296 */
+  "\000invalid_provider" /* 40357 */
+  "\000WDGAuthErrorCodeInvalidProvider" /* 40374 */
+  "\000\350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\350\260\203\347\224\250\351\224\231\350\257\257\357\274\214\350\257\267\350\201\224\347\263\273\351\207\216\347\213\227 support@wilddog.com" /* 40406 */
+  "\000Invalid provider specified, please check application code." /* 40478 */
+  "\000An invalid authentication provider was specified." /* 40537 */
+  "\000The zh-CN description says to contact Wilddog support; the Web SDK message says to check the application code." /* 40587 */
+  "\000invalid_email" /* 40698 */
+  "\000WDGAuthErrorCodeInvalidEmail" /* 40712 */
+  "\000\350\257\245\351\202\256\347\256\261\345\234\260\345\235\200\346\227\240\346\225\210" /* 40741 */
+  "\000The specified email address is incorrect." /* 40763 */
+  "\000The email address is invalid." /* 40805 */
+  "\000invalid_password" /* 40835 */
+  "\000WDGAuthErrorCodeInvalidPassword" /* 40852 */
+  "\000\350\257\245\345\257\206\347\240\201\344\270\215\346\255\243\347\241\256" /* 40884 */
+  "\000The specified password is incorrect." /* 40903 */
+  "\000The password is incorrect." /* 40940 */
+  "\000Vendor docs: resolved by asking the user for the right password." /* 40967 */
+  "\000invalid_user" /* 41032 */
+  "\000WDGAuthErrorCodeInvalidUser" /* 41045 */
+  "\000\350\257\245\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250" /* 41073 */
+  "\000The specified user does not exist." /* 41092 */
+  "\000invalid_origin" /* 41127 */
+  "\000WDGAuthErrorCodeInvalidOrigin" /* 41142 */
+  "\000\350\272\253\344\273\275\350\256\244\350\257\201\350\277\207\347\250\213\344\270\255\357\274\214\345\217\221\347\224\237\344\272\206\345\256\211\345\205\250\351\224\231\350\257\257" /* 41172 */
+  "\000A security error occurred while processing the authentication request." /* 41218 */
+  "\000A security error occurred during authentication." /* 41289 */
+  "\000email_taken" /* 41338 */
+  "\000WDGAuthErrorCodeEmailTaken" /* 41350 */
+  "\000\350\257\245\351\202\256\347\256\261\345\234\260\345\235\200\345\267\262\347\273\217\344\275\277\347\224\250" /* 41377 */
+  "\000The specified email address is already in use." /* 41405 */
+  "\000The email address is already in use." /* 41452 */
+  "\000Same meaning as 22203 (email_already_in_user); both are kept as the vendor documents them." /* 41489 */
+  "\000invalid_credentials" /* 41580 */
+  "\000WDGAuthErrorCodeInvalidCredentials" /* 41600 */
+  "\000\350\257\245\350\272\253\344\273\275\350\256\244\350\257\201\345\207\255\350\257\201\346\227\240\346\225\210" /* 41635 */
+  "\000Invalid authentication credentials provided." /* 41663 */
+  "\000The authentication credentials are invalid." /* 41708 */
+  "\000invalid_arguments" /* 41752 */
+  "\000WDGAuthErrorCodeInvalidArguments" /* 41770 */
+  "\000\350\257\245\350\272\253\344\273\275\350\256\244\350\257\201\345\217\202\346\225\260\346\227\240\346\225\210" /* 41803 */
+  "\000Invalid authentication arguments provided." /* 41831 */
+  "\000The authentication arguments are invalid." /* 41874 */
+  "\000provider_error" /* 41916 */
+  "\000WDGAuthErrorCodeProviderError" /* 41931 */
+  "\000\347\254\254\344\270\211\346\226\271\350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\345\217\221\347\224\237\351\224\231\350\257\257\357\274\214\346\237\245\347\234\213\344\277\241\346\201\257\344\272\206\350\247\243\350\257\246\346\203\205" /* 41961 */
+  "\000A third_party provider error occurred. See data for details." /* 42031 */
+  "\000The third-party authentication provider reported an error." /* 42092 */
+  "\000The vendor points to the details returned with the error; the cause varies, so no automatic retry." /* 42151 */
+  "\000Invalid_secret" /* 42250 */
+  "\000WDGAuthErrorCodeInvalidSecret" /* 42265 */
+  "\000\350\266\205\347\272\247\345\257\206\351\222\245\346\227\240\346\225\210\357\274\214\350\257\267\345\234\250\346\216\247\345\210\266\351\235\242\346\235\277\351\207\215\346\226\260\347\224\237\346\210\220" /* 42295 */
+  "\000The super secret is invalid and must be regenerated in the Wilddog console." /* 42347 */
+  "\000Vendor identifier has a capital I (Invalid_secret); lookup is case-insensitive. No Web SDK message is documented." /* 42423 */
+  "\000invalid_oob_code" /* 42537 */
+  "\000WDGAuthErrorCodeInvalidObbCode" /* 42554 */
+  "\000\346\234\254\346\254\241\351\207\215\347\275\256\345\257\206\347\240\201\350\257\267\346\261\202\346\227\240\346\225\210\347\232\204" /* 42585 */
+  "\000Invalid oobCode." /* 42619 */
+  "\000The password reset request (oobCode) is invalid." /* 42636 */
+  "\000The iOS enum is spelled InvalidObbCode (sic, for oob). The user must request a new reset link, so the flow restarts, as for 22226. Outside the model table: restart with INVALID_ARGUMENT, because the request is wrong as sent (its oobCode) and only a new reset link, a new flow, fixes it." /* 42685 */
+  "\000appUser_not_exist" /* 42972 */
+  "\000WDGAuthErrorCodeAppUserNotExist,app_user_not_exist" /* 42990 */
+  "\000\350\257\245\351\207\216\347\213\227\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250\357\274\214\350\257\267\346\243\200\346\237\245 appid" /* 43041 */
+  "\000AppUser not exist. Please check appId" /* 43084 */
+  "\000The Wilddog app user does not exist for this app ID." /* 43122 */
+  "\000The vendor asks to check the appId." /* 43175 */
+  "\000not_admin_token" /* 43211 */
+  "\000WDGAuthErrorCodeNotAdminToken" /* 43227 */
+  "\000\344\270\215\346\230\257\347\256\241\347\220\206\350\200\205\357\274\214\346\262\241\346\234\211\346\223\215\344\275\234\346\235\203\351\231\220" /* 43257 */
+  "\000The token is not an admin token, so the operation is not permitted." /* 43294 */
+  "\000No Web SDK message is documented." /* 43362 */
+  "\000provide_already_linked" /* 43396 */
+  "\000WDGAuthErrorCodeProvideAlreadyLinked" /* 43419 */
+  "\000\346\257\217\344\270\252 oauth \350\272\253\344\273\275\350\256\244\350\257\201\346\217\220\344\276\233\345\225\206\357\274\214\347\224\250\346\210\267\345\217\252\350\203\275\347\273\221\345\256\232\344\270\200\346\254\241" /* 43456 */
+  "\000User can only be linked to one identity for the given provider." /* 43518 */
+  "\000The user already has an identity linked for this OAuth provider." /* 43582 */
+  "\000Vendor spells it provide_ (sic). The iOS SDK maps both 22201 and 22208 to WDGAuthErrorCodeProviderAlreadyLinked; that alias belongs to 22208 (provider_already_linked). The iOS docs' parameter table spells this one WDGAuthErrorCodeProvideAlreadyLinked, which is 22201's alias." /* 43647 */
+  "\000token_version_error" /* 43923 */
+  "\000WDGAuthErrorCodeTokenVersionError" /* 43943 */
+  "\000\347\224\250\346\210\267\345\267\262\347\273\217\345\215\207\347\272\247 api\357\274\214\344\275\206 token \344\273\215\346\230\257\346\227\247\347\211\210" /* 43977 */
+  "\000Client use upgrade API , but token is old version" /* 44025 */
+  "\000The client uses the upgraded API but the token is of the old version." /* 44075 */
+  "\000Signing in again through the upgraded API issues a current token; the retried call then carries different parameters, so this does not contradict the iOS docs." /* 44145 */
+  "\000email_already_in_user" /* 44305 */
+  "\000WDGAuthErrorCodeEmailAlreadyInUse,email_already_in_use" /* 44327 */
+  "\000\351\202\256\347\256\261\345\234\260\345\235\200\345\267\262\347\273\217\350\242\253\345\205\266\344\273\226\350\264\246\346\210\267\344\275\277\347\224\250" /* 44382 */
+  "\000The email address is already in use by another account" /* 44422 */
+  "\000The email address is already used by another account." /* 44477 */
+  "\000Vendor identifier says in_user (sic) for in_use. Same meaning as 22013." /* 44531 */
+  "\000provide_already_linked_another_account" /* 44603 */
+  "\000WDGAuthErrorCodeProviderAlreadyLinkedAnotherAccount,provider_already_linked_another_account" /* 44642 */
+  "\000\350\257\245\350\272\253\344\273\275\345\267\262\347\273\217\344\270\216\345\205\266\344\273\226\350\264\246\346\210\267\347\273\221\345\256\232" /* 44734 */
+  "\000This identity already linked anotheraccount." /* 44771 */
+  "\000This identity is already linked to another account." /* 44816 */
+  "\000Vendor spells it provide_ (sic) for provider_." /* 44868 */
+  "\000email_missing" /* 44915 */
+  "\000WDGAuthErrorCodeEmailMissing" /* 44929 */
+  "\000\350\257\245\350\264\246\346\210\267\346\262\241\346\234\211\347\273\221\345\256\232\351\202\256\347\256\261" /* 44958 */
+  "\000The account doesn't hava a email." /* 44986 */
+  "\000The account has no email address bound." /* 45020 */
+  "\000user_not_found" /* 45060 */
+  "\000WDGAuthErrorCodeUserNotFound" /* 45075 */
+  "\000\346\262\241\346\234\211\345\257\271\345\272\224\347\224\250\346\210\267\350\256\260\345\275\225\357\274\214\350\257\245\347\224\250\346\210\267\345\217\257\350\203\275\345\267\262\347\273\217\350\242\253\345\210\240\351\231\244" /* 45104 */
+  "\000There is no user record corresponding to this identifier. The user may have been deleted." /* 45162 */
+  "\000No user record matches this identifier; the user may have been deleted." /* 45252 */
+  "\000token_error" /* 45324 */
+  "\000WDGAuthErrorCodeTokenError" /* 45336 */
+  "\000\350\257\245 token \350\247\243\346\236\220\345\244\261\350\264\245" /* 45363 */
+  "\000The token was parsed error." /* 45386 */
+  "\000The token could not be parsed." /* 45414 */
+  "\000provider_already_linked" /* 45445 */
+  "\000WDGAuthErrorCodeProviderAlreadyLinked" /* 45469 */
+  "\000\346\257\217\344\270\252\347\224\250\346\210\267\345\217\252\350\203\275\347\273\221\345\256\232\344\270\200\346\254\241\351\207\216\347\213\227\347\231\273\345\275\225\346\226\271\345\274\217" /* 45507 */
+  "\000The user already has the Wilddog sign-in method linked; each user can link it only once." /* 45556 */
+  "\000Shares the iOS enum WDGAuthErrorCodeProviderAlreadyLinked with 22201 (provide_already_linked); the alias is kept here only." /* 45645 */
+  "\000credential_too_old_login_again" /* 45769 */
+  "\000WDGAuthErrorCodeCredentialTooOldLoginAgain" /* 45800 */
+  "\000\350\257\245\347\224\250\346\210\267\345\260\235\350\257\225\345\256\211\345\205\250\346\225\217\346\204\237\346\223\215\344\275\234\357\274\214\344\275\206\347\231\273\345\275\225\346\227\266\351\227\264\350\277\207\351\225\277\357\274\214\351\234\200\351\207\215\346\226\260\347\231\273\345\275\225" /* 45843 */
+  "\000The user try to do security_sensitive actions require that the user has recently signed in" /* 45919 */
+  "\000The security-sensitive operation requires a recent sign-in." /* 46010 */
+  "\000Vendor docs: resolved by signing the user in again." /* 46070 */
+  "\000no_password_provider" /* 46122 */
+  "\000WDGAuthErrorCodeNoPasswordProvider" /* 46143 */
+  "\000\350\257\245\347\224\250\346\210\267\346\262\241\346\234\211 wilddog \347\231\273\345\275\225\346\226\271\345\274\217" /* 46178 */
+  "\000The user not have password provider" /* 46215 */
+  "\000The user has no Wilddog sign-in method (password provider)." /* 46251 */
+  "\000password_length_error" /* 46311 */
+  "\000WDGAuthErrorCodePasswordLengthError" /* 46333 */
+  "\000\345\257\206\347\240\201\347\232\204\351\225\277\345\272\246\345\277\205\351\241\273\345\234\250 6 \345\210\260 32 \344\275\215" /* 46369 */
+  "\000Password's length must between 6 and 32" /* 46407 */
+  "\000The password must be 6 to 32 characters long." /* 46447 */
+  "\000display_name_length_error" /* 46493 */
+  "\000WDGAuthErrorCodeDisplayNameLengthError" /* 46519 */
+  "\000\346\230\265\347\247\260\351\225\277\345\272\246\345\277\205\351\241\273\345\260\217\344\272\216 20 \344\275\215" /* 46558 */
+  "\000DisplayName length must be length than 20" /* 46590 */
+  "\000The display name must be shorter than 20 characters." /* 46632 */
+  "\000The Web SDK message says length than 20, meaning less than 20." /* 46685 */
+  "\000photo_url_length_error" /* 46748 */
+  "\000WDGAuthErrorCodePhotoUrlLengthError" /* 46771 */
+  "\000\347\205\247\347\211\207\345\234\260\345\235\200\351\225\277\345\272\246\345\277\205\351\241\273\345\260\217\344\272\216 1024 \344\275\215" /* 46807 */
+  "\000PhotoUrl length must be length than 1024" /* 46847 */
+  "\000The photo URL must be shorter than 1024 characters." /* 46888 */
+  "\000token_not_for_this_app" /* 46940 */
+  "\000WDGAuthErrorCodeTokenNotForThisApp" /* 46963 */
+  "\000\346\255\244 token \344\270\215\345\261\236\344\272\216\350\257\245\345\272\224\347\224\250" /* 46998 */
+  "\000This token is not for this app" /* 47027 */
+  "\000The token does not belong to this app." /* 47058 */
+  "\000A token issued for another app does not authenticate the caller, so UNAUTHENTICATED like 22215..22218; google.rpc keeps PERMISSION_DENIED for a caller that has been identified." /* 47097 */
+  "\000token_type_error" /* 47274 */
+  "\000WDGAuthErrorCodeTokenTypeError" /* 47291 */
+  "\000\350\257\245 token \347\261\273\345\236\213\344\270\215\346\255\243\347\241\256" /* 47322 */
+  "\000This token's type is not correct" /* 47348 */
+  "\000The token is of the wrong type." /* 47381 */
+  "\000idtoken_claims_error" /* 47413 */
+  "\000WDGAuthErrorCodeIDTokenClaimsError,id_token_claims_error" /* 47434 */
+  "\000wilddog id token \350\207\252\345\256\232\344\271\211\345\255\227\346\256\265\344\270\215\346\255\243\347\241\256" /* 47491 */
+  "\000This idtoken's claims is not correct" /* 47533 */
+  "\000The custom claims of the Wilddog ID token are incorrect." /* 47570 */
+  "\000token_userid_not_valid" /* 47627 */
+  "\000WDGAuthErrorCodeTokenUserIDNotValid" /* 47650 */
+  "\000\350\257\245 token \347\232\204 wilddog id \346\227\240\346\225\210" /* 47686 */
+  "\000This token's userid in not valid" /* 47718 */
+  "\000The Wilddog user ID in the token is invalid." /* 47751 */
+  "\000token_wilddog_error" /* 47796 */
+  "\000WDGAuthErrorCodeTokenWilddogError" /* 47816 */
+  "\000wilddog \345\261\236\346\200\247\344\270\215\346\255\243\347\241\256" /* 47850 */
+  "\000This idtoken's wilddog claim is error" /* 47874 */
+  "\000The wilddog claim in the token is incorrect." /* 47912 */
+  "\000invalid_phone" /* 47957 */
+  "\000WDGAuthErrorCodeInvalidPhone" /* 47971 */
+  "\000\350\257\245\346\211\213\346\234\272\345\217\267\347\240\201\344\270\215\346\255\243\347\241\256" /* 48000 */
+  "\000The specified phone is incorrect." /* 48025 */
+  "\000The phone number is invalid." /* 48059 */
+  "\000email_not_exist" /* 48088 */
+  "\000WDGAuthErrorCodeEmailNotExist" /* 48104 */
+  "\000\350\257\245\351\202\256\347\256\261\344\270\215\345\255\230\345\234\250" /* 48134 */
+  "\000The email is not exist" /* 48153 */
+  "\000The email address does not exist." /* 48176 */
+  "\000phone_not_exist" /* 48210 */
+  "\000WDGAuthErrorCodePhoneNotExist" /* 48226 */
+  "\000\350\257\245\346\211\213\346\234\272\345\217\267\344\270\215\345\255\230\345\234\250" /* 48256 */
+  "\000The phone is not exist" /* 48278 */
+  "\000The phone number does not exist." /* 48301 */
+  "\000smsCode_not_exist" /* 48334 */
+  "\000WDGAuthErrorCodeSmsCodeNotExist,sms_code_not_exist" /* 48352 */
+  "\000\350\257\245\346\211\213\346\234\272\346\234\252\345\217\221\351\200\201\350\277\207\351\252\214\350\257\201\347\240\201\357\274\214\350\257\267\346\243\200\346\237\245" /* 48403 */
+  "\000When user's operation with phone, the smsCode must be carried" /* 48446 */
+  "\000No verification code has been sent to this phone number." /* 48508 */
+  "\000Vendor identifier is camelCase (smsCode). The zh-CN text says no code was sent to this phone; the Web SDK says the smsCode must be included. Send a code first." /* 48565 */
+  "\000smsCode_send_error" /* 48725 */
+  "\000WDGAuthErrorCodeSmsSendError,sms_code_send_error" /* 48744 */
+  "\000\345\217\221\351\200\201\351\252\214\350\257\201\347\240\201\345\217\221\347\224\237\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\350\257\225" /* 48793 */
+  "\000Send smsCode occurred error, Please try it again" /* 48833 */
+  "\000Sending the verification code failed." /* 48882 */
+  "\000Vendor identifier is camelCase (smsCode). The vendor says to retry (zh-CN and Web SDK), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 48920 */
+  "\000phone_already_in_user" /* 49089 */
+  "\000WDGAuthErrorCodePhoneAlreadyInUse,phone_already_in_use" /* 49111 */
+  "\000\350\257\245\346\211\213\346\234\272\345\217\267\345\267\262\350\242\253\345\205\266\344\273\226\350\264\246\346\210\267\344\275\277\347\224\250" /* 49166 */
+  "\000The phone is already in use by another account." /* 49203 */
+  "\000The phone number is already used by another account." /* 49251 */
+  "\000Vendor identifier says in_user (sic) for in_use." /* 49304 */
+  "\000photo_url_or_displayname_error" /* 49353 */
+  "\000WDGAuthErrorCodePhotoUrlOrDisplayNameError,photo_url_or_display_name_error" /* 49384 */
+  "\000\347\205\247\347\211\207\345\234\260\345\235\200\346\210\226\346\230\265\347\247\260\345\214\205\345\220\253\351\235\236\346\263\225\345\255\227\347\254\246" /* 49459 */
+  "\000Photo url or display name contain illegal special characters" /* 49499 */
+  "\000The photo URL or display name contains illegal characters." /* 49560 */
+  "\000sms_code_error" /* 49619 */
+  "\000WDGAuthErrorCodeSmsCodeError" /* 49634 */
+  "\000\347\237\255\344\277\241\351\252\214\350\257\201\347\240\201\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\346\226\260\345\217\221\351\200\201\351\252\214\350\257\201\347\240\201" /* 49663 */
+  "\000Sms code error , please retry to send sms code" /* 49712 */
+  "\000The SMS verification code is wrong." /* 49759 */
+  "\000The vendor asks to send a new code, so the flow restarts from sending the code; repeating the call with the same code will not succeed." /* 49795 */
+  "\000sms_server_error" /* 49931 */
+  "\000WDGAuthErrorCodeSmsServerError" /* 49948 */
+  "\000\347\237\255\344\277\241\346\234\215\345\212\241\351\224\231\350\257\257\357\274\214\350\257\267\351\207\215\350\257\225" /* 49979 */
+  "\000Sms server error , Please try again" /* 50010 */
+  "\000The SMS service failed." /* 50046 */
+  "\000The vendor says to retry (zh-CN and Web SDK), so backoff despite the iOS docs' statement that only 22235 can succeed on retry." /* 50070 */
+  "\000sms_forbidden_error" /* 50197 */
+  "\000WDGAuthErrorCodeSmsForbiddenError" /* 50217 */
+  "\000\347\237\255\344\277\241\347\246\201\346\255\242\344\275\277\347\224\250\357\274\214\350\257\267\347\224\263\350\257\267\347\237\255\344\277\241\346\234\215\345\212\241" /* 50251 */
+  "\000Sms forbidden error , Please apply for the sms server" /* 50294 */
+  "\000The SMS service is not enabled for this app." /* 50348 */
+  "\000The vendor asks to apply for the SMS service." /* 50393 */
+  "\000sms_sign_deny_error" /* 50439 */
+  "\000WDGAuthErrorCodeSmsSignDenyError" /* 50459 */
+  "\000The SMS signature was denied." /* 50492 */
+  "\000Documented only in the iOS SDK enum; absent from the seed table. Name derived from the enum; no vendor message exists." /* 50522 */
+  "\000invalid_sms_type" /* 50641 */
+  "\000WDGAuthErrorCodeInvalidSmsTypeError" /* 50658 */
+  "\000\347\237\255\344\277\241\347\261\273\345\236\213\344\270\272\347\251\272" /* 50694 */
+  "\000Sms type is empty" /* 50713 */
+  "\000The SMS type is empty." /* 50731 */
+  "\000weapp_error" /* 50754 */
+  "\000WDGAuthErrorCodeWeappError" /* 50766 */
+  "\000\345\276\256\344\277\241\345\260\217\347\250\213\345\272\217\347\231\273\345\275\225\351\224\231\350\257\257\357\274\214\350\257\267\346\237\245\347\234\213\350\257\246\346\203\205" /* 50793 */
+  "\000Weapp login error, Please see the details" /* 50839 */
+  "\000The WeChat mini program sign-in failed." /* 50881 */
+  "\000weapp_userInfo_sign_check_failed" /* 50921 */
+  "\000WDGAuthErrorCodeWeappUserInfoSignCheckFailed,weapp_user_info_sign_check_failed" /* 50954 */
+  "\000\345\276\256\344\277\241\345\260\217\347\250\213\345\272\217\347\224\250\346\210\267\344\277\241\346\201\257\347\255\276\345\220\215\346\240\241\351\252\214\345\244\261\350\264\245\357\274\214\350\257\267\351\207\215\346\226\260\346\243\200\346\237\245\345\220\216\351\207\215\350\257\225" /* 51033 */
+  "\000Weapp userinfo sign check failed, Please check it and try again" /* 51106 */
+  "\000The signature check of the WeChat mini program user info failed." /* 51170 */
+  "\000The vendor's check and try again means fixing the signed user info first, not repeating the same call." /* 51235 */
+  "\000sms_frequency_error" /* 51338 */
+  "\000WDGAuthErrorCodeSmsFrequencyError" /* 51358 */
+  "\000\347\237\255\344\277\241\345\217\221\351\200\201\350\277\207\344\272\216\351\242\221\347\271\201" /* 51392 */
+  "\000Sms frequency error ." /* 51417 */
+  "\000SMS messages are being sent too frequently." /* 51439 */
+  "\000The only code the iOS docs call retryable. The vendor states no rate; retry_after 60 is our choice." /* 51483 */
+  "\000sms_pay_limit_error" /* 51583 */
+  "\000WDGAuthErrorCodeSmsPayLimitError" /* 51603 */
+  "\000\345\270\220\346\210\267\344\275\231\351\242\235\344\270\215\350\266\2635\345\205\203\357\274\214\344\270\215\350\203\275\345\274\200\345\220\257\347\237\255\344\277\241\346\234\215\345\212\241" /* 51636 */
+  "\000Your account must have at least \302\2455 to use sms service" /* 51686 */
+  "\000The account balance is below 5 yuan, so the SMS service cannot be enabled." /* 51741 */
+  "\000top_up" /* 51816 */
+  "\000The balance is the app owner's Wilddog account, not the end user's, so http stays derived instead of 402." /* 51823 */
+  "\000sms_pay_no_money_error" /* 51929 */
+  "\000WDGAuthErrorCodeSmsPayNoMoneyError" /* 51952 */
+  "\000\350\264\246\346\210\267\344\275\231\351\242\235\344\270\215\350\266\263" /* 51987 */
+  "\000Your account rate insufficient balance" /* 52006 */
+  "\000The account balance is insufficient." /* 52045 */
+  "\000sms_pay_no_money_to_pay_error" /* 52082 */
+  "\000WDGAuthErrorCodeSmsPayNoMoneyToPayError" /* 52112 */
+  "\000\350\264\246\346\210\267\344\275\231\351\242\235\344\270\215\350\266\263\357\274\214\346\234\254\346\254\241\345\217\221\351\200\201\346\227\240\346\263\225\345\256\214\346\210\220\357\274\214\350\257\267\345\205\205\345\200\274" /* 52152 */
+  "\000Your account dose not have enough balance for this api call" /* 52210 */
+  "\000The account balance is too low to pay for this SMS." /* 52270 */
+  "\000sms_api_check_error" /* 52322 */
+  "\000WDGAuthErrorCodeSmsAPICheckError" /* 52342 */
+  "\000\345\217\221\351\200\201\346\216\245\345\217\243\350\260\203\347\224\250\351\242\221\347\271\201\357\274\214\350\266\205\350\277\207\346\257\217\347\247\222 10 \346\254\241\357\274\214\350\257\267\347\250\215\345\220\216\351\207\215\350\257\225" /* 52375 */
+  "\000Exceeded max api call frequency" /* 52440 */
+  "\000The SMS send API was called more than 10 times per second." /* 52472 */
+  "\000Vendor limit: at most 10 calls per second, hence retry_after 1." /* 52531 */
+  "\000unknown" /* 52595 */
+  "\000WDGAuthErrorCodeUnknownError" /* 52603 */
+  "\000\345\217\221\347\224\237\346\234\252\347\237\245\351\224\231\350\257\257" /* 52632 */
+  "\000An unknown error ocurred" /* 52651 */
+  "\000An unknown error occurred." /* 52676 */
+  "\000ret_ticket_wrong" /* 52703 */
+  "\000ret_userverify_session_error" /* 52720 */
+  "\000wdgautherrorcodefailure" /* 52749 */
+  "\000wdgautherrorcodeexpiredtoken" /* 52773 */
+  "\000wdgautherrorcodeexpiredfetchtoken" /* 52802 */
+  "\000wdgautherrorcodeinvalidtoken" /* 52836 */
+  "\000wdgautherrorcodemaxretries" /* 52865 */
+  "\000max_retries" /* 52892 */
+  "\000wdgautherrorcodeauthenticationdisabled" /* 52904 */
+  "\000wdgautherrorcodeinvalidconfiguration" /* 52943 */
+  "\000wdgautherrorcodeinvalidprovider" /* 52980 */
+  "\000wdgautherrorcodeinvalidemail" /* 53012 */
+  "\000wdgautherrorcodeinvalidpassword" /* 53041 */
+  "\000wdgautherrorcodeinvaliduser" /* 53073 */
+  "\000wdgautherrorcodeinvalidorigin" /* 53101 */
+  "\000wdgautherrorcodeemailtaken" /* 53131 */
+  "\000wdgautherrorcodeinvalidcredentials" /* 53158 */
+  "\000wdgautherrorcodeinvalidarguments" /* 53193 */
+  "\000wdgautherrorcodeprovidererror" /* 53226 */
+  "\000invalid_secret" /* 53256 */
+  "\000wdgautherrorcodeinvalidsecret" /* 53271 */
+  "\000wdgautherrorcodeinvalidobbcode" /* 53301 */
+  "\000appuser_not_exist" /* 53332 */
+  "\000wdgautherrorcodeappusernotexist" /* 53350 */
+  "\000app_user_not_exist" /* 53382 */
+  "\000wdgautherrorcodenotadmintoken" /* 53401 */
+  "\000wdgautherrorcodeprovidealreadylinked" /* 53431 */
+  "\000wdgautherrorcodetokenversionerror" /* 53468 */
+  "\000wdgautherrorcodeemailalreadyinuse" /* 53502 */
+  "\000email_already_in_use" /* 53536 */
+  "\000wdgautherrorcodeprovideralreadylinkedanotheraccount" /* 53557 */
+  "\000provider_already_linked_another_account" /* 53609 */
+  "\000wdgautherrorcodeemailmissing" /* 53649 */
+  "\000wdgautherrorcodeusernotfound" /* 53678 */
+  "\000wdgautherrorcodetokenerror" /* 53707 */
+  "\000wdgautherrorcodeprovideralreadylinked" /* 53734 */
+  "\000wdgautherrorcodecredentialtoooldloginagain" /* 53772 */
+  "\000wdgautherrorcodenopasswordprovider" /* 53815 */
+  "\000wdgautherrorcodepasswordlengtherror" /* 53850 */
+  "\000wdgautherrorcodedisplaynamelengtherror" /* 53886 */
+  "\000wdgautherrorcodephotourllengtherror" /* 53925 */
+  "\000wdgautherrorcodetokennotforthisapp" /* 53961 */
+  "\000wdgautherrorcodetokentypeerror" /* 53996 */
+  "\000wdgautherrorcodeidtokenclaimserror" /* 54027 */
+  "\000id_token_claims_error" /* 54062 */
+  "\000wdgautherrorcodetokenuseridnotvalid" /* 54084 */
+  "\000wdgautherrorcodetokenwilddogerror" /* 54120 */
+  "\000wdgautherrorcodeinvalidphone" /* 54154 */
+  "\000wdgautherrorcodeemailnotexist" /* 54183 */
+  "\000wdgautherrorcodephonenotexist" /* 54213 */
+  "\000smscode_not_exist" /* 54243 */
+  "\000wdgautherrorcodesmscodenotexist" /* 54261 */
+  "\000sms_code_not_exist" /* 54293 */
+  "\000smscode_send_error" /* 54312 */
+  "\000wdgautherrorcodesmssenderror" /* 54331 */
+  "\000sms_code_send_error" /* 54360 */
+  "\000wdgautherrorcodephonealreadyinuse" /* 54380 */
+  "\000phone_already_in_use" /* 54414 */
+  "\000wdgautherrorcodephotourlordisplaynameerror" /* 54435 */
+  "\000photo_url_or_display_name_error" /* 54478 */
+  "\000wdgautherrorcodesmscodeerror" /* 54510 */
+  "\000wdgautherrorcodesmsservererror" /* 54539 */
+  "\000wdgautherrorcodesmsforbiddenerror" /* 54570 */
+  "\000wdgautherrorcodesmssigndenyerror" /* 54604 */
+  "\000wdgautherrorcodeinvalidsmstypeerror" /* 54637 */
+  "\000wdgautherrorcodeweapperror" /* 54673 */
+  "\000weapp_userinfo_sign_check_failed" /* 54700 */
+  "\000wdgautherrorcodeweappuserinfosigncheckfailed" /* 54733 */
+  "\000weapp_user_info_sign_check_failed" /* 54778 */
+  "\000wdgautherrorcodesmsfrequencyerror" /* 54812 */
+  "\000wdgautherrorcodesmspaylimiterror" /* 54846 */
+  "\000wdgautherrorcodesmspaynomoneyerror" /* 54879 */
+  "\000wdgautherrorcodesmspaynomoneytopayerror" /* 54914 */
+  "\000wdgautherrorcodesmsapicheckerror" /* 54954 */
+  "\000wdgautherrorcodeunknownerror" /* 54987 */
   ;
 
 static const struct ac_domain ac_domains[AC_NDOMAINS] = {
   { 1, 0, 203 }, /* imsdk */
-  { 35010, 203, 58 }, /* wilddog */
+  { 38776, 203, 58 }, /* wilddog */
 };
 
 /* code, name, aliases, message, description, sdk_message, doc_message, doc_description, summary, action, note,
@@ -1304,260 +1312,260 @@ static const struct ac_entry ac_entries[AC_NENTRIES] = {
   { -1105, 630, 0, 654, 695, 0, 0, 0, 747, 178, 0, 403, 0, 0, 7, 0, 0, 0 }, /* 4 imsdk.channel_id_query_denied */
   { -1104, 803, 0, 824, 841, 0, 0, 0, 854, 370, 888, 400, 0, 0, 3, 0, 0, 0 }, /* 5 imsdk.input_params_invalid */
   { -1103, 952, 0, 975, 1001, 0, 0, 0, 1031, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 6 imsdk.wan37_user_info_failed */
-  { -1102, 1135, 0, 1158, 1184, 0, 1199, 1268, 1331, 370, 1364, 400, 0, 0, 3, 0, 0, 0 }, /* 7 imsdk.platform_param_invalid */
-  { -1101, 1732, 1747, 1764, 0, 0, 0, 0, 1782, 1803, 1811, 401, 0, 0, 16, 3, 0, 0 }, /* 8 imsdk.ticket_invalid */
-  { -1001, 1964, 0, 1990, 2026, 0, 0, 0, 2053, 370, 0, 501, 0, 0, 12, 0, 0, 0 }, /* 9 imsdk.token_refresh_unsupported */
-  { -906, 2089, 0, 2104, 2118, 0, 0, 0, 2151, 178, 188, 403, 0, 0, 7, 0, 1, 0 }, /* 10 imsdk.ip_not_allowed */
-  { -905, 2226, 0, 2244, 2261, 0, 0, 0, 2349, 178, 2408, 403, 0, 0, 7, 0, 0, 0 }, /* 11 imsdk.signature_invalid */
-  { -904, 2579, 0, 2600, 2617, 0, 0, 0, 2678, 370, 2714, 501, 0, 0, 12, 0, 0, 0 }, /* 12 imsdk.unknown_api_function */
-  { -903, 2759, 0, 2777, 2795, 0, 0, 0, 2853, 370, 2714, 501, 0, 0, 12, 0, 0, 0 }, /* 13 imsdk.unknown_api_class */
-  { -902, 2886, 0, 2905, 2921, 0, 0, 0, 2982, 370, 2714, 501, 0, 0, 12, 0, 0, 0 }, /* 14 imsdk.unknown_api_module */
-  { -901, 3016, 0, 3036, 3051, 0, 0, 0, 3109, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 15 imsdk.api_request_invalid */
-  { -806, 3166, 0, 3193, 3227, 0, 0, 0, 3251, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 16 imsdk.notice_app_version_invalid */
-  { -805, 3286, 0, 3311, 3336, 0, 0, 0, 3366, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 17 imsdk.notice_region_id_invalid */
-  { -804, 3399, 0, 3424, 3449, 0, 0, 0, 3481, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 18 imsdk.notice_lang_code_invalid */
-  { -803, 3518, 0, 3545, 3572, 0, 0, 0, 3602, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 19 imsdk.notice_category_id_invalid */
-  { -802, 3637, 0, 3655, 3673, 0, 0, 0, 3704, 3730, 3735, 404, 0, 0, 5, 0, 0, 0 }, /* 20 imsdk.notice_list_empty */
-  { -801, 3833, 0, 3861, 3673, 0, 0, 0, 3888, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 21 imsdk.notice_category_list_failed */
-  { -728, 3999, 0, 4025, 4073, 0, 0, 0, 4129, 4209, 4224, 400, 0, 0, 9, 0, 1, 0 }, /* 22 imsdk.migrate_needs_game_center */
-  { -727, 4390, 0, 4416, 4465, 0, 0, 0, 4521, 4209, 4601, 400, 0, 0, 9, 0, 1, 0 }, /* 23 imsdk.migrate_needs_google_play */
-  { -726, 4768, 0, 4790, 4809, 0, 0, 0, 4871, 4976, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 24 imsdk.migrate_same_platform */
-  { -725, 4989, 0, 5016, 5047, 0, 0, 0, 5124, 370, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 25 imsdk.disconnect_current_channel */
-  { -724, 5204, 0, 5233, 5293, 0, 0, 0, 5402, 5501, 5510, 400, 0, 0, 9, 0, 1, 0 }, /* 26 imsdk.recover_weak_sns_unsupported */
-  { -723, 5633, 0, 5656, 5732, 0, 0, 0, 5811, 4976, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 27 imsdk.recover_device_has_sns */
-  { -722, 5911, 0, 5935, 5988, 0, 0, 0, 6037, 5501, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 28 imsdk.migrate_code_strong_sns */
-  { -721, 6126, 0, 6147, 6173, 0, 0, 0, 6191, 5501, 6228, 409, 0, 0, 10, 4, 0, 0 }, /* 29 imsdk.migrate_code_expired */
-  { -720, 6279, 0, 6300, 6332, 0, 0, 0, 6360, 3929, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 30 imsdk.migrate_db_exception */
-  { -719, 6412, 0, 6427, 6444, 0, 0, 0, 6478, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 31 imsdk.migrate_failed */
-  { -718, 6526, 0, 6549, 6579, 0, 0, 0, 6607, 370, 6654, 400, 0, 0, 3, 0, 0, 0 }, /* 32 imsdk.migrate_openid_invalid */
-  { -717, 6686, 0, 6713, 6741, 0, 0, 0, 6799, 3929, 6858, 400, 0, 0, 9, 0, 0, 0 }, /* 33 imsdk.migrate_record_count_wrong */
-  { -716, 6927, 0, 6958, 6993, 0, 0, 0, 7092, 4976, 7194, 400, 0, 0, 9, 0, 0, 0 }, /* 34 imsdk.other_account_already_migrated */
-  { -715, 7318, 0, 7343, 7378, 0, 0, 0, 7487, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 35 imsdk.account_already_migrated */
-  { -714, 7575, 0, 7595, 7622, 0, 0, 0, 7653, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 36 imsdk.not_strong_sns_game */
-  { -713, 7705, 0, 7722, 7739, 0, 0, 0, 7755, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 37 imsdk.platform_invalid */
-  { -712, 7778, 0, 7796, 7828, 0, 0, 0, 7874, 3929, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 38 imsdk.restore_exception */
-  { -711, 7922, 0, 7941, 7966, 0, 0, 0, 8051, 3730, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 39 imsdk.restore_not_needed */
-  { -710, 8166, 0, 8193, 8217, 0, 0, 0, 8302, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 40 imsdk.restore_new_channel_failed */
-  { -709, 8382, 0, 8405, 8444, 0, 0, 0, 8523, 178, 8623, 400, 0, 0, 9, 0, 0, 0 }, /* 41 imsdk.relation_mode_mismatch */
-  { -708, 8681, 0, 8701, 7828, 0, 0, 0, 8735, 3929, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 42 imsdk.reconnect_exception */
-  { -707, 8783, 0, 8817, 8844, 0, 0, 0, 8911, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 43 imsdk.reconnect_existing_channel_failed */
-  { -706, 8979, 0, 9008, 9034, 0, 0, 0, 9095, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 44 imsdk.reconnect_new_channel_failed */
-  { -705, 9163, 0, 9184, 9204, 0, 0, 0, 9226, 5501, 9275, 409, 0, 0, 10, 4, 0, 0 }, /* 45 imsdk.confirm_code_expired */
-  { -704, 9331, 0, 9358, 9383, 0, 0, 0, 9422, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 46 imsdk.confirm_code_delete_failed */
-  { -703, 9519, 0, 9543, 9568, 0, 0, 0, 9607, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 47 imsdk.confirm_code_get_failed */
-  { -702, 9666, 0, 9691, 9717, 0, 0, 0, 9756, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 48 imsdk.confirm_code_save_failed */
-  { -701, 9812, 0, 9846, 9893, 0, 0, 0, 9939, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 49 imsdk.restore_to_strong_relation_denied */
-  { -700, 10014, 0, 10032, 10057, 0, 0, 0, 10096, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 50 imsdk.guest_id_mismatch */
-  { -604, 10153, 0, 10177, 10195, 0, 0, 0, 10223, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 51 imsdk.personal_info_not_found */
-  { -603, 10258, 0, 10285, 10317, 0, 0, 0, 10342, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 52 imsdk.personal_info_write_failed */
-  { -602, 10491, 0, 10521, 0, 0, 0, 0, 10567, 1803, 10621, 401, 0, 0, 16, 3, 0, 0 }, /* 53 imsdk.inner_token_or_openid_invalid */
-  { -601, 10770, 0, 10784, 10808, 0, 0, 0, 10829, 5501, 10863, 400, 0, 0, 3, 0, 0, 0 }, /* 54 imsdk.email_invalid */
-  { -510, 10893, 0, 10923, 10955, 0, 0, 0, 10983, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 55 imsdk.push_gameid2tag_insert_failed */
-  { -509, 11029, 0, 11059, 11107, 0, 0, 0, 11144, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 56 imsdk.push_tag_players_query_failed */
-  { -508, 11190, 0, 11217, 11254, 0, 0, 0, 11291, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 57 imsdk.push_tag_info_query_failed */
-  { -507, 11346, 0, 11368, 11384, 0, 0, 0, 11409, 3730, 11449, 404, 0, 0, 5, 0, 0, 0 }, /* 58 imsdk.push_record_not_found */
-  { -506, 11505, 0, 11523, 11546, 0, 0, 0, 11568, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 59 imsdk.openid_has_no_tag */
-  { -505, 11591, 0, 11608, 11630, 0, 0, 0, 11646, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 60 imsdk.tag_query_failed */
-  { -504, 11671, 0, 11690, 11714, 0, 0, 0, 11737, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 61 imsdk.tag_id_list_failed */
-  { -503, 11769, 0, 11791, 11825, 0, 0, 0, 11856, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 62 imsdk.tag2openid_add_failed */
-  { -502, 11911, 0, 11933, 11967, 0, 0, 0, 12000, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 63 imsdk.openid2tag_add_failed */
-  { -501, 12055, 0, 12074, 12096, 0, 0, 0, 12113, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 64 imsdk.tags_param_invalid */
-  { -405, 12144, 0, 12162, 12184, 0, 0, 0, 12203, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 65 imsdk.sns_token_invalid */
-  { -404, 12251, 0, 12276, 12312, 0, 0, 0, 12340, 370, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 66 imsdk.app_channel_id_not_found */
-  { -403, 12406, 0, 12430, 12459, 0, 0, 0, 12487, 370, 12520, 501, 0, 0, 12, 0, 0, 0 }, /* 67 imsdk.friend_list_unsupported */
-  { -402, 12605, 0, 12624, 12651, 0, 0, 0, 12676, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 68 imsdk.friend_list_failed */
-  { -401, 12709, 0, 12732, 12756, 0, 0, 0, 12831, 370, 12877, 400, 0, 0, 3, 0, 0, 0 }, /* 69 imsdk.missing_app_channel_id */
-  { -319, 13002, 0, 13027, 13056, 0, 0, 0, 13081, 5501, 13114, 400, 0, 0, 9, 0, 0, 0 }, /* 70 imsdk.garena_bind_check_failed */
-  { -318, 13204, 0, 13227, 13260, 0, 0, 0, 13286, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 71 imsdk.unbind_channel_invalid */
-  { -317, 13337, 0, 13355, 13383, 0, 0, 0, 13400, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 72 imsdk.bind_guid_invalid */
-  { -314, 13446, 0, 13466, 13490, 0, 0, 0, 13509, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 73 imsdk.bind_openid_invalid */
-  { -313, 13557, 0, 13577, 13601, 0, 0, 0, 13620, 370, 13668, 400, 0, 0, 3, 0, 0, 0 }, /* 74 imsdk.bind_gameid_invalid */
-  { -312, 13753, 0, 13772, 13798, 0, 0, 0, 13817, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 75 imsdk.bind_channel_wrong */
-  { -310, 13847, 0, 13872, 13895, 0, 0, 0, 13922, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 76 imsdk.bind_inner_token_invalid */
-  { -308, 13970, 0, 13987, 14023, 0, 0, 0, 14064, 14125, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 77 imsdk.bind_guid_exists */
-  { -307, 14136, 0, 14155, 14193, 0, 0, 0, 14236, 14125, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 78 imsdk.bind_openid_exists */
-  { -305, 14299, 0, 14320, 14344, 0, 0, 0, 14356, 1803, 14407, 401, 0, 0, 16, 3, 0, 0 }, /* 79 imsdk.bind_session_invalid */
-  { -302, 14443, 0, 14465, 14497, 0, 0, 0, 14540, 14125, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 80 imsdk.channel_already_bound */
-  { -301, 14605, 0, 14627, 14677, 0, 0, 0, 14742, 1803, 14807, 404, 0, 0, 5, 0, 0, 0 }, /* 81 imsdk.bind_openid_not_found */
-  { -278, 14883, 0, 14906, 14906, 0, 0, 0, 14941, 1078, 14988, 503, 0, 0, 14, 1, 1, 0 }, /* 82 imsdk.stove_character_failed */
-  { -277, 15108, 0, 15134, 15173, 0, 0, 0, 15212, 1803, 15264, 401, 0, 0, 16, 0, 1, 0 }, /* 83 imsdk.stove_token_verify_failed */
-  { -276, 15459, 0, 15477, 15496, 0, 0, 0, 15517, 1803, 15542, 401, 0, 0, 16, 0, 0, 0 }, /* 84 imsdk.mto_verify_failed */
-  { -275, 15784, 0, 15496, 15496, 0, 0, 0, 15804, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 85 imsdk.kakao_verify_failed */
-  { -274, 15957, 0, 15976, 15976, 0, 0, 0, 15996, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 86 imsdk.efun_verify_failed */
-  { -273, 16022, 0, 16040, 16040, 0, 0, 0, 16059, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 87 imsdk.toy_verify_failed */
-  { -272, 16084, 0, 16101, 16101, 0, 0, 0, 16119, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 88 imsdk.vk_verify_failed */
-  { -271, 16143, 0, 16164, 16186, 0, 0, 0, 16206, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 89 imsdk.garena_verify_failed */
-  { -270, 16234, 0, 16255, 16287, 0, 0, 0, 16320, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 90 imsdk.viber_friends_failed */
-  { -269, 16364, 0, 16385, 16411, 0, 0, 0, 16430, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 91 imsdk.feiliu_verify_failed */
-  { -268, 16458, 0, 16478, 16503, 0, 0, 0, 16521, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 92 imsdk.viber_verify_failed */
-  { -267, 16548, 0, 16571, 16599, 0, 0, 0, 16620, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 93 imsdk.oasgames_verify_failed */
-  { -266, 16650, 0, 16666, 16698, 0, 0, 0, 16725, 1803, 16786, 401, 0, 0, 16, 0, 0, 0 }, /* 94 imsdk.oas_sign_reused */
-  { -265, 16861, 0, 16880, 16904, 0, 0, 0, 16954, 1803, 16982, 401, 0, 0, 16, 3, 0, 0 }, /* 95 imsdk.zalo_token_expired */
-  { -264, 17052, 0, 17077, 17129, 0, 0, 0, 17197, 14125, 17286, 409, 0, 0, 6, 0, 0, 0 }, /* 96 imsdk.facebook_bound_elsewhere */
-  { -263, 17405, 0, 17423, 17451, 0, 0, 0, 17480, 1803, 17543, 401, 0, 0, 16, 0, 0, 0 }, /* 97 imsdk.wan37_sign_reused */
-  { -262, 17620, 0, 17641, 17675, 0, 0, 0, 17715, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 98 imsdk.oauth_config_missing */
-  { -261, 17766, 0, 17785, 17809, 0, 0, 0, 17826, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 99 imsdk.link_verify_failed */
-  { -260, 17852, 0, 17879, 17917, 0, 0, 0, 17953, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 100 imsdk.google_verify_cache_failed */
-  { -259, 18013, 0, 18033, 18080, 0, 0, 0, 18114, 370, 18155, 501, 0, 0, 12, 0, 0, 0 }, /* 101 imsdk.channel_unsupported */
-  { -258, 18274, 0, 18297, 18325, 0, 0, 0, 18341, 1803, 18389, 401, 0, 0, 16, 0, 0, 0 }, /* 102 imsdk.check_and_login_failed */
-  { -257, 18577, 0, 18596, 18621, 0, 0, 0, 18646, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 103 imsdk.return_info_failed */
-  { -256, 18688, 0, 18708, 18733, 0, 0, 0, 18751, 1803, 18778, 401, 0, 0, 16, 0, 0, 0 }, /* 104 imsdk.wan37_verify_failed */
-  { -255, 18968, 0, 18993, 19031, 0, 0, 0, 19064, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 105 imsdk.zalo_guest_verify_failed */
-  { -254, 19111, 0, 19135, 19168, 0, 0, 0, 19191, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 106 imsdk.channel_hash_id_illegal */
-  { -253, 19232, 0, 19262, 19287, 0, 0, 0, 19314, 370, 19355, 400, 0, 0, 3, 0, 0, 0 }, /* 107 imsdk.login_missing_channel_hash_id */
-  { -252, 19393, 0, 19412, 19427, 0, 0, 0, 19444, 370, 19475, 400, 0, 0, 3, 0, 0, 0 }, /* 108 imsdk.login_missing_guid */
-  { -251, 19513, 0, 19534, 19551, 0, 0, 0, 19570, 370, 19603, 400, 0, 0, 3, 0, 0, 0 }, /* 109 imsdk.login_missing_openid */
-  { -250, 19641, 0, 19662, 19688, 0, 0, 0, 19717, 178, 19758, 400, 0, 0, 9, 0, 0, 0 }, /* 110 imsdk.zalo_app_info_failed */
-  { -249, 19810, 0, 19830, 19858, 0, 0, 0, 19875, 1078, 19918, 503, 0, 0, 14, 1, 0, 0 }, /* 111 imsdk.zalo_friends_failed */
-  { -248, 20130, 0, 20149, 19858, 0, 0, 0, 20173, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 112 imsdk.zalo_verify_failed */
-  { -247, 20199, 0, 20223, 20252, 0, 0, 0, 20299, 3730, 20362, 400, 0, 0, 9, 0, 0, 0 }, /* 113 imsdk.token_update_not_needed */
-  { -246, 20495, 0, 2244, 20511, 0, 0, 0, 20524, 370, 20548, 403, 0, 0, 7, 0, 0, 0 }, /* 114 imsdk.request_illegal */
-  { -245, 20652, 0, 20670, 20690, 0, 0, 0, 20709, 1078, 20736, 503, 0, 0, 14, 1, 0, 0 }, /* 115 imsdk.ticket_get_failed */
-  { -244, 20808, 0, 20830, 20863, 0, 0, 0, 20898, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 116 imsdk.weixin_friends_failed */
-  { -243, 20943, 0, 20969, 20996, 0, 0, 0, 21036, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 117 imsdk.weixin_app_config_invalid */
-  { -242, 21097, 0, 21123, 21150, 0, 0, 0, 21190, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 118 imsdk.google_app_config_invalid */
-  { -241, 21251, 0, 21279, 21308, 0, 0, 0, 21350, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 119 imsdk.facebook_app_config_invalid */
-  { -240, 21413, 0, 21434, 21458, 0, 0, 0, 21478, 1803, 21522, 401, 0, 0, 16, 3, 0, 0 }, /* 120 imsdk.weixin_token_invalid */
-  { -239, 21552, 0, 21573, 21597, 0, 0, 0, 21617, 1803, 21522, 401, 0, 0, 16, 3, 0, 0 }, /* 121 imsdk.google_token_invalid */
-  { -238, 21661, 0, 21684, 21710, 0, 0, 0, 21732, 1803, 21522, 401, 0, 0, 16, 3, 0, 0 }, /* 122 imsdk.facebook_token_invalid */
-  { -237, 21778, 0, 21807, 21844, 0, 0, 0, 21876, 1803, 21915, 401, 0, 0, 16, 0, 0, 0 }, /* 123 imsdk.weixin_refresh_token_missing */
-  { -236, 22056, 0, 22077, 22105, 0, 0, 0, 22129, 1803, 21915, 401, 0, 0, 16, 0, 0, 0 }, /* 124 imsdk.weixin_token_missing */
-  { -235, 22168, 0, 22190, 22219, 0, 0, 0, 22244, 1803, 21915, 401, 0, 0, 16, 0, 0, 0 }, /* 125 imsdk.weixin_openid_missing */
-  { -234, 22277, 0, 22303, 22350, 0, 0, 0, 22383, 1803, 21915, 401, 0, 0, 16, 0, 0, 0 }, /* 126 imsdk.weixin_expires_in_missing */
-  { -233, 22449, 0, 22474, 22501, 0, 0, 0, 22525, 3929, 22564, 500, 0, 0, 13, 0, 0, 0 }, /* 127 imsdk.token_info_update_failed */
-  { -231, 22738, 22757, 22757, 22786, 0, 0, 0, 22826, 1078, 22917, 503, 0, 0, 14, 1, 0, 0 }, /* 128 imsdk.sns_auth_kv_failed */
-  { -230, 23102, 0, 23126, 23155, 0, 0, 0, 23209, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 129 imsdk.weixin_user_info_failed */
-  { -229, 23294, 0, 23313, 23333, 0, 0, 0, 23353, 1803, 23412, 401, 0, 0, 16, 3, 0, 0 }, /* 130 imsdk.login_check_failed */
-  { -228, 23493, 0, 23520, 23542, 0, 0, 0, 23567, 3929, 23602, 500, 0, 0, 13, 0, 0, 0 }, /* 131 imsdk.login_openid_update_failed */
-  { -227, 23748, 0, 13577, 13601, 0, 0, 0, 23763, 370, 23796, 400, 0, 0, 3, 0, 0, 0 }, /* 132 imsdk.gameid_invalid */
-  { -226, 23880, 0, 824, 23895, 0, 0, 0, 23908, 370, 23944, 400, 0, 0, 3, 0, 0, 0 }, /* 133 imsdk.params_invalid */
-  { -225, 24009, 0, 24031, 24055, 0, 0, 0, 24083, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 134 imsdk.channel_param_invalid */
-  { -224, 24137, 0, 24167, 24195, 0, 0, 0, 24247, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 135 imsdk.user_game_relation_add_failed */
-  { -223, 24304, 0, 24332, 24369, 0, 0, 0, 24444, 24523, 24533, 400, 0, 0, 9, 0, 0, 0 }, /* 136 imsdk.game_authorization_required */
-  { -222, 24629, 0, 24665, 24697, 0, 0, 0, 24734, 3929, 24780, 500, 0, 0, 13, 0, 0, 0 }, /* 137 imsdk.channel_id_game_relation_add_failed */
-  { -221, 24967, 0, 24997, 25029, 0, 0, 0, 25067, 3929, 25115, 500, 0, 0, 13, 0, 0, 0 }, /* 138 imsdk.guid_game_relation_add_failed */
-  { -220, 25302, 0, 25322, 25343, 0, 0, 0, 25375, 370, 25424, 400, 0, 0, 3, 0, 0, 0 }, /* 139 imsdk.business_id_invalid */
-  { -219, 25482, 0, 25498, 25515, 0, 0, 0, 25528, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 140 imsdk.invalid_request */
-  { -218, 25552, 0, 25571, 25592, 0, 0, 0, 25617, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 141 imsdk.guest_login_failed */
-  { -217, 25659, 0, 25683, 25711, 0, 0, 0, 25733, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 142 imsdk.facebook_request_failed */
-  { -216, 25765, 0, 25784, 25817, 0, 0, 0, 25847, 3929, 25913, 501, 0, 0, 12, 0, 0, 0 }, /* 143 imsdk.facebook_api_unset */
-  { -215, 25983, 0, 26005, 26029, 0, 0, 0, 26054, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 144 imsdk.verify_params_invalid */
-  { -214, 26106, 0, 26124, 26147, 0, 0, 0, 26172, 3929, 3944, 500, 0, 0, 13, 0, 0, 0 }, /* 145 imsdk.guest_mode_failed */
-  { -213, 26197, 0, 26218, 26241, 0, 0, 0, 26260, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 146 imsdk.google_verify_failed */
-  { -212, 26288, 0, 26308, 26330, 0, 0, 0, 26348, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 147 imsdk.apple_verify_failed */
-  { -211, 26375, 0, 26396, 26419, 0, 0, 0, 26438, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 148 imsdk.weixin_verify_failed */
-  { -210, 26466, 0, 26489, 26514, 0, 0, 0, 26535, 1803, 15831, 401, 0, 0, 16, 0, 0, 0 }, /* 149 imsdk.facebook_verify_failed */
-  { -209, 26565, 0, 26592, 26632, 0, 0, 0, 26691, 370, 26750, 400, 0, 0, 3, 0, 0, 0 }, /* 150 imsdk.missing_appid_or_appsecret */
-  { -208, 26900, 0, 26922, 26951, 0, 0, 0, 26990, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 151 imsdk.session_delete_failed */
-  { -207, 27046, 0, 27065, 27094, 0, 0, 0, 27133, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 152 imsdk.session_get_failed */
-  { -206, 27188, 0, 27208, 27242, 0, 0, 0, 27281, 1078, 9482, 503, 0, 0, 14, 1, 0, 0 }, /* 153 imsdk.session_save_failed */
-  { -205, 27333, 0, 27349, 27372, 0, 0, 0, 27397, 1803, 27434, 401, 0, 0, 16, 3, 0, 0 }, /* 154 imsdk.session_invalid */
-  { -204, 27520, 0, 27536, 27561, 0, 0, 0, 27583, 1803, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 155 imsdk.session_expired */
-  { -203, 27621, 0, 27637, 27663, 0, 0, 0, 27688, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 156 imsdk.account_deleted */
-  { -202, 27723, 0, 27740, 27771, 0, 0, 0, 27793, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 157 imsdk.account_disabled */
-  { -201, 27823, 0, 27837, 26514, 0, 0, 0, 27853, 1803, 27886, 401, 0, 0, 16, 0, 0, 0 }, /* 158 imsdk.verify_failed */
-  { -136, 28079, 0, 28094, 28118, 0, 0, 0, 19570, 370, 28143, 400, 0, 0, 3, 0, 0, 0 }, /* 159 imsdk.missing_openid */
-  { -135, 28179, 0, 28194, 28219, 0, 0, 0, 28241, 5501, 28277, 400, 0, 0, 9, 0, 0, 0 }, /* 160 imsdk.openid_deleted */
-  { -134, 28354, 0, 28370, 28396, 0, 0, 0, 28418, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 161 imsdk.openid_disabled */
-  { -133, 28442, 0, 28455, 28478, 0, 0, 0, 28498, 5501, 28277, 400, 0, 0, 9, 0, 0, 0 }, /* 162 imsdk.guid_deleted */
-  { -132, 28532, 0, 28546, 28570, 0, 0, 0, 28590, 5501, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 163 imsdk.guid_disabled */
-  { -131, 28612, 0, 28633, 28655, 0, 0, 0, 28674, 3929, 28702, 500, 0, 0, 13, 0, 0, 0 }, /* 164 imsdk.openid_update_failed */
-  { -130, 28994, 0, 29013, 28655, 0, 0, 0, 29033, 3929, 29066, 500, 0, 0, 13, 0, 0, 0 }, /* 165 imsdk.guid_delete_failed */
-  { -129, 29334, 0, 29352, 29371, 0, 0, 0, 29395, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 166 imsdk.openid_add_failed */
-  { -128, 29437, 0, 29458, 28655, 0, 0, 0, 29480, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 167 imsdk.openid_delete_failed */
-  { -127, 29508, 0, 29529, 29546, 0, 0, 0, 29583, 3730, 29636, 404, 0, 0, 5, 0, 0, 0 }, /* 168 imsdk.old_openid_not_found */
-  { -126, 29727, 0, 29745, 29769, 0, 0, 0, 29793, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 169 imsdk.not_short_id_game */
-  { -125, 29850, 0, 29879, 29908, 0, 0, 0, 29932, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 170 imsdk.guid_user_info_update_failed */
-  { -124, 29988, 0, 30005, 30060, 0, 0, 0, 30119, 3730, 30194, 400, 0, 0, 9, 0, 0, 0 }, /* 171 imsdk.openid_unchanged */
-  { -123, 30295, 0, 30311, 30335, 0, 0, 0, 30382, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 172 imsdk.openid_mismatch */
-  { -122, 30459, 0, 30475, 30503, 0, 0, 0, 30547, 3730, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 173 imsdk.game_not_played */
-  { -121, 30595, 0, 30611, 30638, 0, 0, 0, 30657, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 174 imsdk.user_add_failed */
-  { -120, 30681, 0, 30718, 30763, 0, 0, 0, 30798, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 175 imsdk.channel_hash_id_record_update_failed */
-  { -119, 30846, 0, 30872, 30908, 0, 0, 0, 30934, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 176 imsdk.guid_record_update_failed */
-  { -118, 30973, 0, 30990, 31016, 0, 0, 0, 31044, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 177 imsdk.ip_update_failed */
-  { -117, 31102, 0, 31120, 31147, 0, 0, 0, 31185, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 178 imsdk.age_update_failed */
-  { -116, 31236, 0, 31254, 31281, 0, 0, 0, 31319, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 179 imsdk.sex_update_failed */
-  { -115, 31370, 0, 31393, 31425, 0, 0, 0, 31463, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 180 imsdk.nickname_update_failed */
-  { -114, 31519, 0, 31536, 31557, 0, 0, 0, 31576, 5501, 31606, 400, 0, 0, 3, 0, 0, 0 }, /* 181 imsdk.nickname_invalid */
-  { -113, 31664, 0, 31679, 31698, 0, 0, 0, 31711, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 182 imsdk.status_invalid */
-  { -112, 31740, 0, 31752, 31768, 0, 0, 0, 31781, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 183 imsdk.sex_invalid */
-  { -111, 31807, 0, 31823, 31843, 0, 0, 0, 31856, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 184 imsdk.channel_invalid */
-  { -110, 31880, 0, 31893, 31910, 0, 0, 0, 31921, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 185 imsdk.guid_invalid */
-  { -109, 31942, 0, 31955, 31970, 0, 0, 0, 19444, 370, 31987, 400, 0, 0, 3, 0, 0, 0 }, /* 186 imsdk.missing_guid */
-  { -108, 32023, 0, 32042, 32062, 0, 0, 0, 32084, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 187 imsdk.missing_channel_id */
-  { -107, 32120, 0, 32144, 32168, 0, 0, 0, 32188, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 188 imsdk.missing_channel_hash_id */
-  { -106, 32228, 0, 32262, 32304, 0, 0, 0, 32339, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 189 imsdk.channel_hash_id_record_add_failed */
-  { -105, 32385, 0, 32408, 32441, 0, 0, 0, 32467, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 190 imsdk.guid_record_add_failed */
-  { -104, 32504, 0, 32539, 32585, 0, 0, 0, 32629, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 191 imsdk.channel_hash_id_delete_mark_failed */
-  { -103, 32687, 0, 32711, 32748, 0, 0, 0, 32783, 3929, 10383, 500, 0, 0, 13, 0, 0, 0 }, /* 192 imsdk.guid_delete_mark_failed */
-  { -102, 32832, 0, 32862, 32895, 0, 0, 0, 32920, 3929, 32965, 500, 0, 0, 13, 0, 0, 0 }, /* 193 imsdk.channel_hash_id_lookup_failed */
-  { -101, 33148, 0, 33167, 33204, 0, 0, 0, 33229, 3929, 32965, 500, 0, 0, 13, 0, 0, 0 }, /* 194 imsdk.guid_lookup_failed */
-  { -2, 33274, 0, 33287, 33322, 0, 0, 0, 33368, 33437, 33442, 429, 5, 0, 8, 2, 1, 0 }, /* 195 imsdk.rate_limited */
-  { -1, 33567, 0, 33567, 33575, 0, 0, 0, 33582, 3929, 33628, 500, 0, 0, 2, 0, 0, 0 }, /* 196 imsdk.failure */
-  { 1, 33794, 0, 33794, 33802, 0, 0, 0, 33809, 3730, 0, 200, 0, 0, 0, 0, 0, 1 }, /* 197 imsdk.success */
-  { 2, 33832, 0, 33852, 33878, 0, 0, 0, 33930, 4209, 34034, 200, 0, 0, 0, 0, 0, 1 }, /* 198 imsdk.connect_sns_channel */
-  { 3, 34065, 0, 34085, 34111, 0, 0, 0, 34161, 4976, 34034, 200, 0, 0, 0, 0, 0, 1 }, /* 199 imsdk.restore_sns_account */
-  { 4, 34250, 0, 34262, 34279, 0, 0, 0, 34307, 3730, 34034, 200, 0, 0, 0, 0, 0, 1 }, /* 200 imsdk.same_openid */
-  { 5, 34392, 0, 34422, 34443, 0, 0, 0, 34468, 24523, 34034, 200, 0, 0, 0, 0, 0, 1 }, /* 201 imsdk.google_authorization_required */
-  { 6, 34534, 0, 34554, 34631, 0, 0, 0, 34721, 4976, 34854, 200, 0, 0, 0, 0, 1, 1 }, /* 202 imsdk.migrate_use_restore */
-  { 22001, 33567, 35018, 33567, 35042, 35070, 0, 0, 35118, 3929, 35172, 500, 0, 1, 13, 0, 0, 0 }, /* 203 wilddog.failure */
-  { 22002, 35263, 35277, 35263, 35306, 35326, 0, 0, 35362, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 204 wilddog.expired_token */
-  { 22003, 35394, 35414, 35394, 35448, 35505, 0, 0, 35533, 3929, 35587, 401, 0, 1, 16, 0, 0, 0 }, /* 205 wilddog.expired_fetch_token */
-  { 22004, 35668, 35682, 35668, 35711, 35740, 0, 0, 35776, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 206 wilddog.invalid_token */
-  { 22005, 35807, 35818, 35807, 35857, 35888, 0, 0, 35925, 1078, 35970, 503, 0, 1, 14, 1, 0, 0 }, /* 207 wilddog.maxretries */
-  { 22006, 36116, 36140, 36116, 36179, 36240, 0, 0, 36307, 178, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 208 wilddog.authentication_disabled */
-  { 22007, 36385, 36407, 36385, 36444, 36475, 0, 0, 36530, 178, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 209 wilddog.invalid_configuration */
-  { 22008, 36591, 36608, 36591, 36640, 36712, 0, 0, 36771, 370, 36821, 400, 0, 1, 3, 0, 0, 0 }, /* 210 wilddog.invalid_provider */
-  { 22009, 36932, 36946, 36932, 36975, 36997, 0, 0, 37039, 5501, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 211 wilddog.invalid_email */
-  { 22010, 37069, 37086, 37069, 37118, 37137, 0, 0, 37174, 5501, 37201, 401, 0, 1, 16, 0, 0, 0 }, /* 212 wilddog.invalid_password */
-  { 22011, 37266, 37279, 37266, 37307, 37326, 0, 0, 37326, 5501, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 213 wilddog.invalid_user */
-  { 22012, 37361, 37376, 37361, 37406, 37452, 0, 0, 37523, 178, 0, 403, 0, 1, 7, 0, 0, 0 }, /* 214 wilddog.invalid_origin */
-  { 22013, 37619, 37631, 37619, 37658, 37686, 0, 0, 37733, 5501, 37770, 409, 0, 1, 6, 0, 0, 0 }, /* 215 wilddog.email_taken */
-  { 22014, 37861, 37881, 37861, 37916, 37944, 0, 0, 37989, 5501, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 216 wilddog.invalid_credentials */
-  { 22015, 38033, 38051, 38033, 38084, 38112, 0, 0, 38155, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 217 wilddog.invalid_arguments */
-  { 22016, 38197, 38212, 38197, 38242, 38312, 0, 0, 38373, 3730, 38432, 500, 0, 1, 2, 0, 0, 0 }, /* 218 wilddog.provider_error */
-  { 22017, 38531, 38546, 38531, 38576, 0, 0, 0, 38628, 178, 38704, 401, 0, 1, 16, 0, 0, 0 }, /* 219 wilddog.Invalid_secret */
-  { 22018, 38818, 38835, 38818, 38866, 38900, 0, 0, 38917, 5501, 38966, 400, 0, 1, 3, 0, 0, 0 }, /* 220 wilddog.invalid_oob_code */
-  { 22101, 39061, 39079, 39061, 39130, 39173, 0, 0, 39211, 178, 39264, 404, 0, 1, 5, 0, 0, 0 }, /* 221 wilddog.appUser_not_exist */
-  { 22103, 39300, 39316, 39300, 39346, 0, 0, 0, 39383, 370, 39451, 403, 0, 1, 7, 0, 0, 0 }, /* 222 wilddog.not_admin_token */
-  { 22201, 39485, 0, 39485, 39508, 39570, 0, 0, 39634, 3730, 39699, 409, 0, 1, 6, 0, 0, 0 }, /* 223 wilddog.provide_already_linked */
-  { 22202, 39890, 39910, 39890, 39944, 39992, 0, 0, 40042, 1803, 40112, 401, 0, 1, 16, 3, 0, 0 }, /* 224 wilddog.token_version_error */
-  { 22203, 40272, 40294, 40272, 40349, 40389, 0, 0, 40444, 5501, 40498, 409, 0, 1, 6, 0, 0, 0 }, /* 225 wilddog.email_already_in_user */
-  { 22204, 40570, 40609, 40570, 40701, 40738, 0, 0, 40783, 14125, 40835, 409, 0, 1, 6, 0, 0, 0 }, /* 226 wilddog.provide_already_linked_another_account */
-  { 22205, 40882, 40896, 40882, 40925, 40953, 0, 0, 40987, 5501, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 227 wilddog.email_missing */
-  { 22206, 41027, 41042, 41027, 41071, 41129, 0, 0, 41219, 1803, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 228 wilddog.user_not_found */
-  { 22207, 41291, 41303, 41291, 41330, 41353, 0, 0, 41381, 1803, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 229 wilddog.token_error */
-  { 22208, 41412, 41436, 41412, 41474, 39570, 0, 0, 41523, 3730, 41596, 409, 0, 1, 6, 0, 0, 0 }, /* 230 wilddog.provider_already_linked */
-  { 22209, 41720, 41751, 41720, 41794, 41870, 0, 0, 41961, 1803, 42021, 401, 0, 1, 16, 3, 0, 0 }, /* 231 wilddog.credential_too_old_login_again */
-  { 22210, 42073, 42094, 42073, 42129, 42166, 0, 0, 42202, 5501, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 232 wilddog.no_password_provider */
-  { 22211, 42259, 42281, 42259, 42317, 42355, 0, 0, 42395, 5501, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 233 wilddog.password_length_error */
-  { 22212, 42441, 42467, 42441, 42506, 42538, 0, 0, 42580, 5501, 42633, 400, 0, 1, 3, 0, 0, 0 }, /* 234 wilddog.display_name_length_error */
-  { 22213, 42696, 42719, 42696, 42755, 42795, 0, 0, 42836, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 235 wilddog.photo_url_length_error */
-  { 22214, 42888, 42911, 42888, 42946, 42975, 0, 0, 43006, 370, 0, 403, 0, 1, 7, 0, 0, 0 }, /* 236 wilddog.token_not_for_this_app */
-  { 22215, 43045, 43062, 43045, 43093, 43119, 0, 0, 43152, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 237 wilddog.token_type_error */
-  { 22216, 43184, 43205, 43184, 43262, 43304, 0, 0, 43341, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 238 wilddog.idtoken_claims_error */
-  { 22217, 43398, 43421, 43398, 43457, 43489, 0, 0, 43522, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 239 wilddog.token_userid_not_valid */
-  { 22218, 43567, 43587, 43567, 43621, 43645, 0, 0, 43683, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 240 wilddog.token_wilddog_error */
-  { 22219, 43728, 43742, 43728, 43771, 43796, 0, 0, 43830, 5501, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 241 wilddog.invalid_phone */
-  { 22220, 43859, 43875, 43859, 43905, 43924, 0, 0, 43947, 5501, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 242 wilddog.email_not_exist */
-  { 22221, 43981, 43997, 43981, 44027, 44049, 0, 0, 44072, 5501, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 243 wilddog.phone_not_exist */
-  { 22222, 44105, 44123, 44105, 44174, 44217, 0, 0, 44279, 370, 44336, 400, 0, 1, 9, 0, 0, 0 }, /* 244 wilddog.smsCode_not_exist */
-  { 22223, 44496, 44515, 44496, 44564, 44604, 0, 0, 44653, 1078, 44691, 503, 0, 1, 14, 1, 0, 0 }, /* 245 wilddog.smsCode_send_error */
-  { 22224, 44860, 44882, 44860, 44937, 44974, 0, 0, 45022, 5501, 45075, 409, 0, 1, 6, 0, 0, 0 }, /* 246 wilddog.phone_already_in_user */
-  { 22225, 45124, 45155, 45124, 45230, 45270, 0, 0, 45331, 5501, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 247 wilddog.photo_url_or_displayname_error */
-  { 22226, 45390, 45405, 45390, 45434, 45483, 0, 0, 45530, 5501, 45566, 401, 0, 1, 16, 4, 0, 0 }, /* 248 wilddog.sms_code_error */
-  { 22227, 45702, 45719, 45702, 45750, 45781, 0, 0, 45817, 1078, 45841, 503, 0, 1, 14, 1, 0, 0 }, /* 249 wilddog.sms_server_error */
-  { 22230, 45968, 45988, 45968, 46022, 46065, 0, 0, 46119, 178, 46164, 400, 0, 1, 9, 0, 0, 0 }, /* 250 wilddog.sms_forbidden_error */
-  { 22231, 46210, 46230, 0, 0, 0, 0, 0, 46263, 178, 46293, 400, 0, 1, 9, 0, 1, 0 }, /* 251 wilddog.sms_sign_deny_error */
-  { 22232, 46412, 46429, 46412, 46465, 46484, 0, 0, 46502, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 252 wilddog.invalid_sms_type */
-  { 22233, 46525, 46537, 46525, 46564, 46610, 0, 0, 46652, 3730, 38432, 500, 0, 1, 2, 0, 0, 0 }, /* 253 wilddog.weapp_error */
-  { 22234, 46692, 46725, 46692, 46804, 46877, 0, 0, 46941, 370, 47006, 401, 0, 1, 16, 0, 0, 0 }, /* 254 wilddog.weapp_userInfo_sign_check_failed */
-  { 22235, 47109, 47129, 47109, 47163, 47188, 0, 0, 47210, 33437, 47254, 429, 60, 1, 8, 2, 0, 0 }, /* 255 wilddog.sms_frequency_error */
-  { 22236, 47354, 47374, 47354, 47407, 47457, 0, 0, 47512, 47587, 47594, 400, 0, 1, 9, 0, 0, 0 }, /* 256 wilddog.sms_pay_limit_error */
-  { 22237, 47700, 47723, 47700, 47758, 47777, 0, 0, 47816, 47587, 47594, 400, 0, 1, 9, 0, 0, 0 }, /* 257 wilddog.sms_pay_no_money_error */
-  { 22238, 47853, 47883, 47853, 47923, 47981, 0, 0, 48041, 47587, 47594, 400, 0, 1, 9, 0, 0, 0 }, /* 258 wilddog.sms_pay_no_money_to_pay_error */
-  { 22239, 48093, 48113, 48093, 48146, 48211, 0, 0, 48243, 33437, 48302, 429, 1, 1, 8, 2, 0, 0 }, /* 259 wilddog.sms_api_check_error */
-  { 29999, 48366, 48374, 48366, 48403, 48422, 0, 0, 48447, 3929, 0, 500, 0, 1, 2, 0, 0, 0 }, /* 260 wilddog.unknown */
+  { -1102, 1135, 0, 1158, 1184, 0, 1199, 1268, 1331, 370, 1409, 400, 0, 0, 3, 0, 0, 0 }, /* 7 imsdk.platform_param_invalid */
+  { -1101, 1777, 1792, 1809, 0, 0, 0, 0, 1827, 1848, 1856, 401, 0, 0, 16, 3, 0, 0 }, /* 8 imsdk.ticket_invalid */
+  { -1001, 2009, 0, 2035, 2071, 0, 0, 0, 2098, 370, 0, 501, 0, 0, 12, 0, 0, 0 }, /* 9 imsdk.token_refresh_unsupported */
+  { -906, 2134, 0, 2149, 2163, 0, 0, 0, 2196, 178, 188, 403, 0, 0, 7, 0, 1, 0 }, /* 10 imsdk.ip_not_allowed */
+  { -905, 2271, 0, 2289, 2306, 0, 0, 0, 2394, 178, 2453, 401, 0, 0, 16, 0, 0, 0 }, /* 11 imsdk.signature_invalid */
+  { -904, 2862, 0, 2883, 2900, 0, 0, 0, 2961, 370, 2997, 501, 0, 0, 12, 0, 0, 0 }, /* 12 imsdk.unknown_api_function */
+  { -903, 3042, 0, 3060, 3078, 0, 0, 0, 3136, 370, 2997, 501, 0, 0, 12, 0, 0, 0 }, /* 13 imsdk.unknown_api_class */
+  { -902, 3169, 0, 3188, 3204, 0, 0, 0, 3265, 370, 2997, 501, 0, 0, 12, 0, 0, 0 }, /* 14 imsdk.unknown_api_module */
+  { -901, 3299, 0, 3319, 3334, 0, 0, 0, 3392, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 15 imsdk.api_request_invalid */
+  { -806, 3449, 0, 3476, 3510, 0, 0, 0, 3534, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 16 imsdk.notice_app_version_invalid */
+  { -805, 3569, 0, 3594, 3619, 0, 0, 0, 3649, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 17 imsdk.notice_region_id_invalid */
+  { -804, 3682, 0, 3707, 3732, 0, 0, 0, 3764, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 18 imsdk.notice_lang_code_invalid */
+  { -803, 3801, 0, 3828, 3855, 0, 0, 0, 3885, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 19 imsdk.notice_category_id_invalid */
+  { -802, 3920, 0, 3938, 3956, 0, 0, 0, 3987, 4013, 4018, 404, 0, 0, 5, 0, 0, 0 }, /* 20 imsdk.notice_list_empty */
+  { -801, 4116, 0, 4144, 3956, 0, 0, 0, 4171, 4212, 4227, 500, 0, 0, 13, 0, 0, 0 }, /* 21 imsdk.notice_category_list_failed */
+  { -728, 4377, 0, 4403, 4451, 0, 0, 0, 4507, 4587, 4602, 400, 0, 0, 9, 0, 1, 0 }, /* 22 imsdk.migrate_needs_game_center */
+  { -727, 4768, 0, 4794, 4843, 0, 0, 0, 4899, 4587, 4979, 400, 0, 0, 9, 0, 1, 0 }, /* 23 imsdk.migrate_needs_google_play */
+  { -726, 5146, 0, 5168, 5187, 0, 0, 0, 5249, 5354, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 24 imsdk.migrate_same_platform */
+  { -725, 5367, 0, 5394, 5425, 0, 0, 0, 5502, 370, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 25 imsdk.disconnect_current_channel */
+  { -724, 5582, 0, 5611, 5671, 0, 0, 0, 5780, 5879, 5888, 400, 0, 0, 9, 0, 1, 0 }, /* 26 imsdk.recover_weak_sns_unsupported */
+  { -723, 6011, 0, 6034, 6110, 0, 0, 0, 6189, 5354, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 27 imsdk.recover_device_has_sns */
+  { -722, 6289, 0, 6313, 6366, 0, 0, 0, 6415, 5879, 188, 400, 0, 0, 9, 0, 1, 0 }, /* 28 imsdk.migrate_code_strong_sns */
+  { -721, 6504, 0, 6525, 6551, 0, 0, 0, 6569, 5879, 6606, 409, 0, 0, 10, 4, 0, 0 }, /* 29 imsdk.migrate_code_expired */
+  { -720, 6657, 0, 6678, 6710, 0, 0, 0, 6738, 1078, 6790, 503, 0, 0, 14, 1, 0, 0 }, /* 30 imsdk.migrate_db_exception */
+  { -719, 7233, 0, 7248, 7265, 0, 0, 0, 7299, 4212, 7347, 500, 0, 0, 13, 0, 0, 0 }, /* 31 imsdk.migrate_failed */
+  { -718, 7402, 0, 7425, 7455, 0, 0, 0, 7483, 370, 7530, 400, 0, 0, 3, 0, 0, 0 }, /* 32 imsdk.migrate_openid_invalid */
+  { -717, 7562, 0, 7589, 7617, 0, 0, 0, 7675, 4212, 7734, 400, 0, 0, 9, 0, 0, 0 }, /* 33 imsdk.migrate_record_count_wrong */
+  { -716, 7803, 0, 7834, 7869, 0, 0, 0, 7968, 5354, 8070, 400, 0, 0, 9, 0, 0, 0 }, /* 34 imsdk.other_account_already_migrated */
+  { -715, 8194, 0, 8219, 8254, 0, 0, 0, 8363, 5879, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 35 imsdk.account_already_migrated */
+  { -714, 8451, 0, 8471, 8498, 0, 0, 0, 8529, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 36 imsdk.not_strong_sns_game */
+  { -713, 8581, 0, 8598, 8615, 0, 0, 0, 8631, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 37 imsdk.platform_invalid */
+  { -712, 8654, 0, 8672, 8704, 0, 0, 0, 8750, 4212, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 38 imsdk.restore_exception */
+  { -711, 8798, 0, 8817, 8842, 0, 0, 0, 8927, 4013, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 39 imsdk.restore_not_needed */
+  { -710, 9042, 0, 9069, 9093, 0, 0, 0, 9178, 4212, 7347, 500, 0, 0, 13, 0, 0, 0 }, /* 40 imsdk.restore_new_channel_failed */
+  { -709, 9296, 0, 9319, 9358, 0, 0, 0, 9437, 178, 9537, 400, 0, 0, 9, 0, 0, 0 }, /* 41 imsdk.relation_mode_mismatch */
+  { -708, 9595, 0, 9615, 8704, 0, 0, 0, 9649, 4212, 0, 500, 0, 0, 13, 0, 0, 0 }, /* 42 imsdk.reconnect_exception */
+  { -707, 9697, 0, 9731, 9758, 0, 0, 0, 9825, 4212, 7347, 500, 0, 0, 13, 0, 0, 0 }, /* 43 imsdk.reconnect_existing_channel_failed */
+  { -706, 9893, 0, 9922, 9948, 0, 0, 0, 10009, 4212, 7347, 500, 0, 0, 13, 0, 0, 0 }, /* 44 imsdk.reconnect_new_channel_failed */
+  { -705, 10077, 0, 10098, 10118, 0, 0, 0, 10140, 5879, 10189, 409, 0, 0, 10, 4, 0, 0 }, /* 45 imsdk.confirm_code_expired */
+  { -704, 10245, 0, 10272, 10297, 0, 0, 0, 10336, 1078, 10396, 503, 0, 0, 14, 1, 0, 0 }, /* 46 imsdk.confirm_code_delete_failed */
+  { -703, 10433, 0, 10457, 10482, 0, 0, 0, 10521, 1078, 10396, 503, 0, 0, 14, 1, 0, 0 }, /* 47 imsdk.confirm_code_get_failed */
+  { -702, 10580, 0, 10605, 10631, 0, 0, 0, 10670, 1078, 10396, 503, 0, 0, 14, 1, 0, 0 }, /* 48 imsdk.confirm_code_save_failed */
+  { -701, 10726, 0, 10760, 10807, 0, 0, 0, 10853, 5879, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 49 imsdk.restore_to_strong_relation_denied */
+  { -700, 10928, 0, 10946, 10971, 0, 0, 0, 11010, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 50 imsdk.guest_id_mismatch */
+  { -604, 11067, 0, 11091, 11109, 0, 0, 0, 11137, 4013, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 51 imsdk.personal_info_not_found */
+  { -603, 11172, 0, 11199, 11231, 0, 0, 0, 11256, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 52 imsdk.personal_info_write_failed */
+  { -602, 11701, 0, 11731, 0, 0, 0, 0, 11777, 1848, 11831, 401, 0, 0, 16, 3, 0, 0 }, /* 53 imsdk.inner_token_or_openid_invalid */
+  { -601, 11980, 0, 11994, 12018, 0, 0, 0, 12039, 5879, 12073, 400, 0, 0, 3, 0, 0, 0 }, /* 54 imsdk.email_invalid */
+  { -510, 12103, 0, 12133, 12165, 0, 0, 0, 12193, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 55 imsdk.push_gameid2tag_insert_failed */
+  { -509, 12239, 0, 12269, 12317, 0, 0, 0, 12354, 1078, 12400, 503, 0, 0, 14, 1, 0, 0 }, /* 56 imsdk.push_tag_players_query_failed */
+  { -508, 12658, 0, 12685, 12722, 0, 0, 0, 12759, 1078, 12400, 503, 0, 0, 14, 1, 0, 0 }, /* 57 imsdk.push_tag_info_query_failed */
+  { -507, 12814, 0, 12836, 12852, 0, 0, 0, 12877, 4013, 12917, 404, 0, 0, 5, 0, 0, 0 }, /* 58 imsdk.push_record_not_found */
+  { -506, 12973, 0, 12991, 13014, 0, 0, 0, 13036, 4013, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 59 imsdk.openid_has_no_tag */
+  { -505, 13059, 0, 13076, 13098, 0, 0, 0, 13114, 1078, 12400, 503, 0, 0, 14, 1, 0, 0 }, /* 60 imsdk.tag_query_failed */
+  { -504, 13139, 0, 13158, 13182, 0, 0, 0, 13205, 1078, 12400, 503, 0, 0, 14, 1, 0, 0 }, /* 61 imsdk.tag_id_list_failed */
+  { -503, 13237, 0, 13259, 13293, 0, 0, 0, 13324, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 62 imsdk.tag2openid_add_failed */
+  { -502, 13379, 0, 13401, 13435, 0, 0, 0, 13468, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 63 imsdk.openid2tag_add_failed */
+  { -501, 13523, 0, 13542, 13564, 0, 0, 0, 13581, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 64 imsdk.tags_param_invalid */
+  { -405, 13612, 0, 13630, 13652, 0, 0, 0, 13671, 1848, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 65 imsdk.sns_token_invalid */
+  { -404, 13719, 0, 13744, 13780, 0, 0, 0, 13808, 370, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 66 imsdk.app_channel_id_not_found */
+  { -403, 13874, 0, 13898, 13927, 0, 0, 0, 13955, 370, 13988, 501, 0, 0, 12, 0, 0, 0 }, /* 67 imsdk.friend_list_unsupported */
+  { -402, 14073, 0, 14092, 14119, 0, 0, 0, 14144, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 68 imsdk.friend_list_failed */
+  { -401, 14177, 0, 14200, 14224, 0, 0, 0, 14299, 370, 14345, 400, 0, 0, 3, 0, 0, 0 }, /* 69 imsdk.missing_app_channel_id */
+  { -319, 14470, 0, 14495, 14524, 0, 0, 0, 14549, 5879, 14582, 400, 0, 0, 9, 0, 0, 0 }, /* 70 imsdk.garena_bind_check_failed */
+  { -318, 14672, 0, 14695, 14728, 0, 0, 0, 14754, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 71 imsdk.unbind_channel_invalid */
+  { -317, 14805, 0, 14823, 14851, 0, 0, 0, 14868, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 72 imsdk.bind_guid_invalid */
+  { -314, 14914, 0, 14934, 14958, 0, 0, 0, 14977, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 73 imsdk.bind_openid_invalid */
+  { -313, 15025, 0, 15045, 15069, 0, 0, 0, 15088, 370, 15136, 400, 0, 0, 3, 0, 0, 0 }, /* 74 imsdk.bind_gameid_invalid */
+  { -312, 15221, 0, 15240, 15266, 0, 0, 0, 15285, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 75 imsdk.bind_channel_wrong */
+  { -310, 15315, 0, 15340, 15363, 0, 0, 0, 15390, 1848, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 76 imsdk.bind_inner_token_invalid */
+  { -308, 15438, 0, 15455, 15491, 0, 0, 0, 15532, 15593, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 77 imsdk.bind_guid_exists */
+  { -307, 15604, 0, 15623, 15661, 0, 0, 0, 15704, 15593, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 78 imsdk.bind_openid_exists */
+  { -305, 15767, 0, 15788, 15812, 0, 0, 0, 15824, 1848, 15875, 401, 0, 0, 16, 3, 0, 0 }, /* 79 imsdk.bind_session_invalid */
+  { -302, 15911, 0, 15933, 15965, 0, 0, 0, 16008, 15593, 0, 409, 0, 0, 6, 0, 0, 0 }, /* 80 imsdk.channel_already_bound */
+  { -301, 16073, 0, 16095, 16145, 0, 0, 0, 16210, 1848, 16275, 404, 0, 0, 5, 0, 0, 0 }, /* 81 imsdk.bind_openid_not_found */
+  { -278, 16351, 0, 16374, 16374, 0, 0, 0, 16409, 1078, 16456, 503, 0, 0, 14, 1, 1, 0 }, /* 82 imsdk.stove_character_failed */
+  { -277, 16576, 0, 16602, 16641, 0, 0, 0, 16680, 1848, 16732, 401, 0, 0, 16, 0, 1, 0 }, /* 83 imsdk.stove_token_verify_failed */
+  { -276, 16927, 0, 16945, 16964, 0, 0, 0, 16985, 1848, 17010, 401, 0, 0, 16, 0, 0, 0 }, /* 84 imsdk.mto_verify_failed */
+  { -275, 17252, 0, 16964, 16964, 0, 0, 0, 17272, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 85 imsdk.kakao_verify_failed */
+  { -274, 17425, 0, 17444, 17444, 0, 0, 0, 17464, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 86 imsdk.efun_verify_failed */
+  { -273, 17490, 0, 17508, 17508, 0, 0, 0, 17527, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 87 imsdk.toy_verify_failed */
+  { -272, 17552, 0, 17569, 17569, 0, 0, 0, 17587, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 88 imsdk.vk_verify_failed */
+  { -271, 17611, 0, 17632, 17654, 0, 0, 0, 17674, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 89 imsdk.garena_verify_failed */
+  { -270, 17702, 0, 17723, 17755, 0, 0, 0, 17788, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 90 imsdk.viber_friends_failed */
+  { -269, 17832, 0, 17853, 17879, 0, 0, 0, 17898, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 91 imsdk.feiliu_verify_failed */
+  { -268, 17926, 0, 17946, 17971, 0, 0, 0, 17989, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 92 imsdk.viber_verify_failed */
+  { -267, 18016, 0, 18039, 18067, 0, 0, 0, 18088, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 93 imsdk.oasgames_verify_failed */
+  { -266, 18118, 0, 18134, 18166, 0, 0, 0, 18193, 1848, 18254, 401, 0, 0, 16, 0, 0, 0 }, /* 94 imsdk.oas_sign_reused */
+  { -265, 18329, 0, 18348, 18372, 0, 0, 0, 18422, 1848, 18450, 401, 0, 0, 16, 3, 0, 0 }, /* 95 imsdk.zalo_token_expired */
+  { -264, 18520, 0, 18545, 18597, 0, 0, 0, 18665, 15593, 18754, 409, 0, 0, 6, 0, 0, 0 }, /* 96 imsdk.facebook_bound_elsewhere */
+  { -263, 18873, 0, 18891, 18919, 0, 0, 0, 18948, 1848, 19011, 401, 0, 0, 16, 0, 0, 0 }, /* 97 imsdk.wan37_sign_reused */
+  { -262, 19088, 0, 19109, 19143, 0, 0, 0, 19183, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 98 imsdk.oauth_config_missing */
+  { -261, 19234, 0, 19253, 19277, 0, 0, 0, 19294, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 99 imsdk.link_verify_failed */
+  { -260, 19320, 0, 19347, 19385, 0, 0, 0, 19421, 1078, 10396, 503, 0, 0, 14, 1, 0, 0 }, /* 100 imsdk.google_verify_cache_failed */
+  { -259, 19481, 0, 19501, 19548, 0, 0, 0, 19582, 370, 19623, 501, 0, 0, 12, 0, 0, 0 }, /* 101 imsdk.channel_unsupported */
+  { -258, 19742, 0, 19765, 19793, 0, 0, 0, 19809, 1848, 19857, 401, 0, 0, 16, 0, 0, 0 }, /* 102 imsdk.check_and_login_failed */
+  { -257, 20045, 0, 20064, 20089, 0, 0, 0, 20114, 4212, 7347, 500, 0, 0, 13, 0, 0, 0 }, /* 103 imsdk.return_info_failed */
+  { -256, 20156, 0, 20176, 20201, 0, 0, 0, 20219, 1848, 20246, 401, 0, 0, 16, 0, 0, 0 }, /* 104 imsdk.wan37_verify_failed */
+  { -255, 20436, 0, 20461, 20499, 0, 0, 0, 20532, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 105 imsdk.zalo_guest_verify_failed */
+  { -254, 20579, 0, 20603, 20636, 0, 0, 0, 20659, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 106 imsdk.channel_hash_id_illegal */
+  { -253, 20700, 0, 20730, 20755, 0, 0, 0, 20782, 370, 20823, 400, 0, 0, 3, 0, 0, 0 }, /* 107 imsdk.login_missing_channel_hash_id */
+  { -252, 20861, 0, 20880, 20895, 0, 0, 0, 20912, 370, 20943, 400, 0, 0, 3, 0, 0, 0 }, /* 108 imsdk.login_missing_guid */
+  { -251, 20981, 0, 21002, 21019, 0, 0, 0, 21038, 370, 21071, 400, 0, 0, 3, 0, 0, 0 }, /* 109 imsdk.login_missing_openid */
+  { -250, 21109, 0, 21130, 21156, 0, 0, 0, 21185, 178, 21226, 400, 0, 0, 9, 0, 0, 0 }, /* 110 imsdk.zalo_app_info_failed */
+  { -249, 21278, 0, 21298, 21326, 0, 0, 0, 21343, 1078, 21386, 503, 0, 0, 14, 1, 0, 0 }, /* 111 imsdk.zalo_friends_failed */
+  { -248, 21598, 0, 21617, 21326, 0, 0, 0, 21641, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 112 imsdk.zalo_verify_failed */
+  { -247, 21667, 0, 21691, 21720, 0, 0, 0, 21767, 4013, 21819, 400, 0, 0, 9, 0, 0, 0 }, /* 113 imsdk.token_update_not_needed */
+  { -246, 22012, 0, 2289, 22028, 0, 0, 0, 22041, 370, 22065, 403, 0, 0, 7, 0, 0, 0 }, /* 114 imsdk.request_illegal */
+  { -245, 22169, 0, 22187, 22207, 0, 0, 0, 22226, 1078, 22253, 503, 0, 0, 14, 1, 0, 0 }, /* 115 imsdk.ticket_get_failed */
+  { -244, 22325, 0, 22347, 22380, 0, 0, 0, 22415, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 116 imsdk.weixin_friends_failed */
+  { -243, 22460, 0, 22486, 22513, 0, 0, 0, 22553, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 117 imsdk.weixin_app_config_invalid */
+  { -242, 22614, 0, 22640, 22667, 0, 0, 0, 22707, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 118 imsdk.google_app_config_invalid */
+  { -241, 22768, 0, 22796, 22825, 0, 0, 0, 22867, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 119 imsdk.facebook_app_config_invalid */
+  { -240, 22930, 0, 22951, 22975, 0, 0, 0, 22995, 1848, 23039, 401, 0, 0, 16, 3, 0, 0 }, /* 120 imsdk.weixin_token_invalid */
+  { -239, 23069, 0, 23090, 23114, 0, 0, 0, 23134, 1848, 23039, 401, 0, 0, 16, 3, 0, 0 }, /* 121 imsdk.google_token_invalid */
+  { -238, 23178, 0, 23201, 23227, 0, 0, 0, 23249, 1848, 23039, 401, 0, 0, 16, 3, 0, 0 }, /* 122 imsdk.facebook_token_invalid */
+  { -237, 23295, 0, 23324, 23361, 0, 0, 0, 23393, 1848, 23432, 401, 0, 0, 16, 0, 0, 0 }, /* 123 imsdk.weixin_refresh_token_missing */
+  { -236, 23573, 0, 23594, 23622, 0, 0, 0, 23646, 1848, 23432, 401, 0, 0, 16, 0, 0, 0 }, /* 124 imsdk.weixin_token_missing */
+  { -235, 23685, 0, 23707, 23736, 0, 0, 0, 23761, 1848, 23432, 401, 0, 0, 16, 0, 0, 0 }, /* 125 imsdk.weixin_openid_missing */
+  { -234, 23794, 0, 23820, 23867, 0, 0, 0, 23900, 1848, 23966, 401, 0, 0, 16, 0, 0, 0 }, /* 126 imsdk.weixin_expires_in_missing */
+  { -233, 24273, 0, 24298, 24325, 0, 0, 0, 24349, 1078, 24388, 503, 0, 0, 14, 1, 0, 0 }, /* 127 imsdk.token_info_update_failed */
+  { -231, 24827, 24846, 24846, 24875, 0, 0, 0, 24915, 1078, 25006, 503, 0, 0, 14, 1, 0, 0 }, /* 128 imsdk.sns_auth_kv_failed */
+  { -230, 25191, 0, 25215, 25244, 0, 0, 0, 25298, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 129 imsdk.weixin_user_info_failed */
+  { -229, 25383, 0, 25402, 25422, 0, 0, 0, 25442, 1848, 25480, 401, 0, 0, 16, 3, 0, 0 }, /* 130 imsdk.login_check_failed */
+  { -228, 25561, 0, 25588, 25610, 0, 0, 0, 25635, 1078, 25670, 503, 0, 0, 14, 1, 0, 0 }, /* 131 imsdk.login_openid_update_failed */
+  { -227, 26112, 0, 15045, 15069, 0, 0, 0, 26127, 370, 26160, 400, 0, 0, 3, 0, 0, 0 }, /* 132 imsdk.gameid_invalid */
+  { -226, 26244, 0, 824, 26259, 0, 0, 0, 26272, 370, 26308, 400, 0, 0, 3, 0, 0, 0 }, /* 133 imsdk.params_invalid */
+  { -225, 26373, 0, 26395, 26419, 0, 0, 0, 26447, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 134 imsdk.channel_param_invalid */
+  { -224, 26501, 0, 26531, 26559, 0, 0, 0, 26611, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 135 imsdk.user_game_relation_add_failed */
+  { -223, 26668, 0, 26696, 26733, 0, 0, 0, 26808, 26887, 26897, 400, 0, 0, 9, 0, 0, 0 }, /* 136 imsdk.game_authorization_required */
+  { -222, 26993, 0, 27029, 27061, 0, 0, 0, 27098, 1078, 27144, 503, 0, 0, 14, 1, 0, 0 }, /* 137 imsdk.channel_id_game_relation_add_failed */
+  { -221, 27627, 0, 27657, 27689, 0, 0, 0, 27727, 1078, 27775, 503, 0, 0, 14, 1, 0, 0 }, /* 138 imsdk.guid_game_relation_add_failed */
+  { -220, 28258, 0, 28278, 28299, 0, 0, 0, 28331, 370, 28380, 400, 0, 0, 3, 0, 0, 0 }, /* 139 imsdk.business_id_invalid */
+  { -219, 28438, 0, 28454, 28471, 0, 0, 0, 28484, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 140 imsdk.invalid_request */
+  { -218, 28508, 0, 28527, 28548, 0, 0, 0, 28573, 4212, 7347, 500, 0, 0, 13, 0, 0, 0 }, /* 141 imsdk.guest_login_failed */
+  { -217, 28615, 0, 28639, 28667, 0, 0, 0, 28689, 1078, 1084, 503, 0, 0, 14, 1, 0, 0 }, /* 142 imsdk.facebook_request_failed */
+  { -216, 28721, 0, 28740, 28773, 0, 0, 0, 28803, 370, 28869, 501, 0, 0, 12, 0, 0, 0 }, /* 143 imsdk.facebook_api_unset */
+  { -215, 28967, 0, 28989, 29013, 0, 0, 0, 29038, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 144 imsdk.verify_params_invalid */
+  { -214, 29090, 0, 29108, 29131, 0, 0, 0, 29156, 4212, 7347, 500, 0, 0, 13, 0, 0, 0 }, /* 145 imsdk.guest_mode_failed */
+  { -213, 29181, 0, 29202, 29225, 0, 0, 0, 29244, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 146 imsdk.google_verify_failed */
+  { -212, 29272, 0, 29292, 29314, 0, 0, 0, 29332, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 147 imsdk.apple_verify_failed */
+  { -211, 29359, 0, 29380, 29403, 0, 0, 0, 29422, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 148 imsdk.weixin_verify_failed */
+  { -210, 29450, 0, 29473, 29498, 0, 0, 0, 29519, 1848, 17299, 401, 0, 0, 16, 0, 0, 0 }, /* 149 imsdk.facebook_verify_failed */
+  { -209, 29549, 0, 29576, 29616, 0, 0, 0, 29675, 370, 29734, 400, 0, 0, 3, 0, 0, 0 }, /* 150 imsdk.missing_appid_or_appsecret */
+  { -208, 29884, 0, 29906, 29935, 0, 0, 0, 29974, 1078, 10396, 503, 0, 0, 14, 1, 0, 0 }, /* 151 imsdk.session_delete_failed */
+  { -207, 30030, 0, 30049, 30078, 0, 0, 0, 30117, 1078, 10396, 503, 0, 0, 14, 1, 0, 0 }, /* 152 imsdk.session_get_failed */
+  { -206, 30172, 0, 30192, 30226, 0, 0, 0, 30265, 1078, 10396, 503, 0, 0, 14, 1, 0, 0 }, /* 153 imsdk.session_save_failed */
+  { -205, 30317, 0, 30333, 30356, 0, 0, 0, 30381, 1848, 30418, 401, 0, 0, 16, 3, 0, 0 }, /* 154 imsdk.session_invalid */
+  { -204, 30504, 0, 30520, 30545, 0, 0, 0, 30567, 1848, 0, 401, 0, 0, 16, 3, 0, 0 }, /* 155 imsdk.session_expired */
+  { -203, 30605, 0, 30621, 30647, 0, 0, 0, 30672, 5879, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 156 imsdk.account_deleted */
+  { -202, 30707, 0, 30724, 30755, 0, 0, 0, 30777, 5879, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 157 imsdk.account_disabled */
+  { -201, 30807, 0, 30821, 29498, 0, 0, 0, 30837, 1848, 30870, 401, 0, 0, 16, 0, 0, 0 }, /* 158 imsdk.verify_failed */
+  { -136, 31063, 0, 31078, 31102, 0, 0, 0, 21038, 370, 31127, 400, 0, 0, 3, 0, 0, 0 }, /* 159 imsdk.missing_openid */
+  { -135, 31163, 0, 31178, 31203, 0, 0, 0, 31225, 5879, 31261, 400, 0, 0, 9, 0, 0, 0 }, /* 160 imsdk.openid_deleted */
+  { -134, 31338, 0, 31354, 31380, 0, 0, 0, 31402, 5879, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 161 imsdk.openid_disabled */
+  { -133, 31426, 0, 31439, 31462, 0, 0, 0, 31482, 5879, 31261, 400, 0, 0, 9, 0, 0, 0 }, /* 162 imsdk.guid_deleted */
+  { -132, 31516, 0, 31530, 31554, 0, 0, 0, 31574, 5879, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 163 imsdk.guid_disabled */
+  { -131, 31596, 0, 31617, 31639, 0, 0, 0, 31658, 1078, 31686, 503, 0, 0, 14, 1, 0, 0 }, /* 164 imsdk.openid_update_failed */
+  { -130, 32274, 0, 32293, 31639, 0, 0, 0, 32313, 1078, 32346, 503, 0, 0, 14, 1, 0, 0 }, /* 165 imsdk.guid_delete_failed */
+  { -129, 32910, 0, 32928, 32947, 0, 0, 0, 32971, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 166 imsdk.openid_add_failed */
+  { -128, 33013, 0, 33034, 31639, 0, 0, 0, 33056, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 167 imsdk.openid_delete_failed */
+  { -127, 33084, 0, 33105, 33122, 0, 0, 0, 33159, 4013, 33212, 404, 0, 0, 5, 0, 0, 0 }, /* 168 imsdk.old_openid_not_found */
+  { -126, 33303, 0, 33321, 33345, 0, 0, 0, 33369, 178, 0, 400, 0, 0, 9, 0, 0, 0 }, /* 169 imsdk.not_short_id_game */
+  { -125, 33426, 0, 33455, 33484, 0, 0, 0, 33508, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 170 imsdk.guid_user_info_update_failed */
+  { -124, 33564, 0, 33581, 33636, 0, 0, 0, 33695, 4013, 33770, 400, 0, 0, 9, 0, 0, 0 }, /* 171 imsdk.openid_unchanged */
+  { -123, 33871, 0, 33887, 33911, 0, 0, 0, 33958, 370, 34035, 400, 0, 0, 3, 0, 0, 0 }, /* 172 imsdk.openid_mismatch */
+  { -122, 34201, 0, 34217, 34245, 0, 0, 0, 34289, 4013, 0, 404, 0, 0, 5, 0, 0, 0 }, /* 173 imsdk.game_not_played */
+  { -121, 34337, 0, 34353, 34380, 0, 0, 0, 34399, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 174 imsdk.user_add_failed */
+  { -120, 34423, 0, 34460, 34505, 0, 0, 0, 34540, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 175 imsdk.channel_hash_id_record_update_failed */
+  { -119, 34588, 0, 34614, 34650, 0, 0, 0, 34676, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 176 imsdk.guid_record_update_failed */
+  { -118, 34715, 0, 34732, 34758, 0, 0, 0, 34786, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 177 imsdk.ip_update_failed */
+  { -117, 34844, 0, 34862, 34889, 0, 0, 0, 34927, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 178 imsdk.age_update_failed */
+  { -116, 34978, 0, 34996, 35023, 0, 0, 0, 35061, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 179 imsdk.sex_update_failed */
+  { -115, 35112, 0, 35135, 35167, 0, 0, 0, 35205, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 180 imsdk.nickname_update_failed */
+  { -114, 35261, 0, 35278, 35299, 0, 0, 0, 35318, 5879, 35348, 400, 0, 0, 3, 0, 0, 0 }, /* 181 imsdk.nickname_invalid */
+  { -113, 35406, 0, 35421, 35440, 0, 0, 0, 35453, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 182 imsdk.status_invalid */
+  { -112, 35482, 0, 35494, 35510, 0, 0, 0, 35523, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 183 imsdk.sex_invalid */
+  { -111, 35549, 0, 35565, 35585, 0, 0, 0, 35598, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 184 imsdk.channel_invalid */
+  { -110, 35622, 0, 35635, 35652, 0, 0, 0, 35663, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 185 imsdk.guid_invalid */
+  { -109, 35684, 0, 35697, 35712, 0, 0, 0, 20912, 370, 35729, 400, 0, 0, 3, 0, 0, 0 }, /* 186 imsdk.missing_guid */
+  { -108, 35765, 0, 35784, 35804, 0, 0, 0, 35826, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 187 imsdk.missing_channel_id */
+  { -107, 35862, 0, 35886, 35910, 0, 0, 0, 35930, 370, 0, 400, 0, 0, 3, 0, 0, 0 }, /* 188 imsdk.missing_channel_hash_id */
+  { -106, 35970, 0, 36004, 36046, 0, 0, 0, 36081, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 189 imsdk.channel_hash_id_record_add_failed */
+  { -105, 36127, 0, 36150, 36183, 0, 0, 0, 36209, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 190 imsdk.guid_record_add_failed */
+  { -104, 36246, 0, 36281, 36327, 0, 0, 0, 36371, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 191 imsdk.channel_hash_id_delete_mark_failed */
+  { -103, 36429, 0, 36453, 36490, 0, 0, 0, 36525, 1078, 11297, 503, 0, 0, 14, 1, 0, 0 }, /* 192 imsdk.guid_delete_mark_failed */
+  { -102, 36574, 0, 36604, 36637, 0, 0, 0, 36662, 4212, 36707, 500, 0, 0, 13, 0, 0, 0 }, /* 193 imsdk.channel_hash_id_lookup_failed */
+  { -101, 36914, 0, 36933, 36970, 0, 0, 0, 36995, 4212, 36707, 500, 0, 0, 13, 0, 0, 0 }, /* 194 imsdk.guid_lookup_failed */
+  { -2, 37040, 0, 37053, 37088, 0, 0, 0, 37134, 37203, 37208, 429, 5, 0, 8, 2, 1, 0 }, /* 195 imsdk.rate_limited */
+  { -1, 37333, 0, 37333, 37341, 0, 0, 0, 37348, 4212, 37394, 500, 0, 0, 2, 0, 0, 0 }, /* 196 imsdk.failure */
+  { 1, 37560, 0, 37560, 37568, 0, 0, 0, 37575, 4013, 0, 200, 0, 0, 0, 0, 0, 1 }, /* 197 imsdk.success */
+  { 2, 37598, 0, 37618, 37644, 0, 0, 0, 37696, 4587, 37800, 200, 0, 0, 0, 0, 0, 1 }, /* 198 imsdk.connect_sns_channel */
+  { 3, 37831, 0, 37851, 37877, 0, 0, 0, 37927, 5354, 37800, 200, 0, 0, 0, 0, 0, 1 }, /* 199 imsdk.restore_sns_account */
+  { 4, 38016, 0, 38028, 38045, 0, 0, 0, 38073, 4013, 37800, 200, 0, 0, 0, 0, 0, 1 }, /* 200 imsdk.same_openid */
+  { 5, 38158, 0, 38188, 38209, 0, 0, 0, 38234, 26887, 37800, 200, 0, 0, 0, 0, 0, 1 }, /* 201 imsdk.google_authorization_required */
+  { 6, 38300, 0, 38320, 38397, 0, 0, 0, 38487, 5354, 38620, 200, 0, 0, 0, 0, 1, 1 }, /* 202 imsdk.migrate_use_restore */
+  { 22001, 37333, 38784, 37333, 38808, 38836, 0, 0, 38884, 4212, 38938, 500, 0, 1, 13, 0, 0, 0 }, /* 203 wilddog.failure */
+  { 22002, 39029, 39043, 39029, 39072, 39092, 0, 0, 39128, 1848, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 204 wilddog.expired_token */
+  { 22003, 39160, 39180, 39160, 39214, 39271, 0, 0, 39299, 4212, 39353, 401, 0, 1, 16, 0, 0, 0 }, /* 205 wilddog.expired_fetch_token */
+  { 22004, 39434, 39448, 39434, 39477, 39506, 0, 0, 39542, 1848, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 206 wilddog.invalid_token */
+  { 22005, 39573, 39584, 39573, 39623, 39654, 0, 0, 39691, 1078, 39736, 503, 0, 1, 14, 1, 0, 0 }, /* 207 wilddog.maxretries */
+  { 22006, 39882, 39906, 39882, 39945, 40006, 0, 0, 40073, 178, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 208 wilddog.authentication_disabled */
+  { 22007, 40151, 40173, 40151, 40210, 40241, 0, 0, 40296, 178, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 209 wilddog.invalid_configuration */
+  { 22008, 40357, 40374, 40357, 40406, 40478, 0, 0, 40537, 370, 40587, 400, 0, 1, 3, 0, 0, 0 }, /* 210 wilddog.invalid_provider */
+  { 22009, 40698, 40712, 40698, 40741, 40763, 0, 0, 40805, 5879, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 211 wilddog.invalid_email */
+  { 22010, 40835, 40852, 40835, 40884, 40903, 0, 0, 40940, 5879, 40967, 401, 0, 1, 16, 0, 0, 0 }, /* 212 wilddog.invalid_password */
+  { 22011, 41032, 41045, 41032, 41073, 41092, 0, 0, 41092, 5879, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 213 wilddog.invalid_user */
+  { 22012, 41127, 41142, 41127, 41172, 41218, 0, 0, 41289, 178, 0, 403, 0, 1, 7, 0, 0, 0 }, /* 214 wilddog.invalid_origin */
+  { 22013, 41338, 41350, 41338, 41377, 41405, 0, 0, 41452, 5879, 41489, 409, 0, 1, 6, 0, 0, 0 }, /* 215 wilddog.email_taken */
+  { 22014, 41580, 41600, 41580, 41635, 41663, 0, 0, 41708, 5879, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 216 wilddog.invalid_credentials */
+  { 22015, 41752, 41770, 41752, 41803, 41831, 0, 0, 41874, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 217 wilddog.invalid_arguments */
+  { 22016, 41916, 41931, 41916, 41961, 42031, 0, 0, 42092, 4013, 42151, 500, 0, 1, 2, 0, 0, 0 }, /* 218 wilddog.provider_error */
+  { 22017, 42250, 42265, 42250, 42295, 0, 0, 0, 42347, 178, 42423, 401, 0, 1, 16, 0, 0, 0 }, /* 219 wilddog.Invalid_secret */
+  { 22018, 42537, 42554, 42537, 42585, 42619, 0, 0, 42636, 5879, 42685, 400, 0, 1, 3, 4, 0, 0 }, /* 220 wilddog.invalid_oob_code */
+  { 22101, 42972, 42990, 42972, 43041, 43084, 0, 0, 43122, 178, 43175, 404, 0, 1, 5, 0, 0, 0 }, /* 221 wilddog.appUser_not_exist */
+  { 22103, 43211, 43227, 43211, 43257, 0, 0, 0, 43294, 370, 43362, 403, 0, 1, 7, 0, 0, 0 }, /* 222 wilddog.not_admin_token */
+  { 22201, 43396, 43419, 43396, 43456, 43518, 0, 0, 43582, 4013, 43647, 409, 0, 1, 6, 0, 0, 0 }, /* 223 wilddog.provide_already_linked */
+  { 22202, 43923, 43943, 43923, 43977, 44025, 0, 0, 44075, 1848, 44145, 401, 0, 1, 16, 3, 0, 0 }, /* 224 wilddog.token_version_error */
+  { 22203, 44305, 44327, 44305, 44382, 44422, 0, 0, 44477, 5879, 44531, 409, 0, 1, 6, 0, 0, 0 }, /* 225 wilddog.email_already_in_user */
+  { 22204, 44603, 44642, 44603, 44734, 44771, 0, 0, 44816, 15593, 44868, 409, 0, 1, 6, 0, 0, 0 }, /* 226 wilddog.provide_already_linked_another_account */
+  { 22205, 44915, 44929, 44915, 44958, 44986, 0, 0, 45020, 5879, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 227 wilddog.email_missing */
+  { 22206, 45060, 45075, 45060, 45104, 45162, 0, 0, 45252, 1848, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 228 wilddog.user_not_found */
+  { 22207, 45324, 45336, 45324, 45363, 45386, 0, 0, 45414, 1848, 0, 401, 0, 1, 16, 3, 0, 0 }, /* 229 wilddog.token_error */
+  { 22208, 45445, 45469, 45445, 45507, 43518, 0, 0, 45556, 4013, 45645, 409, 0, 1, 6, 0, 0, 0 }, /* 230 wilddog.provider_already_linked */
+  { 22209, 45769, 45800, 45769, 45843, 45919, 0, 0, 46010, 1848, 46070, 401, 0, 1, 16, 3, 0, 0 }, /* 231 wilddog.credential_too_old_login_again */
+  { 22210, 46122, 46143, 46122, 46178, 46215, 0, 0, 46251, 5879, 0, 400, 0, 1, 9, 0, 0, 0 }, /* 232 wilddog.no_password_provider */
+  { 22211, 46311, 46333, 46311, 46369, 46407, 0, 0, 46447, 5879, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 233 wilddog.password_length_error */
+  { 22212, 46493, 46519, 46493, 46558, 46590, 0, 0, 46632, 5879, 46685, 400, 0, 1, 3, 0, 0, 0 }, /* 234 wilddog.display_name_length_error */
+  { 22213, 46748, 46771, 46748, 46807, 46847, 0, 0, 46888, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 235 wilddog.photo_url_length_error */
+  { 22214, 46940, 46963, 46940, 46998, 47027, 0, 0, 47058, 370, 47097, 401, 0, 1, 16, 0, 0, 0 }, /* 236 wilddog.token_not_for_this_app */
+  { 22215, 47274, 47291, 47274, 47322, 47348, 0, 0, 47381, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 237 wilddog.token_type_error */
+  { 22216, 47413, 47434, 47413, 47491, 47533, 0, 0, 47570, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 238 wilddog.idtoken_claims_error */
+  { 22217, 47627, 47650, 47627, 47686, 47718, 0, 0, 47751, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 239 wilddog.token_userid_not_valid */
+  { 22218, 47796, 47816, 47796, 47850, 47874, 0, 0, 47912, 370, 0, 401, 0, 1, 16, 0, 0, 0 }, /* 240 wilddog.token_wilddog_error */
+  { 22219, 47957, 47971, 47957, 48000, 48025, 0, 0, 48059, 5879, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 241 wilddog.invalid_phone */
+  { 22220, 48088, 48104, 48088, 48134, 48153, 0, 0, 48176, 5879, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 242 wilddog.email_not_exist */
+  { 22221, 48210, 48226, 48210, 48256, 48278, 0, 0, 48301, 5879, 0, 404, 0, 1, 5, 0, 0, 0 }, /* 243 wilddog.phone_not_exist */
+  { 22222, 48334, 48352, 48334, 48403, 48446, 0, 0, 48508, 370, 48565, 400, 0, 1, 9, 0, 0, 0 }, /* 244 wilddog.smsCode_not_exist */
+  { 22223, 48725, 48744, 48725, 48793, 48833, 0, 0, 48882, 1078, 48920, 503, 0, 1, 14, 1, 0, 0 }, /* 245 wilddog.smsCode_send_error */
+  { 22224, 49089, 49111, 49089, 49166, 49203, 0, 0, 49251, 5879, 49304, 409, 0, 1, 6, 0, 0, 0 }, /* 246 wilddog.phone_already_in_user */
+  { 22225, 49353, 49384, 49353, 49459, 49499, 0, 0, 49560, 5879, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 247 wilddog.photo_url_or_displayname_error */
+  { 22226, 49619, 49634, 49619, 49663, 49712, 0, 0, 49759, 5879, 49795, 401, 0, 1, 16, 4, 0, 0 }, /* 248 wilddog.sms_code_error */
+  { 22227, 49931, 49948, 49931, 49979, 50010, 0, 0, 50046, 1078, 50070, 503, 0, 1, 14, 1, 0, 0 }, /* 249 wilddog.sms_server_error */
+  { 22230, 50197, 50217, 50197, 50251, 50294, 0, 0, 50348, 178, 50393, 400, 0, 1, 9, 0, 0, 0 }, /* 250 wilddog.sms_forbidden_error */
+  { 22231, 50439, 50459, 0, 0, 0, 0, 0, 50492, 178, 50522, 400, 0, 1, 9, 0, 1, 0 }, /* 251 wilddog.sms_sign_deny_error */
+  { 22232, 50641, 50658, 50641, 50694, 50713, 0, 0, 50731, 370, 0, 400, 0, 1, 3, 0, 0, 0 }, /* 252 wilddog.invalid_sms_type */
+  { 22233, 50754, 50766, 50754, 50793, 50839, 0, 0, 50881, 4013, 42151, 500, 0, 1, 2, 0, 0, 0 }, /* 253 wilddog.weapp_error */
+  { 22234, 50921, 50954, 50921, 51033, 51106, 0, 0, 51170, 370, 51235, 401, 0, 1, 16, 0, 0, 0 }, /* 254 wilddog.weapp_userInfo_sign_check_failed */
+  { 22235, 51338, 51358, 51338, 51392, 51417, 0, 0, 51439, 37203, 51483, 429, 60, 1, 8, 2, 0, 0 }, /* 255 wilddog.sms_frequency_error */
+  { 22236, 51583, 51603, 51583, 51636, 51686, 0, 0, 51741, 51816, 51823, 400, 0, 1, 9, 0, 0, 0 }, /* 256 wilddog.sms_pay_limit_error */
+  { 22237, 51929, 51952, 51929, 51987, 52006, 0, 0, 52045, 51816, 51823, 400, 0, 1, 9, 0, 0, 0 }, /* 257 wilddog.sms_pay_no_money_error */
+  { 22238, 52082, 52112, 52082, 52152, 52210, 0, 0, 52270, 51816, 51823, 400, 0, 1, 9, 0, 0, 0 }, /* 258 wilddog.sms_pay_no_money_to_pay_error */
+  { 22239, 52322, 52342, 52322, 52375, 52440, 0, 0, 52472, 37203, 52531, 429, 1, 1, 8, 2, 0, 0 }, /* 259 wilddog.sms_api_check_error */
+  { 29999, 52595, 52603, 52595, 52632, 52651, 0, 0, 52676, 4212, 0, 500, 0, 1, 2, 0, 0, 0 }, /* 260 wilddog.unknown */
 };
 
 static const struct ac_code ac_codes[AC_NENTRIES] = {
@@ -1826,334 +1834,335 @@ static const struct ac_code ac_codes[AC_NENTRIES] = {
 
 /* lower-cased names and aliases, in byte order */
 static const struct ac_key ac_keys[AC_NKEYS] = {
-  { 7318, 35 }, /* account_already_migrated */
-  { 27621, 156 }, /* account_deleted */
-  { 27723, 157 }, /* account_disabled */
-  { 31102, 178 }, /* age_update_failed */
-  { 3016, 15 }, /* api_request_invalid */
-  { 12251, 66 }, /* app_channel_id_not_found */
-  { 49153, 221 }, /* app_user_not_exist */
-  { 26288, 147 }, /* apple_verify_failed */
-  { 49103, 221 }, /* appuser_not_exist */
-  { 36116, 208 }, /* authentication_disabled */
-  { 13753, 75 }, /* bind_channel_wrong */
-  { 13557, 74 }, /* bind_gameid_invalid */
-  { 13970, 77 }, /* bind_guid_exists */
-  { 13337, 72 }, /* bind_guid_invalid */
-  { 13847, 76 }, /* bind_inner_token_invalid */
-  { 14136, 78 }, /* bind_openid_exists */
-  { 13446, 73 }, /* bind_openid_invalid */
-  { 14605, 81 }, /* bind_openid_not_found */
-  { 14299, 79 }, /* bind_session_invalid */
-  { 25302, 139 }, /* business_id_invalid */
-  { 14443, 80 }, /* channel_already_bound */
-  { 32504, 191 }, /* channel_hash_id_delete_mark_failed */
-  { 19111, 106 }, /* channel_hash_id_illegal */
-  { 32832, 193 }, /* channel_hash_id_lookup_failed */
-  { 32228, 189 }, /* channel_hash_id_record_add_failed */
-  { 30681, 175 }, /* channel_hash_id_record_update_failed */
-  { 24629, 137 }, /* channel_id_game_relation_add_failed */
+  { 8194, 35 }, /* account_already_migrated */
+  { 30605, 156 }, /* account_deleted */
+  { 30707, 157 }, /* account_disabled */
+  { 34844, 178 }, /* age_update_failed */
+  { 3299, 15 }, /* api_request_invalid */
+  { 13719, 66 }, /* app_channel_id_not_found */
+  { 53382, 221 }, /* app_user_not_exist */
+  { 29272, 147 }, /* apple_verify_failed */
+  { 53332, 221 }, /* appuser_not_exist */
+  { 39882, 208 }, /* authentication_disabled */
+  { 15221, 75 }, /* bind_channel_wrong */
+  { 15025, 74 }, /* bind_gameid_invalid */
+  { 15438, 77 }, /* bind_guid_exists */
+  { 14805, 72 }, /* bind_guid_invalid */
+  { 15315, 76 }, /* bind_inner_token_invalid */
+  { 15604, 78 }, /* bind_openid_exists */
+  { 14914, 73 }, /* bind_openid_invalid */
+  { 16073, 81 }, /* bind_openid_not_found */
+  { 15767, 79 }, /* bind_session_invalid */
+  { 28258, 139 }, /* business_id_invalid */
+  { 15911, 80 }, /* channel_already_bound */
+  { 36246, 191 }, /* channel_hash_id_delete_mark_failed */
+  { 20579, 106 }, /* channel_hash_id_illegal */
+  { 36574, 193 }, /* channel_hash_id_lookup_failed */
+  { 35970, 189 }, /* channel_hash_id_record_add_failed */
+  { 34423, 175 }, /* channel_hash_id_record_update_failed */
+  { 26993, 137 }, /* channel_id_game_relation_add_failed */
   { 630, 4 }, /* channel_id_query_denied */
-  { 31807, 184 }, /* channel_invalid */
-  { 24009, 134 }, /* channel_param_invalid */
-  { 18013, 101 }, /* channel_unsupported */
-  { 18274, 102 }, /* check_and_login_failed */
-  { 9331, 46 }, /* confirm_code_delete_failed */
-  { 9163, 45 }, /* confirm_code_expired */
-  { 9519, 47 }, /* confirm_code_get_failed */
-  { 9666, 48 }, /* confirm_code_save_failed */
-  { 33832, 198 }, /* connect_sns_channel */
-  { 41720, 231 }, /* credential_too_old_login_again */
-  { 4989, 25 }, /* disconnect_current_channel */
-  { 42441, 234 }, /* display_name_length_error */
-  { 15957, 86 }, /* efun_verify_failed */
-  { 49270, 225 }, /* email_already_in_use */
-  { 40272, 225 }, /* email_already_in_user */
-  { 10770, 54 }, /* email_invalid */
-  { 40882, 227 }, /* email_missing */
-  { 43859, 242 }, /* email_not_exist */
-  { 37619, 215 }, /* email_taken */
-  { 35394, 205 }, /* expired_fetch_token */
-  { 35263, 204 }, /* expired_token */
+  { 35549, 184 }, /* channel_invalid */
+  { 26373, 134 }, /* channel_param_invalid */
+  { 19481, 101 }, /* channel_unsupported */
+  { 19742, 102 }, /* check_and_login_failed */
+  { 10245, 46 }, /* confirm_code_delete_failed */
+  { 10077, 45 }, /* confirm_code_expired */
+  { 10433, 47 }, /* confirm_code_get_failed */
+  { 10580, 48 }, /* confirm_code_save_failed */
+  { 37598, 198 }, /* connect_sns_channel */
+  { 45769, 231 }, /* credential_too_old_login_again */
+  { 5367, 25 }, /* disconnect_current_channel */
+  { 46493, 234 }, /* display_name_length_error */
+  { 17425, 86 }, /* efun_verify_failed */
+  { 53536, 225 }, /* email_already_in_use */
+  { 44305, 225 }, /* email_already_in_user */
+  { 11980, 54 }, /* email_invalid */
+  { 44915, 227 }, /* email_missing */
+  { 48088, 242 }, /* email_not_exist */
+  { 41338, 215 }, /* email_taken */
+  { 39160, 205 }, /* expired_fetch_token */
+  { 39029, 204 }, /* expired_token */
   { 257, 1 }, /* ext_token_missing */
-  { 25765, 143 }, /* facebook_api_unset */
-  { 21251, 119 }, /* facebook_app_config_invalid */
-  { 17052, 96 }, /* facebook_bound_elsewhere */
-  { 25659, 142 }, /* facebook_request_failed */
-  { 21661, 122 }, /* facebook_token_invalid */
-  { 26466, 149 }, /* facebook_verify_failed */
-  { 33567, 196 }, /* failure */
-  { 33567, 203 }, /* failure */
-  { 16364, 91 }, /* feiliu_verify_failed */
-  { 12605, 68 }, /* friend_list_failed */
-  { 12406, 67 }, /* friend_list_unsupported */
-  { 24304, 136 }, /* game_authorization_required */
-  { 30459, 173 }, /* game_not_played */
+  { 28721, 143 }, /* facebook_api_unset */
+  { 22768, 119 }, /* facebook_app_config_invalid */
+  { 18520, 96 }, /* facebook_bound_elsewhere */
+  { 28615, 142 }, /* facebook_request_failed */
+  { 23178, 122 }, /* facebook_token_invalid */
+  { 29450, 149 }, /* facebook_verify_failed */
+  { 37333, 196 }, /* failure */
+  { 37333, 203 }, /* failure */
+  { 17832, 91 }, /* feiliu_verify_failed */
+  { 14073, 68 }, /* friend_list_failed */
+  { 13874, 67 }, /* friend_list_unsupported */
+  { 26668, 136 }, /* game_authorization_required */
+  { 34201, 173 }, /* game_not_played */
   { 7, 0 }, /* game_platform_config_missing */
-  { 23748, 132 }, /* gameid_invalid */
+  { 26112, 132 }, /* gameid_invalid */
   { 476, 3 }, /* gameid_undefined */
-  { 13002, 70 }, /* garena_bind_check_failed */
-  { 16143, 89 }, /* garena_verify_failed */
-  { 21097, 118 }, /* google_app_config_invalid */
-  { 34392, 201 }, /* google_authorization_required */
-  { 21552, 121 }, /* google_token_invalid */
-  { 17852, 100 }, /* google_verify_cache_failed */
-  { 26197, 146 }, /* google_verify_failed */
-  { 10014, 50 }, /* guest_id_mismatch */
-  { 25552, 141 }, /* guest_login_failed */
-  { 26106, 145 }, /* guest_mode_failed */
-  { 28994, 165 }, /* guid_delete_failed */
-  { 32687, 192 }, /* guid_delete_mark_failed */
-  { 28442, 162 }, /* guid_deleted */
-  { 28532, 163 }, /* guid_disabled */
-  { 24967, 138 }, /* guid_game_relation_add_failed */
-  { 31880, 185 }, /* guid_invalid */
-  { 33148, 194 }, /* guid_lookup_failed */
-  { 32385, 190 }, /* guid_record_add_failed */
-  { 30846, 176 }, /* guid_record_update_failed */
-  { 29850, 170 }, /* guid_user_info_update_failed */
-  { 49796, 238 }, /* id_token_claims_error */
-  { 43184, 238 }, /* idtoken_claims_error */
-  { 10491, 53 }, /* inner_token_or_openid_invalid */
+  { 14470, 70 }, /* garena_bind_check_failed */
+  { 17611, 89 }, /* garena_verify_failed */
+  { 22614, 118 }, /* google_app_config_invalid */
+  { 38158, 201 }, /* google_authorization_required */
+  { 23069, 121 }, /* google_token_invalid */
+  { 19320, 100 }, /* google_verify_cache_failed */
+  { 29181, 146 }, /* google_verify_failed */
+  { 10928, 50 }, /* guest_id_mismatch */
+  { 28508, 141 }, /* guest_login_failed */
+  { 29090, 145 }, /* guest_mode_failed */
+  { 32274, 165 }, /* guid_delete_failed */
+  { 36429, 192 }, /* guid_delete_mark_failed */
+  { 31426, 162 }, /* guid_deleted */
+  { 31516, 163 }, /* guid_disabled */
+  { 27627, 138 }, /* guid_game_relation_add_failed */
+  { 35622, 185 }, /* guid_invalid */
+  { 36914, 194 }, /* guid_lookup_failed */
+  { 36127, 190 }, /* guid_record_add_failed */
+  { 34588, 176 }, /* guid_record_update_failed */
+  { 33426, 170 }, /* guid_user_info_update_failed */
+  { 54062, 238 }, /* id_token_claims_error */
+  { 47413, 238 }, /* idtoken_claims_error */
+  { 11701, 53 }, /* inner_token_or_openid_invalid */
   { 803, 5 }, /* input_params_invalid */
-  { 38033, 217 }, /* invalid_arguments */
-  { 36385, 209 }, /* invalid_configuration */
-  { 37861, 216 }, /* invalid_credentials */
-  { 36932, 211 }, /* invalid_email */
-  { 38818, 220 }, /* invalid_oob_code */
-  { 37361, 214 }, /* invalid_origin */
-  { 37069, 212 }, /* invalid_password */
-  { 43728, 241 }, /* invalid_phone */
-  { 36591, 210 }, /* invalid_provider */
-  { 25482, 140 }, /* invalid_request */
-  { 49027, 219 }, /* invalid_secret */
-  { 46412, 252 }, /* invalid_sms_type */
-  { 35668, 206 }, /* invalid_token */
-  { 37266, 213 }, /* invalid_user */
-  { 2089, 10 }, /* ip_not_allowed */
-  { 30973, 177 }, /* ip_update_failed */
-  { 15784, 85 }, /* kakao_verify_failed */
-  { 17766, 99 }, /* link_verify_failed */
-  { 23294, 130 }, /* login_check_failed */
-  { 19232, 107 }, /* login_missing_channel_hash_id */
-  { 19393, 108 }, /* login_missing_guid */
-  { 19513, 109 }, /* login_missing_openid */
-  { 23493, 131 }, /* login_openid_update_failed */
-  { 48663, 207 }, /* max_retries */
-  { 35807, 207 }, /* maxretries */
-  { 6126, 29 }, /* migrate_code_expired */
-  { 5911, 28 }, /* migrate_code_strong_sns */
-  { 6279, 30 }, /* migrate_db_exception */
-  { 6412, 31 }, /* migrate_failed */
-  { 3999, 22 }, /* migrate_needs_game_center */
-  { 4390, 23 }, /* migrate_needs_google_play */
-  { 6526, 32 }, /* migrate_openid_invalid */
-  { 6686, 33 }, /* migrate_record_count_wrong */
-  { 4768, 24 }, /* migrate_same_platform */
-  { 34534, 202 }, /* migrate_use_restore */
-  { 12709, 69 }, /* missing_app_channel_id */
-  { 26565, 150 }, /* missing_appid_or_appsecret */
-  { 32120, 188 }, /* missing_channel_hash_id */
-  { 32023, 187 }, /* missing_channel_id */
-  { 31942, 186 }, /* missing_guid */
-  { 28079, 159 }, /* missing_openid */
-  { 15459, 84 }, /* mto_verify_failed */
-  { 31519, 181 }, /* nickname_invalid */
-  { 31370, 180 }, /* nickname_update_failed */
-  { 42073, 232 }, /* no_password_provider */
-  { 39300, 222 }, /* not_admin_token */
-  { 29727, 169 }, /* not_short_id_game */
-  { 7575, 36 }, /* not_strong_sns_game */
-  { 3166, 16 }, /* notice_app_version_invalid */
-  { 3518, 19 }, /* notice_category_id_invalid */
-  { 3833, 21 }, /* notice_category_list_failed */
-  { 3399, 18 }, /* notice_lang_code_invalid */
-  { 3637, 20 }, /* notice_list_empty */
-  { 3286, 17 }, /* notice_region_id_invalid */
-  { 16650, 94 }, /* oas_sign_reused */
-  { 16548, 93 }, /* oasgames_verify_failed */
-  { 17620, 98 }, /* oauth_config_missing */
-  { 29508, 168 }, /* old_openid_not_found */
-  { 11911, 63 }, /* openid2tag_add_failed */
-  { 29334, 166 }, /* openid_add_failed */
-  { 29437, 167 }, /* openid_delete_failed */
-  { 28179, 160 }, /* openid_deleted */
-  { 28354, 161 }, /* openid_disabled */
-  { 11505, 59 }, /* openid_has_no_tag */
-  { 30295, 172 }, /* openid_mismatch */
-  { 29988, 171 }, /* openid_unchanged */
-  { 28612, 164 }, /* openid_update_failed */
+  { 41752, 217 }, /* invalid_arguments */
+  { 40151, 209 }, /* invalid_configuration */
+  { 41580, 216 }, /* invalid_credentials */
+  { 40698, 211 }, /* invalid_email */
+  { 42537, 220 }, /* invalid_oob_code */
+  { 41127, 214 }, /* invalid_origin */
+  { 40835, 212 }, /* invalid_password */
+  { 47957, 241 }, /* invalid_phone */
+  { 40357, 210 }, /* invalid_provider */
+  { 28438, 140 }, /* invalid_request */
+  { 53256, 219 }, /* invalid_secret */
+  { 50641, 252 }, /* invalid_sms_type */
+  { 39434, 206 }, /* invalid_token */
+  { 41032, 213 }, /* invalid_user */
+  { 2134, 10 }, /* ip_not_allowed */
+  { 34715, 177 }, /* ip_update_failed */
+  { 17252, 85 }, /* kakao_verify_failed */
+  { 19234, 99 }, /* link_verify_failed */
+  { 25383, 130 }, /* login_check_failed */
+  { 20700, 107 }, /* login_missing_channel_hash_id */
+  { 20861, 108 }, /* login_missing_guid */
+  { 20981, 109 }, /* login_missing_openid */
+  { 25561, 131 }, /* login_openid_update_failed */
+  { 52892, 207 }, /* max_retries */
+  { 39573, 207 }, /* maxretries */
+  { 6504, 29 }, /* migrate_code_expired */
+  { 6289, 28 }, /* migrate_code_strong_sns */
+  { 6657, 30 }, /* migrate_db_exception */
+  { 7233, 31 }, /* migrate_failed */
+  { 4377, 22 }, /* migrate_needs_game_center */
+  { 4768, 23 }, /* migrate_needs_google_play */
+  { 7402, 32 }, /* migrate_openid_invalid */
+  { 7562, 33 }, /* migrate_record_count_wrong */
+  { 5146, 24 }, /* migrate_same_platform */
+  { 38300, 202 }, /* migrate_use_restore */
+  { 14177, 69 }, /* missing_app_channel_id */
+  { 29549, 150 }, /* missing_appid_or_appsecret */
+  { 35862, 188 }, /* missing_channel_hash_id */
+  { 35765, 187 }, /* missing_channel_id */
+  { 35684, 186 }, /* missing_guid */
+  { 31063, 159 }, /* missing_openid */
+  { 16927, 84 }, /* mto_verify_failed */
+  { 35261, 181 }, /* nickname_invalid */
+  { 35112, 180 }, /* nickname_update_failed */
+  { 46122, 232 }, /* no_password_provider */
+  { 43211, 222 }, /* not_admin_token */
+  { 33303, 169 }, /* not_short_id_game */
+  { 8451, 36 }, /* not_strong_sns_game */
+  { 3449, 16 }, /* notice_app_version_invalid */
+  { 3801, 19 }, /* notice_category_id_invalid */
+  { 4116, 21 }, /* notice_category_list_failed */
+  { 3682, 18 }, /* notice_lang_code_invalid */
+  { 3920, 20 }, /* notice_list_empty */
+  { 3569, 17 }, /* notice_region_id_invalid */
+  { 18118, 94 }, /* oas_sign_reused */
+  { 18016, 93 }, /* oasgames_verify_failed */
+  { 19088, 98 }, /* oauth_config_missing */
+  { 33084, 168 }, /* old_openid_not_found */
+  { 13379, 63 }, /* openid2tag_add_failed */
+  { 32910, 166 }, /* openid_add_failed */
+  { 33013, 167 }, /* openid_delete_failed */
+  { 31163, 160 }, /* openid_deleted */
+  { 31338, 161 }, /* openid_disabled */
+  { 12973, 59 }, /* openid_has_no_tag */
+  { 33871, 172 }, /* openid_mismatch */
+  { 33564, 171 }, /* openid_unchanged */
+  { 31596, 164 }, /* openid_update_failed */
   { 382, 2 }, /* operation_unsupported */
-  { 6927, 34 }, /* other_account_already_migrated */
-  { 23880, 133 }, /* params_invalid */
-  { 42259, 233 }, /* password_length_error */
-  { 10153, 51 }, /* personal_info_not_found */
-  { 10258, 52 }, /* personal_info_write_failed */
-  { 50148, 246 }, /* phone_already_in_use */
-  { 44860, 246 }, /* phone_already_in_user */
-  { 43981, 243 }, /* phone_not_exist */
-  { 42696, 235 }, /* photo_url_length_error */
-  { 50212, 247 }, /* photo_url_or_display_name_error */
-  { 45124, 247 }, /* photo_url_or_displayname_error */
-  { 7705, 37 }, /* platform_invalid */
+  { 7803, 34 }, /* other_account_already_migrated */
+  { 26244, 133 }, /* params_invalid */
+  { 46311, 233 }, /* password_length_error */
+  { 11067, 51 }, /* personal_info_not_found */
+  { 11172, 52 }, /* personal_info_write_failed */
+  { 54414, 246 }, /* phone_already_in_use */
+  { 49089, 246 }, /* phone_already_in_user */
+  { 48210, 243 }, /* phone_not_exist */
+  { 46748, 235 }, /* photo_url_length_error */
+  { 54478, 247 }, /* photo_url_or_display_name_error */
+  { 49353, 247 }, /* photo_url_or_displayname_error */
+  { 8581, 37 }, /* platform_invalid */
   { 1135, 7 }, /* platform_param_invalid */
-  { 39485, 223 }, /* provide_already_linked */
-  { 40570, 226 }, /* provide_already_linked_another_account */
-  { 41412, 230 }, /* provider_already_linked */
-  { 49343, 226 }, /* provider_already_linked_another_account */
-  { 38197, 218 }, /* provider_error */
-  { 10893, 55 }, /* push_gameid2tag_insert_failed */
-  { 11346, 58 }, /* push_record_not_found */
-  { 11190, 57 }, /* push_tag_info_query_failed */
-  { 11029, 56 }, /* push_tag_players_query_failed */
-  { 33274, 195 }, /* rate_limited */
-  { 8681, 42 }, /* reconnect_exception */
-  { 8783, 43 }, /* reconnect_existing_channel_failed */
-  { 8979, 44 }, /* reconnect_new_channel_failed */
-  { 5633, 27 }, /* recover_device_has_sns */
-  { 5204, 26 }, /* recover_weak_sns_unsupported */
-  { 8382, 41 }, /* relation_mode_mismatch */
-  { 20495, 114 }, /* request_illegal */
-  { 7778, 38 }, /* restore_exception */
-  { 8166, 40 }, /* restore_new_channel_failed */
-  { 7922, 39 }, /* restore_not_needed */
-  { 34065, 199 }, /* restore_sns_account */
-  { 9812, 49 }, /* restore_to_strong_relation_denied */
-  { 48474, 8 }, /* ret_ticket_wrong */
-  { 48491, 128 }, /* ret_userverify_session_error */
-  { 18577, 103 }, /* return_info_failed */
-  { 34250, 200 }, /* same_openid */
-  { 26900, 151 }, /* session_delete_failed */
-  { 27520, 155 }, /* session_expired */
-  { 27046, 152 }, /* session_get_failed */
-  { 27333, 154 }, /* session_invalid */
-  { 27188, 153 }, /* session_save_failed */
-  { 31740, 183 }, /* sex_invalid */
-  { 31236, 179 }, /* sex_update_failed */
-  { 2226, 11 }, /* signature_invalid */
-  { 48093, 259 }, /* sms_api_check_error */
-  { 45390, 248 }, /* sms_code_error */
-  { 50027, 244 }, /* sms_code_not_exist */
-  { 50094, 245 }, /* sms_code_send_error */
-  { 45968, 250 }, /* sms_forbidden_error */
-  { 47109, 255 }, /* sms_frequency_error */
-  { 47354, 256 }, /* sms_pay_limit_error */
-  { 47700, 257 }, /* sms_pay_no_money_error */
-  { 47853, 258 }, /* sms_pay_no_money_to_pay_error */
-  { 45702, 249 }, /* sms_server_error */
-  { 46210, 251 }, /* sms_sign_deny_error */
-  { 49977, 244 }, /* smscode_not_exist */
-  { 50046, 245 }, /* smscode_send_error */
-  { 22738, 128 }, /* sns_auth_kv_failed */
-  { 12144, 65 }, /* sns_token_invalid */
-  { 31664, 182 }, /* status_invalid */
-  { 14883, 82 }, /* stove_character_failed */
-  { 15108, 83 }, /* stove_token_verify_failed */
-  { 33794, 197 }, /* success */
-  { 11769, 62 }, /* tag2openid_add_failed */
-  { 11671, 61 }, /* tag_id_list_failed */
-  { 11591, 60 }, /* tag_query_failed */
-  { 12055, 64 }, /* tags_param_invalid */
-  { 20652, 115 }, /* ticket_get_failed */
-  { 1732, 8 }, /* ticket_invalid */
-  { 41291, 229 }, /* token_error */
-  { 22449, 127 }, /* token_info_update_failed */
-  { 42888, 236 }, /* token_not_for_this_app */
-  { 1964, 9 }, /* token_refresh_unsupported */
-  { 43045, 237 }, /* token_type_error */
-  { 20199, 113 }, /* token_update_not_needed */
-  { 43398, 239 }, /* token_userid_not_valid */
-  { 39890, 224 }, /* token_version_error */
-  { 43567, 240 }, /* token_wilddog_error */
-  { 16022, 87 }, /* toy_verify_failed */
-  { 13204, 71 }, /* unbind_channel_invalid */
-  { 48366, 260 }, /* unknown */
-  { 2759, 13 }, /* unknown_api_class */
-  { 2579, 12 }, /* unknown_api_function */
-  { 2886, 14 }, /* unknown_api_module */
-  { 30595, 174 }, /* user_add_failed */
-  { 24137, 135 }, /* user_game_relation_add_failed */
-  { 41027, 228 }, /* user_not_found */
-  { 27823, 158 }, /* verify_failed */
-  { 25983, 144 }, /* verify_params_invalid */
-  { 16234, 90 }, /* viber_friends_failed */
-  { 16458, 92 }, /* viber_verify_failed */
-  { 16084, 88 }, /* vk_verify_failed */
-  { 17405, 97 }, /* wan37_sign_reused */
+  { 43396, 223 }, /* provide_already_linked */
+  { 44603, 226 }, /* provide_already_linked_another_account */
+  { 45445, 230 }, /* provider_already_linked */
+  { 53609, 226 }, /* provider_already_linked_another_account */
+  { 41916, 218 }, /* provider_error */
+  { 12103, 55 }, /* push_gameid2tag_insert_failed */
+  { 12814, 58 }, /* push_record_not_found */
+  { 12658, 57 }, /* push_tag_info_query_failed */
+  { 12239, 56 }, /* push_tag_players_query_failed */
+  { 37040, 195 }, /* rate_limited */
+  { 9595, 42 }, /* reconnect_exception */
+  { 9697, 43 }, /* reconnect_existing_channel_failed */
+  { 9893, 44 }, /* reconnect_new_channel_failed */
+  { 6011, 27 }, /* recover_device_has_sns */
+  { 5582, 26 }, /* recover_weak_sns_unsupported */
+  { 9296, 41 }, /* relation_mode_mismatch */
+  { 22012, 114 }, /* request_illegal */
+  { 8654, 38 }, /* restore_exception */
+  { 9042, 40 }, /* restore_new_channel_failed */
+  { 8798, 39 }, /* restore_not_needed */
+  { 37831, 199 }, /* restore_sns_account */
+  { 10726, 49 }, /* restore_to_strong_relation_denied */
+  { 52703, 8 }, /* ret_ticket_wrong */
+  { 52720, 128 }, /* ret_userverify_session_error */
+  { 20045, 103 }, /* return_info_failed */
+  { 38016, 200 }, /* same_openid */
+  { 29884, 151 }, /* session_delete_failed */
+  { 30504, 155 }, /* session_expired */
+  { 30030, 152 }, /* session_get_failed */
+  { 30317, 154 }, /* session_invalid */
+  { 30172, 153 }, /* session_save_failed */
+  { 35482, 183 }, /* sex_invalid */
+  { 34978, 179 }, /* sex_update_failed */
+  { 2271, 11 }, /* signature_invalid */
+  { 52322, 259 }, /* sms_api_check_error */
+  { 49619, 248 }, /* sms_code_error */
+  { 54293, 244 }, /* sms_code_not_exist */
+  { 54360, 245 }, /* sms_code_send_error */
+  { 50197, 250 }, /* sms_forbidden_error */
+  { 51338, 255 }, /* sms_frequency_error */
+  { 51583, 256 }, /* sms_pay_limit_error */
+  { 51929, 257 }, /* sms_pay_no_money_error */
+  { 52082, 258 }, /* sms_pay_no_money_to_pay_error */
+  { 49931, 249 }, /* sms_server_error */
+  { 50439, 251 }, /* sms_sign_deny_error */
+  { 54243, 244 }, /* smscode_not_exist */
+  { 54312, 245 }, /* smscode_send_error */
+  { 24827, 128 }, /* sns_auth_kv_failed */
+  { 13612, 65 }, /* sns_token_invalid */
+  { 35406, 182 }, /* status_invalid */
+  { 16351, 82 }, /* stove_character_failed */
+  { 16576, 83 }, /* stove_token_verify_failed */
+  { 37560, 197 }, /* success */
+  { 13237, 62 }, /* tag2openid_add_failed */
+  { 13139, 61 }, /* tag_id_list_failed */
+  { 13059, 60 }, /* tag_query_failed */
+  { 13523, 64 }, /* tags_param_invalid */
+  { 22169, 115 }, /* ticket_get_failed */
+  { 1777, 8 }, /* ticket_invalid */
+  { 45324, 229 }, /* token_error */
+  { 24273, 127 }, /* token_info_update_failed */
+  { 46940, 236 }, /* token_not_for_this_app */
+  { 2009, 9 }, /* token_refresh_unsupported */
+  { 47274, 237 }, /* token_type_error */
+  { 21667, 113 }, /* token_update_not_needed */
+  { 47627, 239 }, /* token_userid_not_valid */
+  { 43923, 224 }, /* token_version_error */
+  { 47796, 240 }, /* token_wilddog_error */
+  { 17490, 87 }, /* toy_verify_failed */
+  { 14672, 71 }, /* unbind_channel_invalid */
+  { 52595, 260 }, /* unknown */
+  { 3042, 13 }, /* unknown_api_class */
+  { 2862, 12 }, /* unknown_api_function */
+  { 3169, 14 }, /* unknown_api_module */
+  { 34337, 174 }, /* user_add_failed */
+  { 26501, 135 }, /* user_game_relation_add_failed */
+  { 45060, 228 }, /* user_not_found */
+  { 30807, 158 }, /* verify_failed */
+  { 28967, 144 }, /* verify_params_invalid */
+  { 17702, 90 }, /* viber_friends_failed */
+  { 17926, 92 }, /* viber_verify_failed */
+  { 17552, 88 }, /* vk_verify_failed */
+  { 18873, 97 }, /* wan37_sign_reused */
   { 952, 6 }, /* wan37_user_info_failed */
-  { 18688, 104 }, /* wan37_verify_failed */
-  { 49121, 221 }, /* wdgautherrorcodeappusernotexist */
-  { 48675, 208 }, /* wdgautherrorcodeauthenticationdisabled */
-  { 49506, 231 }, /* wdgautherrorcodecredentialtoooldloginagain */
-  { 49620, 234 }, /* wdgautherrorcodedisplaynamelengtherror */
-  { 49236, 225 }, /* wdgautherrorcodeemailalreadyinuse */
-  { 49383, 227 }, /* wdgautherrorcodeemailmissing */
-  { 49917, 242 }, /* wdgautherrorcodeemailnotexist */
-  { 48902, 215 }, /* wdgautherrorcodeemailtaken */
-  { 48573, 205 }, /* wdgautherrorcodeexpiredfetchtoken */
-  { 48544, 204 }, /* wdgautherrorcodeexpiredtoken */
-  { 48520, 203 }, /* wdgautherrorcodefailure */
-  { 49761, 238 }, /* wdgautherrorcodeidtokenclaimserror */
-  { 48964, 217 }, /* wdgautherrorcodeinvalidarguments */
-  { 48714, 209 }, /* wdgautherrorcodeinvalidconfiguration */
-  { 48929, 216 }, /* wdgautherrorcodeinvalidcredentials */
-  { 48783, 211 }, /* wdgautherrorcodeinvalidemail */
-  { 49072, 220 }, /* wdgautherrorcodeinvalidobbcode */
-  { 48872, 214 }, /* wdgautherrorcodeinvalidorigin */
-  { 48812, 212 }, /* wdgautherrorcodeinvalidpassword */
-  { 49888, 241 }, /* wdgautherrorcodeinvalidphone */
-  { 48751, 210 }, /* wdgautherrorcodeinvalidprovider */
-  { 49042, 219 }, /* wdgautherrorcodeinvalidsecret */
-  { 50371, 252 }, /* wdgautherrorcodeinvalidsmstypeerror */
-  { 48607, 206 }, /* wdgautherrorcodeinvalidtoken */
-  { 48844, 213 }, /* wdgautherrorcodeinvaliduser */
-  { 48636, 207 }, /* wdgautherrorcodemaxretries */
-  { 49549, 232 }, /* wdgautherrorcodenopasswordprovider */
-  { 49172, 222 }, /* wdgautherrorcodenotadmintoken */
-  { 49584, 233 }, /* wdgautherrorcodepasswordlengtherror */
-  { 50114, 246 }, /* wdgautherrorcodephonealreadyinuse */
-  { 49947, 243 }, /* wdgautherrorcodephonenotexist */
-  { 49659, 235 }, /* wdgautherrorcodephotourllengtherror */
-  { 50169, 247 }, /* wdgautherrorcodephotourlordisplaynameerror */
-  { 49468, 230 }, /* wdgautherrorcodeprovideralreadylinked */
-  { 49291, 226 }, /* wdgautherrorcodeprovideralreadylinkedanotheraccount */
-  { 48997, 218 }, /* wdgautherrorcodeprovidererror */
-  { 50688, 259 }, /* wdgautherrorcodesmsapicheckerror */
-  { 50244, 248 }, /* wdgautherrorcodesmscodeerror */
-  { 49995, 244 }, /* wdgautherrorcodesmscodenotexist */
-  { 50304, 250 }, /* wdgautherrorcodesmsforbiddenerror */
-  { 50546, 255 }, /* wdgautherrorcodesmsfrequencyerror */
-  { 50580, 256 }, /* wdgautherrorcodesmspaylimiterror */
-  { 50613, 257 }, /* wdgautherrorcodesmspaynomoneyerror */
-  { 50648, 258 }, /* wdgautherrorcodesmspaynomoneytopayerror */
-  { 50065, 245 }, /* wdgautherrorcodesmssenderror */
-  { 50273, 249 }, /* wdgautherrorcodesmsservererror */
-  { 50338, 251 }, /* wdgautherrorcodesmssigndenyerror */
-  { 49441, 229 }, /* wdgautherrorcodetokenerror */
-  { 49695, 236 }, /* wdgautherrorcodetokennotforthisapp */
-  { 49730, 237 }, /* wdgautherrorcodetokentypeerror */
-  { 49818, 239 }, /* wdgautherrorcodetokenuseridnotvalid */
-  { 49202, 224 }, /* wdgautherrorcodetokenversionerror */
-  { 49854, 240 }, /* wdgautherrorcodetokenwilddogerror */
-  { 50721, 260 }, /* wdgautherrorcodeunknownerror */
-  { 49412, 228 }, /* wdgautherrorcodeusernotfound */
-  { 50407, 253 }, /* wdgautherrorcodeweapperror */
-  { 50467, 254 }, /* wdgautherrorcodeweappuserinfosigncheckfailed */
-  { 46525, 253 }, /* weapp_error */
-  { 50512, 254 }, /* weapp_user_info_sign_check_failed */
-  { 50434, 254 }, /* weapp_userinfo_sign_check_failed */
-  { 20943, 117 }, /* weixin_app_config_invalid */
-  { 22277, 126 }, /* weixin_expires_in_missing */
-  { 20808, 116 }, /* weixin_friends_failed */
-  { 22168, 125 }, /* weixin_openid_missing */
-  { 21778, 123 }, /* weixin_refresh_token_missing */
-  { 21413, 120 }, /* weixin_token_invalid */
-  { 22056, 124 }, /* weixin_token_missing */
-  { 23102, 129 }, /* weixin_user_info_failed */
-  { 26375, 148 }, /* weixin_verify_failed */
-  { 19641, 110 }, /* zalo_app_info_failed */
-  { 19810, 111 }, /* zalo_friends_failed */
-  { 18968, 105 }, /* zalo_guest_verify_failed */
-  { 16861, 95 }, /* zalo_token_expired */
-  { 20130, 112 }, /* zalo_verify_failed */
+  { 20156, 104 }, /* wan37_verify_failed */
+  { 53350, 221 }, /* wdgautherrorcodeappusernotexist */
+  { 52904, 208 }, /* wdgautherrorcodeauthenticationdisabled */
+  { 53772, 231 }, /* wdgautherrorcodecredentialtoooldloginagain */
+  { 53886, 234 }, /* wdgautherrorcodedisplaynamelengtherror */
+  { 53502, 225 }, /* wdgautherrorcodeemailalreadyinuse */
+  { 53649, 227 }, /* wdgautherrorcodeemailmissing */
+  { 54183, 242 }, /* wdgautherrorcodeemailnotexist */
+  { 53131, 215 }, /* wdgautherrorcodeemailtaken */
+  { 52802, 205 }, /* wdgautherrorcodeexpiredfetchtoken */
+  { 52773, 204 }, /* wdgautherrorcodeexpiredtoken */
+  { 52749, 203 }, /* wdgautherrorcodefailure */
+  { 54027, 238 }, /* wdgautherrorcodeidtokenclaimserror */
+  { 53193, 217 }, /* wdgautherrorcodeinvalidarguments */
+  { 52943, 209 }, /* wdgautherrorcodeinvalidconfiguration */
+  { 53158, 216 }, /* wdgautherrorcodeinvalidcredentials */
+  { 53012, 211 }, /* wdgautherrorcodeinvalidemail */
+  { 53301, 220 }, /* wdgautherrorcodeinvalidobbcode */
+  { 53101, 214 }, /* wdgautherrorcodeinvalidorigin */
+  { 53041, 212 }, /* wdgautherrorcodeinvalidpassword */
+  { 54154, 241 }, /* wdgautherrorcodeinvalidphone */
+  { 52980, 210 }, /* wdgautherrorcodeinvalidprovider */
+  { 53271, 219 }, /* wdgautherrorcodeinvalidsecret */
+  { 54637, 252 }, /* wdgautherrorcodeinvalidsmstypeerror */
+  { 52836, 206 }, /* wdgautherrorcodeinvalidtoken */
+  { 53073, 213 }, /* wdgautherrorcodeinvaliduser */
+  { 52865, 207 }, /* wdgautherrorcodemaxretries */
+  { 53815, 232 }, /* wdgautherrorcodenopasswordprovider */
+  { 53401, 222 }, /* wdgautherrorcodenotadmintoken */
+  { 53850, 233 }, /* wdgautherrorcodepasswordlengtherror */
+  { 54380, 246 }, /* wdgautherrorcodephonealreadyinuse */
+  { 54213, 243 }, /* wdgautherrorcodephonenotexist */
+  { 53925, 235 }, /* wdgautherrorcodephotourllengtherror */
+  { 54435, 247 }, /* wdgautherrorcodephotourlordisplaynameerror */
+  { 53431, 223 }, /* wdgautherrorcodeprovidealreadylinked */
+  { 53734, 230 }, /* wdgautherrorcodeprovideralreadylinked */
+  { 53557, 226 }, /* wdgautherrorcodeprovideralreadylinkedanotheraccount */
+  { 53226, 218 }, /* wdgautherrorcodeprovidererror */
+  { 54954, 259 }, /* wdgautherrorcodesmsapicheckerror */
+  { 54510, 248 }, /* wdgautherrorcodesmscodeerror */
+  { 54261, 244 }, /* wdgautherrorcodesmscodenotexist */
+  { 54570, 250 }, /* wdgautherrorcodesmsforbiddenerror */
+  { 54812, 255 }, /* wdgautherrorcodesmsfrequencyerror */
+  { 54846, 256 }, /* wdgautherrorcodesmspaylimiterror */
+  { 54879, 257 }, /* wdgautherrorcodesmspaynomoneyerror */
+  { 54914, 258 }, /* wdgautherrorcodesmspaynomoneytopayerror */
+  { 54331, 245 }, /* wdgautherrorcodesmssenderror */
+  { 54539, 249 }, /* wdgautherrorcodesmsservererror */
+  { 54604, 251 }, /* wdgautherrorcodesmssigndenyerror */
+  { 53707, 229 }, /* wdgautherrorcodetokenerror */
+  { 53961, 236 }, /* wdgautherrorcodetokennotforthisapp */
+  { 53996, 237 }, /* wdgautherrorcodetokentypeerror */
+  { 54084, 239 }, /* wdgautherrorcodetokenuseridnotvalid */
+  { 53468, 224 }, /* wdgautherrorcodetokenversionerror */
+  { 54120, 240 }, /* wdgautherrorcodetokenwilddogerror */
+  { 54987, 260 }, /* wdgautherrorcodeunknownerror */
+  { 53678, 228 }, /* wdgautherrorcodeusernotfound */
+  { 54673, 253 }, /* wdgautherrorcodeweapperror */
+  { 54733, 254 }, /* wdgautherrorcodeweappuserinfosigncheckfailed */
+  { 50754, 253 }, /* weapp_error */
+  { 54778, 254 }, /* weapp_user_info_sign_check_failed */
+  { 54700, 254 }, /* weapp_userinfo_sign_check_failed */
+  { 22460, 117 }, /* weixin_app_config_invalid */
+  { 23794, 126 }, /* weixin_expires_in_missing */
+  { 22325, 116 }, /* weixin_friends_failed */
+  { 23685, 125 }, /* weixin_openid_missing */
+  { 23295, 123 }, /* weixin_refresh_token_missing */
+  { 22930, 120 }, /* weixin_token_invalid */
+  { 23573, 124 }, /* weixin_token_missing */
+  { 25191, 129 }, /* weixin_user_info_failed */
+  { 29359, 148 }, /* weixin_verify_failed */
+  { 21109, 110 }, /* zalo_app_info_failed */
+  { 21278, 111 }, /* zalo_friends_failed */
+  { 20436, 105 }, /* zalo_guest_verify_failed */
+  { 18329, 95 }, /* zalo_token_expired */
+  { 21598, 112 }, /* zalo_verify_failed */
 };

@@ -9,7 +9,7 @@ BASE="gcc make libc6-dev lua5.4 liblua5.4-dev lua-cjson"
 ALL="$BASE
 lua5.1 lua5.2 lua5.3 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev
 luajit2 libluajit2-5.1-dev
-lua-busted lua-check lua-ldoc lua-markdown luarocks
+lua-busted lua-check lua-ldoc lua-markdown luarocks git zip unzip
 nginx libnginx-mod-http-lua lua-resty-core wrk curl procps iproute2
 clang-14 libclang-rt-14-dev valgrind binutils"
 

@@ -51,6 +51,8 @@ suite "generated: catalog up to date" sh -c '
   lua5.4 tools/gencatalog.lua --data data --out build/catalog_data.check.h &&
   cmp -s build/catalog_data.check.h src/catalog_data.h ||
   { echo "src/catalog_data.h is out of date with data/: run make and commit it"; exit 1; }'
+suite "release-check" $MAKE --no-print-directory release-check
+suite "dist" $MAKE --no-print-directory dist-check
 for rt in $RUNTIMES; do
   suite "specs:$rt" specs_on "$rt"
 done

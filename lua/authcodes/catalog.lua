@@ -11,25 +11,17 @@
 -- @module authcodes.catalog
 
 local core = require "authcodes.core"
--- authcodes.schema (the validation rules) loads on first use, on a slow path or in
--- `register`, not at require: a process that only ever hits the cache never pays for it.
-local schema = setmetatable({}, { __index = function(t, k)
-  local m = require "authcodes.schema"
-  setmetatable(t, { __index = m })
-  return m[k]
-end })
+local internal = require "authcodes.internal"
+local entry = require "authcodes.entry"
+local schema = internal.schema
 
 local type, tostring, pairs, ipairs, next, select, error = type, tostring, pairs, ipairs, next, select, error
-local setmetatable, rawget = setmetatable, rawget
+local rawget = rawget
 local floor, huge = math.floor, math.huge
 local sort, concat = table.sort, table.concat
 local format, lower = string.format, string.lower
 
 local M = {}
-
---- Methods every entry (and error object) answers to; filled by `authcodes.errors`.
--- @local
-M.methods = {}
 
 local MAX_KEY = 256  -- longer strings name nothing; do no work on them
 
@@ -39,101 +31,31 @@ local entries = {}                      -- built-in index -> entry
 local by_key = {}                       -- canonical spelling -> entry, bare (no domain)
 local by_domain = {}                    -- domain -> { canonical spelling -> entry }
 -- Codes 0..1024 (iMSDK's success and next-step codes 1..6) are cached in tables of
--- their own, read only when the main ones miss: with them the tables above would get
--- an array part, and LuaJIT cannot compile an index by a negative integer into such a
--- table (NYI: mixed sparse/dense table), which every iMSDK failure code is. Without
--- them, a hit stays one index for every code on every VM.
+-- their own, read only when the main ones miss (docs/design.md, "Small codes").
 local by_small = {}                     -- code -> entry, for codes 0..1024
 local small_domain = {}                 -- domain -> { code -> entry }
 for _, d in ipairs(builtin) do by_domain[d], small_domain[d] = {}, {} end
 
-local function is_small(k) return type(k) == "number" and k >= 0 and k <= 1024 end
+local is_small, show = internal.is_small, internal.show
 local function put(t, small, k, e)
   if is_small(k) then small[k] = e else t[k] = e end
 end
 
-local function readonly_error(_, k)
-  error(format("authcodes: catalog entries are read-only (assigning %s)", tostring(k)), 2)
-end
-
---- Wrap a fields table so that reads see it and writes raise. The fields table itself
--- stays unreachable: the metatable is protected and `pairs` goes through a closure.
-local function freeze(fields)
-  local function field_after(_, k)  -- `pairs` shows data fields, not methods
-    local v
-    repeat k, v = next(fields, k) until k == nil or type(v) ~= "function"
-    return k, v
-  end
-  return setmetatable({}, {
-    __index = fields,
-    __newindex = readonly_error,
-    __pairs = function(t) return field_after, t, nil end,
-    __metatable = "authcodes.entry",
-  })
-end
-
--- Printable, bounded form of any key for messages: never calls a metamethod.
-local function show(v)
-  local t = type(v)
-  if t == "string" then
-    local s, more = v:sub(1, 40), #v > 40 and "..." or ""
-    s = s:gsub('[%c"\\\128-\255]', function(c) return format("\\%03d", c:byte()) end)
-    return '"' .. s .. '"' .. more
-  elseif t == "number" then
-    return tostring(v)
-  end
-  return t
-end
-M.show = show
-function M.parse_code(s) return schema.parse_code(s) end
-
---- Internal: entry -> its fields table, for `authcodes.errors` (error objects index the
--- fields directly, one hop fewer than through the read-only entry). Not for users.
--- @local
-M.fields_of = {}
-
---- Internal: the entry a bare key names for good (it is in the cache of built-in
--- spellings), or nil. For `authcodes.errors`; not for users.
--- @local
-function M.cached(k)
+-- The caches other modules read (`authcodes.errors`, `authcodes.entry`) without a
+-- lookup's slow path: the entry a bare key names for good, or nil.
+function internal.cached(k)
   local e = by_key[k]
   if e == nil then e = by_small[k] end
   return e
 end
 
---- Internal: the same within one domain (`lookup(d, k)`'s cache), or nil.
--- @local
-function M.cached_in(d, k)
+-- The same within one domain (`lookup(d, k)`'s cache), or nil.
+function internal.cached_in(d, k)
   local t = by_domain[d]
   if t == nil then return nil end
   local e = t[k]
   if e == nil then e = small_domain[d][k] end
   return e
-end
-
--- `aliases` is handed out as a fresh copy on every read: a real array, so `#` and
--- `ipairs` work on Lua 5.1/LuaJIT too, that a caller may change without touching the
--- catalog (a shared table could not be both). Methods are copied into the fields so
--- that `err:is` is one index; the fallback serves methods added later.
-local function fields_mt(aliases)
-  return { __index = function(_, k)
-    if k == "aliases" then
-      local copy = {}
-      for i = 1, #aliases do copy[i] = aliases[i] end
-      return copy
-    end
-    return M.methods[k]
-  end }
-end
-
-local function entry_from_fields(f)
-  local aliases = f.aliases
-  f.aliases = nil
-  f.retryable = f.retry == "backoff" or f.retry == "after_delay"
-  for k, fn in pairs(M.methods) do f[k] = fn end
-  local e = freeze(setmetatable(f, fields_mt(aliases)))
-  M.fields_of[e] = f
-  return e, aliases
 end
 
 --- Spellings that name an entry unambiguously within its domain.
@@ -148,7 +70,7 @@ local function materialise(i)
   if e then return e end
   local f = core.entry(i)
   local aliases
-  e, aliases = entry_from_fields(f)
+  e, aliases = entry.new(f)
   entries[i] = e
   local own, own_small = by_domain[f.domain], small_domain[f.domain]
   local keys = spellings(f, aliases)
@@ -319,9 +241,8 @@ end
 -- @treturn {string,...} a new list on every call
 function M.domains() return known_domains() end
 
---- True when `d` is a known domain name.
--- @local
-function M.has_domain(d)
+-- True when `d` is a known domain name.
+function internal.has_domain(d)
   return type(d) == "string" and (builtin[d] ~= nil or registered[d] ~= nil)
 end
 
@@ -420,7 +341,7 @@ function M.register(domain, rows)
   for i, row in ipairs(checked) do
     row.domain, row.source, row.index = domain, "registered", i
     local keys = schema.keys_of(row)
-    local e, aliases = entry_from_fields(row)
+    local e, aliases = entry.new(row)
     for _, k in ipairs(keys) do r.by_key[k] = e end
     r.list[i] = e
     r.by_code[row.code] = e
@@ -429,5 +350,7 @@ function M.register(domain, rows)
   registered[domain], by_domain[domain], small_domain[domain] = r, own, own_small
   return true
 end
+
+internal.lookup = M.lookup
 
 return M

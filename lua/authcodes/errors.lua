@@ -1,4 +1,5 @@
 --- Error objects: a catalog entry plus what is specific to one occurrence.
+-- (Entries and their methods: `authcodes.entry`; vendor replies: `authcodes.reply`.)
 --
 -- An error object is a plain table holding only `detail`, `cause` and `context` (and,
 -- for unknown codes, the raw `key`); everything else (code, name, class, retry...) is
@@ -8,47 +9,29 @@
 -- @module authcodes.errors
 
 local catalog = require "authcodes.catalog"
+local internal = require "authcodes.internal"
+local entry = require "authcodes.entry"
 
-local type, tostring, pcall, rawget, setmetatable, error, ipairs, next =
-  type, tostring, pcall, rawget, setmetatable, error, ipairs, next
+local type, tostring, rawget, setmetatable, error, next =
+  type, tostring, rawget, setmetatable, error, next
 -- Our metatables are protected (`getmetatable` answers a string), so that nobody can
 -- reach an entry's fields through an error object; we read them with the debug one.
 local getmetatable = debug.getmetatable
 local format = string.format
-local floor, huge = math.floor, math.huge
+local floor = math.floor
 
-local lookup, fields_of, show, methods = catalog.lookup, catalog.fields_of, catalog.show, catalog.methods
-local cached, cached_in = catalog.cached, catalog.cached_in
-local CLASSES = {}  -- class name -> true: `err:is("NOT_FOUND")` needs no lookup
-for _, c in ipairs(require("authcodes.core").classes) do CLASSES[c] = true end
+local lookup, fields_of, show, methods = catalog.lookup, internal.fields_of, internal.show, entry.methods
+local cached, text_of, is_error, is_small = internal.cached, internal.text_of, internal.is_error, internal.is_small
 
 local M = {}
 
 local MAX_CHAIN = 8   -- causes printed; a longer (or cyclic) chain ends in "..."
 
---- Text of any value without trusting it: strings as they are, error objects through
--- their own `tostring`, other tables only through a `__tostring` that behaves.
--- @local
-local function text_of(v)
-  local t = type(v)
-  if t == "string" then return v end
-  if t == "number" or t == "boolean" then return tostring(v) end
-  if t == "nil" then return nil end
-  if t == "table" or t == "userdata" then
-    local ok, s = pcall(tostring, v)
-    if ok and type(s) == "string" then return s end
-  end
-  return "<" .. t .. ">"
-end
-M.text_of = text_of
-
-local error_mts = {}   -- metatable -> true: how is_error knows its own
+local error_mts = internal.error_mts
 local mt_of = {}       -- entry -> the metatable of its error objects
 -- key -> metatable, for keys in the catalog's cache (they name their entry for good):
 -- then `new(key)` is one index and a `setmetatable`, like a hand-written constructor.
--- Codes 0..1024 stay out, as in the catalog: with them the table would get an array
--- part, and LuaJIT cannot compile an index of such a table by a negative integer
--- (NYI: mixed sparse/dense table), which every iMSDK failure code is.
+-- Codes 0..1024 stay out (docs/design.md, "Small codes").
 local mt_by_key = {}
 
 -- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
@@ -74,7 +57,7 @@ local function render(err, depth)
   local cause = rawget(err, "cause")
   if cause ~= nil then
     if depth >= MAX_CHAIN then return s .. "; caused by: ..." end
-    if M.is_error(cause) then
+    if is_error(cause) then
       s = s .. "; caused by: " .. render(cause, depth + 1)
     else
       s = s .. "; caused by: " .. one_line(text_of(cause))
@@ -108,7 +91,7 @@ else
 end
 
 local function err_concat(a, b)
-  return (M.is_error(a) and render(a, 1) or text_of(a)) .. (M.is_error(b) and render(b, 1) or text_of(b))
+  return (is_error(a) and render(a, 1) or text_of(a)) .. (is_error(b) and render(b, 1) or text_of(b))
 end
 
 local function make_mt(fields, line)
@@ -140,12 +123,12 @@ local bad_reply_fields = setmetatable({
 }, { __index = methods })
 local bad_reply_mt = make_mt(bad_reply_fields, nil)
 
-local function mt_for(entry)
-  local mt = mt_of[entry]
+local function mt_for(e)
+  local mt = mt_of[e]
   if mt == nil then
-    local f = fields_of[entry]
+    local f = fields_of[e]
     mt = make_mt(f, line_of(f))
-    mt_of[entry] = mt
+    mt_of[e] = mt
   end
   return mt
 end
@@ -154,20 +137,20 @@ end
 -- false for entries and for anything else. Never raises.
 -- @param v any value
 -- @treturn boolean
-function M.is_error(v)
-  return type(v) == "table" and error_mts[getmetatable(v)] == true
-end
+M.is_error = is_error
 
 local function entry_of(v)
   if type(v) ~= "table" then return nil end
   if fields_of[v] then return v end
-  if M.is_error(v) then
+  if is_error(v) then
     local f = getmetatable(v).__index
     if f == unknown_fields or f == bad_reply_fields then return nil end
     return lookup(f.domain, f.code)
   end
   return nil
 end
+
+local unknown  -- defined below `new`, which calls it
 
 local function check_opts(opts, fname)
   if opts ~= nil and type(opts) ~= "table" then
@@ -220,13 +203,13 @@ function M.new(key, opts)
     if e == nil then e = entry_of(key) end
     if e ~= nil then
       mt = mt_for(e)
-      if cached(key) == e and not (type(key) == "number" and key >= 0 and key <= 1024) then
+      if cached(key) == e and not is_small(key) then
         mt_by_key[key] = mt
       end
       local o = setmetatable({}, mt)
       return o
     end
-    return M.unknown(key, nil)
+    return unknown(key, nil)
   end
   check_opts(opts, "new")
   local domain = rawget(opts, "domain")
@@ -237,14 +220,13 @@ function M.new(key, opts)
   if e ~= nil then
     o = setmetatable({}, mt_for(e))
   else
-    o = M.unknown(key, type(domain) == "string" and domain or nil, why)
+    o = unknown(key, type(domain) == "string" and domain or nil, why)
   end
   return fill(o, opts)
 end
 
---- An UNKNOWN error object for a key that names nothing.
--- @local
-function M.unknown(key, domain, why)
+-- An UNKNOWN error object for a key that names nothing.
+unknown = function(key, domain, why)
   local o = { domain = domain, reason = why }
   local t = type(key)
   if t == "number" and key == key and floor(key) == key and key > -2^53 and key < 2^53 then
@@ -259,175 +241,11 @@ function M.unknown(key, domain, why)
   return setmetatable(o, unknown_mt)
 end
 
---- An error object for a reply that could not be read (class UNKNOWN, http 502).
--- @local
-function M.bad_reply(domain, detail)
+-- An error object for a reply that could not be read (class UNKNOWN, http 502).
+local function bad_reply(domain, detail)
   return setmetatable({ domain = domain, detail = detail }, bad_reply_mt)
 end
 
-local MAX_REPLY = 1024 * 1024
-local MAX_MESSAGE = 1024
-
--- Where each domain's replies carry the code. Wilddog REST errors say `errcode`, its
--- SDK-style bodies `code`; iMSDK says `code`. Unknown domains try both.
-local CODE_FIELDS = { wilddog = { "errcode", "code" }, imsdk = { "code" } }
-local ANY_FIELDS = { "errcode", "code" }
-
---- Read a vendor reply: a decoded table or a JSON string.
--- iMSDK `{code=, desc=}` (1 is success, 2..6 are next-step instructions), Wilddog
--- `{errcode=, message=}` or `{code=, ...}`. Returns the reply (the decoded table) and
--- its entry when the code is not a failure; otherwise nil and an error object (class
--- UNKNOWN for unreadable replies); never raises on the reply.
---
---     local reply, err = authcodes.check(body, "imsdk")
---     if not reply then return nil, err end      -- err: an error object
---     -- here err is the entry: err.ok is true, err.name "success" or a next step
---
--- A string reply is decoded with lua-cjson (`cjson.safe`); a code given as a decimal
--- string is accepted. When the vendor's message differs from the catalog's, it becomes
--- the error's `detail`; a code not in the catalog gives an UNKNOWN error (http 500)
--- whose `detail` quotes it. Replies that are not JSON, over 1 MiB, without a code or
--- with a non-integral code give a `bad_reply` error (class UNKNOWN, http 502).
--- Wilddog's successful REST bodies carry no `errcode`: give `check` the bodies of
--- Wilddog's error responses (HTTP status >= 400) only.
--- @tparam table|string reply the reply: a decoded table, or its JSON text
--- @tparam[opt] string domain `"imsdk"`, `"wilddog"` or a registered domain; without
--- it, the code field is looked for as `errcode` then `code`, in every domain
--- @treturn[1] table the reply (decoded, the code field made an integer)
--- @treturn[1] table the entry (`entry.ok` is true)
--- @return[2] nil
--- @return[2] an error object
--- @raise `bad argument #2 to 'check' (unknown domain ...)` when domain is given but
--- not a known domain name
-function M.check(reply, domain)
-  if domain ~= nil and not catalog.has_domain(domain) then
-    error("bad argument #2 to 'check' (unknown domain " .. show(domain) .. ")", 2)
-  end
-  local t = reply
-  if type(reply) == "string" then
-    if #reply > MAX_REPLY then
-      return nil, M.bad_reply(domain, format("reply is too large (%d bytes)", #reply))
-    end
-    local ok, cjson = pcall(require, "cjson.safe")
-    if not ok then return nil, M.bad_reply(domain, "lua-cjson is not installed: cannot decode a JSON reply") end
-    local v, why = cjson.decode(reply)
-    if v == nil then return nil, M.bad_reply(domain, "reply is not JSON: " .. text_of(why)) end
-    t = v
-  end
-  if type(t) ~= "table" then
-    return nil, M.bad_reply(domain, "reply is a " .. type(t) .. ", not a JSON object")
-  end
-  local code, field
-  for _, f in ipairs(CODE_FIELDS[domain] or ANY_FIELDS) do
-    code = rawget(t, f)
-    if code ~= nil then field = f; break end
-  end
-  if code == nil or type(code) == "userdata" then  -- userdata: cjson.null
-    return nil, M.bad_reply(domain, "reply has no code")
-  end
-  if type(code) == "string" then
-    code = catalog.parse_code(code) or code
-  end
-  if type(code) ~= "number" or code ~= code or code == huge or code == -huge or floor(code) ~= code then
-    return nil, M.bad_reply(domain, format("reply %s is %s, not an integer code", field,
-      type(code) == "number" and show(code) or "a " .. type(code)))
-  end
-  code = floor(code)  -- JSON numbers decode as floats; codes print as integers
-  if t ~= reply then t[field] = code end  -- our own decoded copy: tidy it too
-  local e
-  if domain ~= nil then e = lookup(domain, code) else e = lookup(code) end
-  if e ~= nil and e.ok then return t, e end
-  local msg = rawget(t, "desc")
-  if type(msg) ~= "string" then msg = rawget(t, "message") end
-  if type(msg) == "string" and #msg > MAX_MESSAGE then msg = msg:sub(1, MAX_MESSAGE) .. "..." end
-  if e == nil then
-    local o = M.unknown(code, domain)
-    o.detail = "reply " .. field .. " " .. show(code) .. " is not in the catalog"
-      .. (type(msg) == "string" and (": " .. msg) or "")
-    return nil, o
-  end
-  local o = setmetatable({}, mt_for(e))
-  if type(msg) == "string" and msg ~= e.message then o.detail = msg end
-  return nil, o
-end
-
---- Error object methods (also available on entries).
--- Call them with a colon: `err:is("session_expired")`, `entry:text("zh")`. Error
--- objects also convert with `tostring(err)` (one line: domain, code, name, class,
--- summary, then `; detail: ...` and `; caused by: ...`) and concatenate with `..`.
--- @section methods
-
--- Field readers for `is`, at module level: a closure made inside `is` would put a UCLO
--- before each of its returns, which LuaJIT 2.1 cannot compile (NYI: bytecode 50).
-local function code_of(x) return x.code end
-local function domain_of(x) return x.domain end
-
---- True when x names the same error: its code, name or alias, `"domain.name"`, its
--- class name (`"UNAUTHENTICATED"`), or another entry / error object of the same code.
--- Never raises; false for anything else.
--- @param self the entry or error object (`err:is(x)`)
--- @param x a code (number), a name, alias, `"domain.name"` or class (string), or an
--- entry or error object
--- @treturn boolean
-function methods.is(self, x)
-  if rawequal(self, x) then return true end   -- even an unknown error without a code
-  local code, domain = self.code, self.domain
-  local tx = type(x)
-  if tx == "number" then return x == code end
-  if tx == "string" then
-    if x == self.class then return true end
-    if CLASSES[x] then return false end
-    if self.name == "unknown" and code == nil and x == rawget(self, "key") then return true end
-    -- A spelling already cached, in the error's own domain first, answers without
-    -- lookup's slow path, also when it names an entry of another domain.
-    local e = cached_in(domain, x)
-    if e == nil then e = cached(x) end
-    if e ~= nil then return e.code == code and e.domain == domain end
-    if domain ~= nil and catalog.has_domain(domain) then
-      e = lookup(domain, x)
-      if e == nil and x:find(".", 1, true) then e = lookup(x) end
-    else
-      e = lookup(x)
-    end
-    return e ~= nil and e.code == code and e.domain == domain
-  end
-  if tx == "table" then
-    local ok, c = pcall(code_of, x)
-    local ok2, d = pcall(domain_of, x)
-    if not (ok and ok2) or c == nil then return false end
-    return (M.is_error(x) or fields_of[x] ~= nil) and c == code and d == domain
-  end
-  return false
-end
-
---- The message in a language: `"zh"` gives the vendor's Chinese description (falling
--- back to English), anything else the English summary.
--- @param self the entry or error object (`err:text(lang)`)
--- @tparam[opt] string lang `"zh"` or `"en"` (the default)
--- @treturn string the message
-function methods.text(self, lang)
-  if lang == "zh" then return self.description or self.summary end
-  return self.summary
-end
-
---- A plain, writable copy of the fields (for JSON or inspection).
--- @param self the entry or error object (`err:totable()`)
--- @treturn table the entry's fields (absent ones absent), `aliases` as a new list,
--- and for an error object its `detail` and `key`
-function methods.totable(self)
-  local t = {}
-  for _, k in ipairs { "domain", "code", "name", "message", "description", "sdk_message",
-                       "doc_message", "doc_description", "summary", "class", "retry",
-                       "retryable", "retry_after", "http", "action", "ok", "source", "note" } do
-    t[k] = self[k]
-  end
-  local al = {}
-  for i, a in ipairs(self.aliases or {}) do al[i] = a end
-  t.aliases = al
-  if M.is_error(self) then
-    t.detail, t.key = rawget(self, "detail"), rawget(self, "key")
-  end
-  return t
-end
+internal.unknown, internal.bad_reply, internal.mt_for = unknown, bad_reply, mt_for
 
 return M

@@ -5,16 +5,16 @@
 -- always decodes, a log line is always one line.
 -- @module authcodes.format
 
-local errors = require "authcodes.errors"
+local internal = require "authcodes.internal"
 
-local type, tostring, ipairs, pcall, rawget, next = type, tostring, ipairs, pcall, rawget, next
+local type, tostring, ipairs, rawget, next = type, tostring, ipairs, rawget, next
 local format, byte, lower = string.format, string.byte, string.lower
 local concat, sort = table.concat, table.sort
 local huge = math.huge
 
 local M = {}
 
-local text_of, is_error = errors.text_of, errors.is_error
+local text_of, is_error, as_error = internal.text_of, internal.is_error, internal.as_error
 
 local MAX_FIELD = 2048    -- bytes of any one free-text value in a log line
 local MAX_DEPTH = 4       -- nesting of context tables copied into JSON
@@ -28,19 +28,12 @@ local MAX_TABLES = 64     -- tables copied from one context in all (a wide, self
 -- `type_base = "https://errors.example.com/"` gives `https://errors.example.com/imsdk/session_expired`.
 M.type_base = "urn:authcodes:"
 
-local function as_error(err)
-  if is_error(err) then return err end
-  return errors.new(err)
-end
-
--- lua-cjson, required on first use and kept: `require` is a C call (and stops a
+-- lua-cjson, loaded once (`authcodes.internal`): `require` is a C call (and stops a
 -- LuaJIT trace) that every json and problem body would otherwise pay.
 local cjson_mod
 local function cjson()
-  if cjson_mod ~= nil then return cjson_mod end
-  local ok, m = pcall(require, "cjson.safe")
-  if ok then cjson_mod = m; return m end
-  error("authcodes.format: lua-cjson is required for the json and problem styles", 3)
+  if cjson_mod == nil then cjson_mod = internal.json(3) end
+  return cjson_mod
 end
 
 --- Pick `"zh"` or `"en"` from an Accept-Language header value. Quality values are
@@ -278,8 +271,8 @@ local styles = {
 -- @treturn string
 -- @raise `bad argument #2 to 'format'` for another style, `bad argument #3` when opts
 -- is not a table; for `"problem"`, what `problem` raises;
--- `authcodes.format: lua-cjson is required ...` for `"json"` and `"problem"` when
--- lua-cjson is not installed
+-- `authcodes: lua-cjson is required for JSON but cannot be loaded (...)` for `"json"`
+-- and `"problem"` when lua-cjson cannot be loaded
 function M.format(err, style, opts)
   local f = styles[style]
   if f == nil then

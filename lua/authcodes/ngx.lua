@@ -14,25 +14,19 @@ if type(ngx) ~= "table" or type(ngx.print) ~= "function" then
   error("authcodes.ngx needs OpenResty / lua-nginx-module (no ngx API here)", 2)
 end
 
-local errors = require "authcodes.errors"
+local internal = require "authcodes.internal"
 local fmt = require "authcodes.format"
 
 local type, tostring = type, tostring
 
 local M = {}
 
-local function as_error(err)
-  if errors.is_error(err) then return err end
-  return errors.new(err)
-end
+local as_error = internal.as_error
 
 -- Log level per class: our own or the vendor's failures are errors, pressure is a
 -- warning, a caller's or user's mistake is information.
-local LEVEL = {
-  UNKNOWN = ngx.ERR, INTERNAL = ngx.ERR, DATA_LOSS = ngx.ERR,
-  UNAVAILABLE = ngx.WARN, DEADLINE_EXCEEDED = ngx.WARN, RESOURCE_EXHAUSTED = ngx.WARN,
-  OK = ngx.DEBUG,
-}
+-- The severity is a column of the class table (`authcodes.schema`).
+local LEVEL = { error = ngx.ERR, warn = ngx.WARN, info = ngx.INFO, debug = ngx.DEBUG }
 
 --- The log level `log` uses for an error.
 -- `ngx.ERR` for `UNKNOWN`, `INTERNAL` and `DATA_LOSS` (our or the vendor's fault),
@@ -41,7 +35,7 @@ local LEVEL = {
 -- @param err an error object (or anything `authcodes.new` accepts)
 -- @treturn int an `ngx` log level constant
 function M.level(err)
-  return LEVEL[as_error(err).class] or ngx.INFO
+  return LEVEL[internal.severity(as_error(err).class)]
 end
 
 --- Answer the request with an RFC 9457 problem: sets the status,

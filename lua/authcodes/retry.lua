@@ -8,7 +8,7 @@
 -- storm: each retry costs tokens, each success refunds one.
 -- @module authcodes.retry
 
-local errors = require "authcodes.errors"
+local internal = require "authcodes.internal"
 local core = require "authcodes.core"
 
 local type, error, select, tostring, setmetatable, getmetatable, rawget =
@@ -92,10 +92,7 @@ local function default_policy()
   return p
 end
 
-local function as_error(err)
-  if errors.is_error(err) then return err end
-  return errors.new(err)
-end
+local as_error = internal.as_error
 
 local NOT_RETRYABLE = {  -- reasons made once, not on every answer
   never = "code is not retryable (retry never)",

@@ -17,14 +17,18 @@ local function shown(v)
 end
 
 --- gRPC canonical codes (google/rpc/code.proto), in their numeric order, with the
--- HTTP status that file maps each one to.
+-- HTTP status that file maps each one to, and the severity a log gives them: our own or
+-- the vendor's failures are errors, pressure is a warning, a caller's or user's
+-- mistake is information (`authcodes.ngx`'s log level, the CLI's colours).
 M.classes = {
-  { "OK", 200 }, { "CANCELLED", 499 }, { "UNKNOWN", 500 }, { "INVALID_ARGUMENT", 400 },
-  { "DEADLINE_EXCEEDED", 504 }, { "NOT_FOUND", 404 }, { "ALREADY_EXISTS", 409 },
-  { "PERMISSION_DENIED", 403 }, { "RESOURCE_EXHAUSTED", 429 },
-  { "FAILED_PRECONDITION", 400 }, { "ABORTED", 409 }, { "OUT_OF_RANGE", 400 },
-  { "UNIMPLEMENTED", 501 }, { "INTERNAL", 500 }, { "UNAVAILABLE", 503 },
-  { "DATA_LOSS", 500 }, { "UNAUTHENTICATED", 401 },
+  { "OK", 200, "debug" }, { "CANCELLED", 499, "info" }, { "UNKNOWN", 500, "error" },
+  { "INVALID_ARGUMENT", 400, "info" }, { "DEADLINE_EXCEEDED", 504, "warn" },
+  { "NOT_FOUND", 404, "info" }, { "ALREADY_EXISTS", 409, "info" },
+  { "PERMISSION_DENIED", 403, "info" }, { "RESOURCE_EXHAUSTED", 429, "warn" },
+  { "FAILED_PRECONDITION", 400, "info" }, { "ABORTED", 409, "info" },
+  { "OUT_OF_RANGE", 400, "info" }, { "UNIMPLEMENTED", 501, "info" },
+  { "INTERNAL", 500, "error" }, { "UNAVAILABLE", 503, "warn" },
+  { "DATA_LOSS", 500, "error" }, { "UNAUTHENTICATED", 401, "info" },
 }
 
 --- What a caller should do about retrying, in the order the C catalog numbers them.
@@ -68,7 +72,6 @@ end
 local function valid_name(s)
   return type(s) == "string" and #s <= 128 and s:find("^[A-Za-z][A-Za-z0-9_]*$") ~= nil
 end
-M.valid_name = valid_name
 
 local function valid_action(s)
   return type(s) == "string" and #s <= 64 and s:find("^[a-z][a-z_]*$") ~= nil
