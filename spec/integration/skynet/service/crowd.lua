@@ -6,7 +6,7 @@
 --     skynet (`sums[slice + 1]`); the text is returned only when they differ;
 --   * registers a domain of its own, and finds it, and not its neighbour's (VMs share
 --     no Lua state);
---   * retries a call once: the vendor's -207, waited out with skynet.sleep, then a
+--   * retries a call twice: the vendor's -207, waited out with skynet.sleep, then a
 --     failure of its own registered domain, then success.
 local skynet = require "skynet"
 

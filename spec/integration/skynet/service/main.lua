@@ -1,8 +1,10 @@
 -- main: the test itself, started by spec/integration/skynet.sh as skynet's `start`
 -- service. It reads its settings from the config (authcodes_*), runs the phases below,
 -- logs one `authcodes-skynet: ...` line per measurement and per failure, then
--- `authcodes-skynet: PASS` or `authcodes-skynet: FAIL (n)` and aborts skynet (the
--- script stops it too if it does not).
+-- a summary and `authcodes-skynet: PASS` or `FAIL (n)` (also written to the file
+-- <authcodes_run_dir>/verdict, which the script reads) and aborts skynet (the script
+-- stops it too if it does not). Variant "blocking" is the control: there the probes must
+-- see the service late.
 --
 --   ping    per sleep variant: a login service retries twice (the vendor's -207), waiting
 --           `authcodes_wait` s each time, while a probe pings it every 10 ms. The pings
