@@ -14,6 +14,8 @@
 #
 # Variables (all may be set on the command line)
 #   LUA        runtime to build for: lua5.1, lua5.2, lua5.3, lua5.4 or luajit   [lua5.4]
+#              or lua5.5 with LUA_INC (Debian 12 has no Lua 5.5; skynet's does:
+#              make LUA=lua5.5 LUA_INC=/path/to/skynet/3rd/lua GEN_LUA=lua5.4)
 #   LUA_INC    its C headers                           [derived from LUA]
 #   LUA_ABI    its module ABI version (5.1 for luajit)  [derived from LUA]
 #   GEN_LUA    interpreter that runs the generator      [$(LUA)]

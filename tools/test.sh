@@ -60,6 +60,9 @@ luarocks:luajit   | luarocks luajit                      | sh spec/integration/l
 install-prefix    | lua5.4 luajit git                    | sh spec/integration/install_prefix.sh lua5.4 luajit
 release-check     | lua5.4 luarocks                      | lua5.4 tools/release_check.lua
 dist              | git luarocks lua5.4                  | sh tools/dist.sh --check
+lua5.5            | cc make tar                          | sh spec/integration/skynet.sh smoke f19d160
+skynet:5.5        | cc make tar                          | sh spec/integration/skynet.sh services f19d160
+skynet:5.4        | cc make tar                          | sh spec/integration/skynet.sh services v1.8.0
 '
 # The hardening rows run lean versions (--quick: see tools/suites/hardening.sh) so that
 # the whole table stays within a few minutes on 2 cores; `make hardening` runs the full ones.
