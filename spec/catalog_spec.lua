@@ -382,8 +382,8 @@ describe("every entry is complete", function()
 end)
 
 describe("domains and each", function()
-  it("domains() is imsdk and wilddog", function()
-    assert.are.same({ "imsdk", "wilddog" }, DOMAINS_AT_LOAD)
+  it("domains() is imsdk, transport and wilddog", function()
+    assert.are.same({ "imsdk", "transport", "wilddog" }, DOMAINS_AT_LOAD)
   end)
 
   it("domains() hands out a fresh list each time", function()
