@@ -88,7 +88,7 @@ end
 -- @treturn[1] string the name of an entry of the `transport` domain
 -- @return[2] nil for a status below 400 (or not an integer from 100 to 599)
 function M.name_of_status(status)
-  if type(status) ~= "number" or status < 400 or status > 599 then return nil end
+  if type(status) ~= "number" or not (status >= 400 and status <= 599) then return nil end
   if status == 429 then return "too_many_requests" end
   if status == 408 or status == 504 then return "gateway_timeout" end
   if status == 502 then return "bad_gateway" end
