@@ -129,11 +129,13 @@ local function read_policy(policy, fname, n)
   p.attempts = floor(number_field(p, "attempts", fname, n, 1))
   p.base = number_field(p, "base", fname, n, 0)
   p.cap = number_field(p, "cap", fname, n, 0)
-  for _, k in ipairs { "deadline", "deadline_at" } do
-    local v = p[k]
-    if v ~= nil and (type(v) ~= "number" or v ~= v or v < 0 or v == huge) then
-      bad(fname, n, "policy." .. k .. " must be a number of seconds")
-    end
+  -- Two ifs, not a loop over the names (see above).
+  local dl, at = p.deadline, p.deadline_at
+  if dl ~= nil and (type(dl) ~= "number" or dl ~= dl or dl < 0 or dl == huge) then
+    bad(fname, n, "policy.deadline must be a number of seconds")
+  end
+  if at ~= nil and (type(at) ~= "number" or at ~= at or at < 0 or at == huge) then
+    bad(fname, n, "policy.deadline_at must be a number of seconds")
   end
   local from = p.deadline_from
   if from ~= nil and from ~= "start" and from ~= "request" then
