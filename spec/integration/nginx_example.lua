@@ -341,7 +341,12 @@ describe("examples/nginx in Debian's nginx", function()
 
   it("answers garbage with a 502 problem, never an nginx error page", function()
     for _, vendor in ipairs { "imsdk", "wilddog" } do
-      for _, kind in ipairs { "html", "text", "empty", "truncated", "array", "nocode", "nullcode",
+      -- html is an HTTP 502 page: the status says what happened (transport.bad_gateway)
+      local r = request(("/login/%s?garbage=html"):format(vendor))
+      local p = assert_problem(r, 502, "transport", "bad_gateway")
+      assert.are.equal("UNAVAILABLE", p.class)
+      assert.are.equal("3", r.headers["x-auth-attempts"])
+      for _, kind in ipairs { "text", "empty", "truncated", "array", "nocode", "nullcode",
                               "strcode", "float" } do
         local r = request(("/login/%s?garbage=%s"):format(vendor, kind), { ["Accept-Language"] = "zh" })
         local p = assert_problem(r, 502, vendor, "bad_reply")
