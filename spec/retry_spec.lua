@@ -871,7 +871,8 @@ describe("authcodes.retry in an event loop", function()
       local slept = {}
       defaults.sleep = function(d) slept[#slept + 1] = d end
       local ok, e = pcall(function()
-        assert.equal("ok", authcodes.retry(flaky(1, BACKOFF, "ok"), { budget = false, random = function() return 1 end }))
+        local policy = { budget = false, random = function() return 1 end }
+        assert.equal("ok", authcodes.retry(flaky(1, BACKOFF, "ok"), policy))
         assert.same({ 0.1 }, slept)
         defaults.sleep = 42
         assert_bad_argument("retry", authcodes.retry, flaky(1, BACKOFF, "ok"), { budget = false })

@@ -469,7 +469,7 @@ function M.retry(fn, policy)
   local now = clock_of(p)
   local start = now()
   local deadline, running = deadline_of(p, start, "retry")
-  local attempt, last, why, reason = 0, nil, nil, nil
+  local attempt, last, why, reason = 0  -- set before every break below
   while true do
     local left
     if deadline ~= nil then
@@ -511,16 +511,6 @@ function M.retry(fn, policy)
   return nil, last, attempt, why, reason
 end
 
---- Retry budgets.
--- A budget is a token bucket shared by every `retry` that uses it: a retry takes
--- `cost` tokens and is not made when too few are left, a success gives back `refund`.
--- Make one with `budget`; it has the methods below (call them with a colon).
--- @section budget
-
---- Take the cost of one retry; false when the budget is spent.
--- @tparam[opt] number cost tokens to take (default: the budget's `cost`)
--- @treturn boolean true when taken, false when too few were left (nothing taken)
--- @raise `bad argument #1 to 'acquire'` when cost is not a finite number >= 0
 -- A token amount given to a budget method: nil (its default) or a finite number >= 0.
 -- NaN would make the level NaN (unlimited retries), a negative one lift it over the
 -- capacity, a string raise from a comparison: all are the caller's mistake.
@@ -532,6 +522,16 @@ local function amount(v, default, fname)
   return v
 end
 
+--- Retry budgets.
+-- A budget is a token bucket shared by every `retry` that uses it: a retry takes
+-- `cost` tokens and is not made when too few are left, a success gives back `refund`.
+-- Make one with `budget`; it has the methods below (call them with a colon).
+-- @section budget
+
+--- Take the cost of one retry; false when the budget is spent.
+-- @tparam[opt] number cost tokens to take (default: the budget's `cost`)
+-- @treturn boolean true when taken, false when too few were left (nothing taken)
+-- @raise `bad argument #1 to 'acquire'` when cost is not a finite number >= 0
 function Budget:acquire(cost)
   cost = amount(cost, self.cost, "acquire")
   local dict = self.dict

@@ -417,10 +417,9 @@ describe("examples/nginx in Debian's nginx", function()
   it("answers garbage with a 502 problem, never an nginx error page", function()
     for _, vendor in ipairs { "imsdk", "wilddog" } do
       -- html is an HTTP 502 page: the status says what happened (transport.bad_gateway)
-      local r = request(("/login/%s?garbage=html"):format(vendor))
-      local p = assert_problem(r, 502, "transport", "bad_gateway")
-      assert.are.equal("UNAVAILABLE", p.class)
-      assert.are.equal("3", r.headers["x-auth-attempts"])
+      local page = request(("/login/%s?garbage=html"):format(vendor))
+      assert.are.equal("UNAVAILABLE", assert_problem(page, 502, "transport", "bad_gateway").class)
+      assert.are.equal("3", page.headers["x-auth-attempts"])
       for _, kind in ipairs { "text", "empty", "truncated", "array", "nocode", "nullcode",
                               "strcode", "float" } do
         local r = request(("/login/%s?garbage=%s"):format(vendor, kind), { ["Accept-Language"] = "zh" })
@@ -527,7 +526,8 @@ describe("examples/nginx in Debian's nginx", function()
       assert.are.equal("30", r.headers["retry-after"])
       assert.are.equal(30, p.retry_after)
       -- an HTTP-date
-      r = request("/login/imsdk?html=429&retry_after=" .. ngx_escape(os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 90)))
+      local date = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 90)
+      r = request("/login/imsdk?html=429&retry_after=" .. ngx_escape(date))
       local ra = tonumber(r.headers["retry-after"])
       assert.is_true(ra ~= nil and ra >= 85 and ra <= 90, tostring(r.headers["retry-after"]))
     end)
