@@ -184,3 +184,21 @@ describe("authcodes.check with the HTTP status and headers", function()
     end
   end)
 end)
+
+describe("authcodes.transport.name_of on words that only look like transport errors", function()
+  it("keeps a message that merely contains a short word", function()
+    for _, msg in ipairs { "account closed", "enclosed", "settlsomething", "the sslx field", "geof" } do
+      assert.is_nil(transport.name_of(msg), msg)
+    end
+    for _, msg in ipairs { "closed", "failed to receive: closed", "connection closed by peer", "SSL routines",
+                           "TLS alert", "unexpected EOF" } do
+      assert.is_not_nil(transport.name_of(msg), msg)
+    end
+  end)
+
+  it("reads only the first 512 bytes of a message", function()
+    assert.equal("timeout", transport.name_of(("a"):rep(500) .. " timeout"))
+    assert.is_nil(transport.name_of(("a"):rep(512) .. " timeout"))
+    assert.is_nil(transport.name_of(("a"):rep(2 ^ 20) .. " timeout"))
+  end)
+end)

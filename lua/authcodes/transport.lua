@@ -23,25 +23,30 @@ local M = {}
 -- matching stays linear and bounded whatever the message's size.
 local MAX_READ = 512
 
--- Words -> transport entry name, tried in order (the first rule with a matching word
--- wins). Order matters where a message names two things: a resolver timeout is a DNS
--- failure, a handshake timeout a timeout, a certificate error is not a generic TLS one.
+-- Lua patterns -> transport entry name, tried in order (the first rule with a matching
+-- pattern wins), on the lower-cased message. Order matters where a message names two
+-- things: a resolver timeout is a DNS failure, a handshake timeout a timeout, a
+-- certificate error is not a generic TLS one. Short words only match as whole words
+-- (`%f`), and "closed" only as a socket says it (`closed`, `receive: closed`,
+-- `connection closed`), so that "account closed" stays a message, not a transport error.
+-- The patterns have no nested repetition: matching is linear in the (bounded) message.
 local RULES = {
   { "no_resolver", { "no resolver defined" } },
   { "dns_failed", { "could not be resolved", "host not found", "name or service not known",
     "temporary failure in name resolution", "nodename nor servname", "no address associated",
     "failed to start the resolver", "host or service not provided", "name resolution",
-    "eai_noname", "eai_again" } },
-  { "connection_refused", { "connection refused", "econnrefused" } },
-  { "connection_reset", { "reset by peer", "connection reset", "econnreset" } },
-  { "host_unreachable", { "no route to host", "unreachable", "host is down", "ehostunreach",
-    "enetunreach" } },
-  { "timeout", { "timeout", "timed out", "etimedout" } },
-  { "tls_certificate_rejected", { "certificate", "self signed", "self-signed",
+    "%f[%w]eai_noname%f[%W]", "%f[%w]eai_again%f[%W]" } },
+  { "connection_refused", { "connection refused", "%f[%w]econnrefused%f[%W]" } },
+  { "connection_reset", { "reset by peer", "connection reset", "%f[%w]econnreset%f[%W]" } },
+  { "host_unreachable", { "no route to host", "unreachable", "host is down", "%f[%w]ehostunreach%f[%W]",
+    "%f[%w]enetunreach%f[%W]" } },
+  { "timeout", { "timeout", "timed out", "%f[%w]etimedout%f[%W]" } },
+  { "tls_certificate_rejected", { "certificate", "self signed", "self%-signed",
     "unable to get local issuer", "host mismatch" } },
-  { "tls_handshake_failed", { "handshake", "ssl", "tls" } },
-  { "connection_closed", { "closed", "broken pipe", "epipe", "connection aborted", "econnaborted",
-    "end of file", "eof" } },
+  { "tls_handshake_failed", { "handshake", "%f[%w]ssl%f[%W]", "%f[%w]tls%f[%W]" } },
+  { "connection_closed", { "^closed$", ": closed$", "connection closed", "socket closed",
+    "closed by peer", "closed prematurely", "broken pipe", "%f[%w]epipe%f[%W]", "connection aborted",
+    "%f[%w]econnaborted%f[%W]", "unexpected eof", "%f[%w]eof%f[%W]" } },
   { "reply_too_large", { "too large", "too big", "body size" } },
 }
 
@@ -54,9 +59,9 @@ local TIMEOUTS = {
 
 local function match(s, rules)
   for i = 1, #rules do
-    local words = rules[i][2]
-    for j = 1, #words do
-      if find(s, words[j], 1, true) then return rules[i][1] end
+    local patterns = rules[i][2]
+    for j = 1, #patterns do
+      if find(s, patterns[j]) then return rules[i][1] end
     end
   end
   return nil
