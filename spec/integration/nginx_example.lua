@@ -493,13 +493,14 @@ describe("examples/nginx in Debian's nginx", function()
     it("vendor slow past the timeout: the deadline bounds the call, 504", function()
       local r = t("/t/socket?deadline=0.4&q=" .. ngx_escape("sleep=2&id=" .. id()) .. "&port=" .. srv.vport)
       local p = assert_transport(r, 504, "timeout", "DEADLINE_EXCEEDED", nil, "deadline")
-      assert.is_true(r.seconds < 0.8, "the 0.4 s deadline held the request " .. r.seconds .. " s")
+      -- the vendor answers after 2 s: bounded by the 0.4 s deadline instead (with slack for a busy host)
+      assert.is_true(r.seconds < 1.5, "the 0.4 s deadline held the request " .. r.seconds .. " s")
       assert.are.equal("1", r.headers["x-attempts"])   -- no time was left for a second call
       assert.is_string(p.title)
       -- behind the proxy (proxy_read_timeout 300ms): its 504 page, retried
       r = t("/t/capture?via=slow&q=" .. ngx_escape("sleep=1"))
       assert_transport(r, 504, "gateway_timeout", "DEADLINE_EXCEEDED", nil, nil)
-      assert.is_true(r.seconds < 1.3, r.seconds)   -- the default 1 s request deadline
+      assert.is_true(r.seconds < 2, r.seconds)   -- the default 1 s request deadline (3 x 1 s without)
     end)
 
     it("vendor HTTP 500, 502 and 504 with an HTML page: transport problems, retried", function()
@@ -558,7 +559,7 @@ describe("examples/nginx in Debian's nginx", function()
       local n = 0
       for secs in out:gmatch("%f[%d]%d+%.%d+%f[^%d]") do
         n = n + 1
-        assert.is_true(tonumber(secs) < 0.5, "a request waited " .. secs .. " s")
+        assert.is_true(tonumber(secs) < 1, "a request waited " .. secs .. " s")   -- blocked: >= 2 s
       end
       assert.are.equal(8, n, out)
       local result
@@ -569,7 +570,7 @@ describe("examples/nginx in Debian's nginx", function()
       assert.are.equal("cannot_wait", result.why)
       assert.are.equal("cannot wait in phase log", result.reason)
       assert.are.equal(1, result.attempts)
-      assert.is_true(result.elapsed < 0.1, "the log-phase retry took " .. result.elapsed .. " s")
+      assert.is_true(result.elapsed < 0.5, "the log-phase retry took " .. result.elapsed .. " s")   -- waiting: 2 s
     end)
 
     it("an outage spends the shared budget, then stops retrying (every worker)", function()
