@@ -4,14 +4,20 @@
 local catalog = require "authcodes.catalog"
 local internal = require "authcodes.internal"
 
-local transport = require "authcodes.transport"
-
-local type, rawget, setmetatable, error, ipairs, next, pcall, tonumber, tostring =
-  type, rawget, setmetatable, error, ipairs, next, pcall, tonumber, tostring
-local format, lower = string.format, string.lower
-local floor, huge, min, max = math.floor, math.huge, math.min, math.max
+local type, rawget, setmetatable, error, ipairs, tonumber =
+  type, rawget, setmetatable, error, ipairs, tonumber
+local format = string.format
+local floor, huge = math.floor, math.huge
 
 local lookup, show, text_of = catalog.lookup, internal.show, internal.text_of
+
+-- `authcodes.transport`, loaded on first use: only a reply with an HTTP status or
+-- headers needs it, and `require "authcodes"` stays small.
+local transport
+local function transport_mod()
+  if transport == nil then transport = require "authcodes.transport" end
+  return transport
+end
 local schema = internal.schema
 
 local M = {}
@@ -109,98 +115,6 @@ local function read_status(v)
   return floor(v)
 end
 
-local MAX_HEADERS = 200   -- header entries looked at: nginx allows 100 by default
-
--- The value of the Retry-After header in any table of headers: keys in any case
--- (ngx's `res.header`, lua-resty-http's `res.headers`), a value or a list of values
--- (a repeated header), or an object with a `get` method (lua-http). Raw reads first:
--- the caller's header table is network data and its metamethods are not ours.
-local function retry_after_header(headers)
-  local v = rawget(headers, "Retry-After")
-  if v == nil then v = rawget(headers, "retry-after") end
-  if v == nil then
-    local k, n = next(headers), 0
-    while k ~= nil and n < MAX_HEADERS do
-      if type(k) == "string" and #k == 11 and lower(k) == "retry-after" then v = rawget(headers, k); break end
-      k, n = next(headers, k), n + 1
-    end
-  end
-  if v == nil then
-    local ok, get = pcall(function() return headers.get end)
-    if ok and type(get) == "function" then
-      local ok2, got = pcall(get, headers, "retry-after")
-      if ok2 then v = got end
-    end
-  end
-  return v
-end
-
-local MONTHS = { jan = 1, feb = 2, mar = 3, apr = 4, may = 5, jun = 6,
-                 jul = 7, aug = 8, sep = 9, oct = 10, nov = 11, dec = 12 }
-
--- Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm),
--- so an HTTP date becomes epoch seconds without os.time's local time zone.
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
-
--- An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime
--- forms) as epoch seconds, or nil.
-local function http_date(s)
-  local d, mon, y, h, mi, sec = s:match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
-  if not d then
-    d, mon, y, h, mi, sec = s:match("^%a+, (%d%d)%-(%a%a%a)%-(%d%d) (%d%d):(%d%d):(%d%d) GMT$")
-    if y then y = tonumber(y); y = tostring(y < 70 and 2000 + y or 1900 + y) end
-  end
-  if not d then
-    mon, d, h, mi, sec, y = s:match("^%a+ (%a%a%a) +(%d%d?) (%d%d):(%d%d):(%d%d) (%d%d%d%d)$")
-  end
-  local m = mon and MONTHS[lower(mon)]
-  if not m then return nil end
-  d, y, h, mi, sec = tonumber(d), tonumber(y), tonumber(h), tonumber(mi), tonumber(sec)
-  if d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then return nil end
-  return days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + sec
-end
-
-local MAX_RETRY_AFTER = 86400  -- a day, the catalog's own bound for retry_after
-
--- The wall clock, for an HTTP-date: nginx's cached time inside nginx, else os.time.
-local function wall_now()
-  local ngx = rawget(_G, "ngx")
-  if type(ngx) == "table" and type(ngx.time) == "function" then return ngx.time() end
-  return os.time()
-end
-
--- Seconds a Retry-After value asks for (delay-seconds or an HTTP-date), at most a day;
--- nil when it is neither. A list (a repeated header) gives its first valid value.
-local function parse_retry_after(v, depth)
-  if type(v) == "table" and (depth or 0) == 0 then
-    for i = 1, 8 do
-      local x = rawget(v, i)
-      if x == nil then break end
-      local s = parse_retry_after(x, 1)
-      if s then return s end
-    end
-    return nil
-  end
-  if type(v) == "number" then
-    if v ~= v or v < 0 then return nil end
-    return min(floor(v), MAX_RETRY_AFTER)
-  end
-  if type(v) ~= "string" or #v > 64 then return nil end
-  v = v:match("^%s*(.-)%s*$")
-  if v:find("^%d+$") then return min(tonumber(v), MAX_RETRY_AFTER) end
-  local at = http_date(v)
-  if at == nil then return nil end
-  return max(0, min(at - wall_now(), MAX_RETRY_AFTER))
-end
-
 --- Read a vendor reply: a decoded table or a JSON string, and when given, the HTTP
 -- status and headers it came with.
 -- iMSDK `{code=, desc=}` (1 is success, 2..6 are next-step instructions), Wilddog
@@ -264,7 +178,7 @@ function M.check(reply, domain, opts)
   end
   local t, r, unreadable = read_body(reply, domain)
   if status ~= nil and (t ~= nil or unreadable) then
-    local name = transport.name_of_status(status)
+    local name = transport_mod().name_of_status(status)
     if name ~= nil then
       local why
       if t ~= nil then why = format("with a success reply (%s)", show(r.name))
@@ -274,7 +188,7 @@ function M.check(reply, domain, opts)
     end
   end
   if t == nil and headers ~= nil then
-    local ra = parse_retry_after(retry_after_header(headers))
+    local ra = transport_mod().retry_after(headers)
     if ra ~= nil then r.retry_after = ra end
   end
   return t, r
