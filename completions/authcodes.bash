@@ -21,7 +21,7 @@ _authcodes() {
   esac
   local w
   for w in "${COMP_WORDS[@]}"; do
-    case $w in -l|--list) COMPREPLY=($(compgen -W 'imsdk wilddog' -- "$cur")); return;; esac
+    case $w in -l|--list) COMPREPLY=($(compgen -W 'imsdk transport wilddog' -- "$cur")); return;; esac
   done
 }
 complete -F _authcodes authcodes

@@ -125,10 +125,16 @@ function Entry:totable() end
 ---@field base? number seconds >= 0: backoff is `rand(0,1) * min(cap, base * 2^attempt)`
 ---@field cap? number seconds >= 0
 ---@field deadline? number `retry` only: seconds in all; a retry that would end later is not made
+---@field deadline_at? number `retry` only: an absolute deadline, a time of `require("authcodes.retry").now()`
+---@field deadline_from? "start"|"request" `retry` only: count `deadline` from retry's start or, in nginx, from the request's start
+---@field on_give_up? fun(err: authcodes.Error, attempts: integer, why: string, reason: string) `retry` only: called once when it stops on a failure
+---@field retry_on? (string|integer)[] class names, codes, names or `domain.name`s to retry with backoff although the catalog says not
+---@field no_retry_on? (string|integer)[] class names, codes or names never to retry (wins over `retry_on`)
+---@field idempotent? boolean also retry INTERNAL and UNKNOWN errors with a 5xx status
 ---@field reauth? fun(err: authcodes.Error): any sign in again (true: retry once); none: no reauth retry
 ---@field reauthed? boolean true once the caller has signed in again: no second time
 ---@field budget? authcodes.Budget|false a retry budget; `retry` uses the process-wide one by default, `false` for none
----@field sleep? fun(seconds: number) `retry` only: default `ngx.sleep` inside nginx, else the C core's
+---@field sleep? fun(seconds: number) `retry` only: default `ngx.sleep` in nginx (no wait where a phase cannot yield), `skynet.sleep` in skynet, `defaults.sleep` if set, else the C core's blocking sleep (plain scripts only)
 ---@field on_retry? fun(err: authcodes.Error, attempt: integer, delay: number) `retry` only: called before each wait
 ---@field now? fun(): number `retry` only: a clock in seconds, for `deadline`
 ---@field random? fun(): number a number in [0, 1), for tests
@@ -251,9 +257,10 @@ function authcodes.is_error(v) end
 ---on the reply.
 ---@param reply table|string
 ---@param domain? authcodes.Domain where the code field is (`errcode`/`code`); without it, every domain
+---@param opts? { status?: integer, headers?: table } the HTTP response's status and headers: a 4xx/5xx status with an unreadable or success-looking body is a transport failure; `Retry-After` sets the error's `retry_after`
 ---@return table? reply the decoded reply, its code made an integer
 ---@return authcodes.Entry|authcodes.Error entry_or_err
-function authcodes.check(reply, domain) end
+function authcodes.check(reply, domain, opts) end
 
 ---Can lua-cjson be loaded? For a start-up check: `check` of a JSON string and the json
 ---and problem styles raise naming the load error when it cannot.
@@ -268,12 +275,13 @@ function authcodes.has_json() end
 ---@return boolean retry
 ---@return number? delay seconds to wait first
 ---@return string? reason why not, e.g. `no attempts left`
+---@return string? why `attempts`, `not_retryable`, `reauth`, `deadline`, `budget` or `cannot_wait`
 function authcodes.should_retry(err, attempt, policy) end
 
----Call `fn(attempt)` until it succeeds (a first result other than nil) or the policy says
----stop. Sleeps with `ngx.sleep` inside nginx. Returns fn's results, or
----`nil, last_err, attempts_made`.
----@param fn fun(attempt: integer): ...
+---Call `fn(attempt, left)` until it succeeds (a first result other than nil) or the policy
+---says stop; `left` is the seconds to the deadline (nil without one). Never blocks nginx
+---or skynet. Returns fn's results, or `nil, last_err, attempts_made, why, reason`.
+---@param fn fun(attempt: integer, left: number?): ...
 ---@param policy? authcodes.RetryPolicy
 ---@return any ... fn's results, or nil, the last error object and the number of calls
 function authcodes.retry(fn, policy) end

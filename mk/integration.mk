@@ -3,7 +3,9 @@
 #   make check-nginx       examples/nginx in Debian's nginx + libnginx-mod-http-lua, two
 #                          workers, temporary prefix: every answer over HTTP, a 20,000
 #                          request wrk load (every response checked), error log, worker
-#                          RSS, and no process left (spec/integration/nginx.sh)
+#                          RSS, and no process left (spec/integration/nginx.sh); plus
+#                          issue #11's calls that fail around the vendor (refused, slow,
+#                          5xx pages, 429, log phase, shared budget, per-worker jitter)
 #   make check-jit         the hot paths under jit.v: no NYI, abort or stitch, loop
 #                          bodies compiled (spec/integration/jit.sh)
 #   make check-luarocks    luarocks make, offline, into fresh trees for Lua 5.4 and for

@@ -41,6 +41,7 @@ build = {
     ["authcodes.entry"] = "lua/authcodes/entry.lua",
     ["authcodes.errors"] = "lua/authcodes/errors.lua",
     ["authcodes.reply"] = "lua/authcodes/reply.lua",
+    ["authcodes.transport"] = "lua/authcodes/transport.lua",
     ["authcodes.internal"] = "lua/authcodes/internal.lua",
     ["authcodes.schema"] = "lua/authcodes/schema.lua",
     ["authcodes.retry"] = "lua/authcodes/retry.lua",

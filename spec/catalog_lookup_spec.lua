@@ -22,8 +22,8 @@ local FIELDS = { "domain", "code", "name", "aliases", "message", "description", 
 ---------------------------------------------------------------------------------------
 
 describe("domains and each", function()
-  it("domains() is imsdk and wilddog", function()
-    assert.are.same({ "imsdk", "wilddog" }, DOMAINS_AT_LOAD)
+  it("domains() is imsdk, transport and wilddog", function()
+    assert.are.same({ "imsdk", "transport", "wilddog" }, DOMAINS_AT_LOAD)
   end)
 
   it("domains() hands out a fresh list each time", function()

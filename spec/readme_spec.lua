@@ -201,6 +201,7 @@ local REPLIES = {
   expired = '{"code":-204,"desc":"user session is failure!"}',
   ok = '{"code":1,"desc":"success"}',
   busy = '{"code":-207,"desc":"get user session is failure!"}',
+  limited = '{"code":-2,"desc":"access limit! wait a moment to try"}',
 }
 
 -- A fake ngx: enough of lua-nginx-module's API for the example and authcodes.ngx.
@@ -288,6 +289,14 @@ describe("README.md nginx example, with a fake ngx on " .. RT, function()
     local body = decode(r.body)
     assert.are.equal("session_get_failed", body.name)
     assert.is_true(body.retryable)
+  end)
+
+  it("answers a rate limit at once with 429 and Retry-After, no wait (issue #11)", function()
+    local r, out = run_fake("limited", "en")
+    assert.are.equal(429, r.status, out)
+    assert.are.equal("5", r.headers["Retry-After"])
+    assert.are.equal(1, r.captures)
+    assert.are.same({}, r.sleeps)
   end)
 end)
 
@@ -489,6 +498,14 @@ describe("README.md nginx example in a real nginx", function()
     local mod, core = out:match("^([^\n]+)\n([^\n]+)$")
     assert.are.equal(prefix .. "/inst/share/lua/5.1/authcodes.lua", mod, out)
     assert.are.equal(prefix .. "/inst/lib/lua/5.1/authcodes/core.so", core, out)
+  end)
+
+  it("answers a rate-limited upstream with 429 and Retry-After in well under a second", function()
+    local t0 = os.time()
+    local r, out = get("limited", "en")
+    assert.are.equal(429, r.status, out)
+    assert.are.equal("5", r.headers["retry-after"])
+    assert.is_true(os.time() - t0 <= 1, "held the request")
   end)
 
   it("logs no Lua error", function()

@@ -10,6 +10,10 @@
 --   garbage=KIND            html (a 502 error page), text, empty, truncated, array,
 --                           nocode, nullcode, strcode, float
 --   status=S                the HTTP status of the reply (default 200)
+--   html=S                  an HTML error page with HTTP status S (500, 502, 504...), as
+--                           a proxy in front of a broken vendor answers
+--   retry_after=V           a Retry-After header with value V (seconds or an HTTP-date)
+--   sleep=T                 answer only after T seconds (at most 10): a slow vendor
 -- Not part of authcodes: delete it, and its server block, to talk to a real vendor.
 
 local cjson = require "cjson.safe"
@@ -54,6 +58,18 @@ function M.serve(vendor)
   local status = tonumber(arg1(args.status)) or 200
   local code = tonumber(arg1(args.code))
   local kind = arg1(args.garbage)
+  local delay = tonumber(arg1(args.sleep))
+  if delay and delay > 0 then ngx.sleep(math.min(delay, 10)) end
+  local retry_after = arg1(args.retry_after)
+  if retry_after then ngx.header["Retry-After"] = retry_after end
+  local html = tonumber(arg1(args.html))
+  if html then
+    ngx.status = html
+    ngx.header["Content-Type"] = "text/html"
+    ngx.print(("<html><head><title>%d Error</title></head><body><center><h1>%d Error</h1></center>"
+      .. "<hr><center>nginx</center></body></html>"):format(html, html))
+    return
+  end
   if kind ~= nil then
     local g = GARBAGE[kind] or GARBAGE.text
     ngx.status = g[1]

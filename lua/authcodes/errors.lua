@@ -225,10 +225,30 @@ function M.new(key, opts)
   return fill(o, opts)
 end
 
--- An UNKNOWN error object for a key that names nothing.
+-- A client's error message ("connection refused", "timeout"...) that is no key: the
+-- `transport` entry it stands for (`authcodes.transport`), the message kept as the
+-- detail, or nil. Loaded on first use: only unknown strings get here.
+local name_of_transport
+local MAX_TRANSPORT_DETAIL = 1024
+local function transport_error(key)
+  if name_of_transport == nil then name_of_transport = require("authcodes.transport").name_of end
+  local name = name_of_transport(key)
+  if name == nil then return nil end
+  local e = lookup("transport", name)
+  if e == nil then return nil end
+  local detail = #key > MAX_TRANSPORT_DETAIL and key:sub(1, MAX_TRANSPORT_DETAIL) .. "..." or key
+  return setmetatable({ detail = detail }, mt_for(e))
+end
+
+-- An UNKNOWN error object for a key that names nothing (or the transport error a
+-- client's message stands for, when no domain was asked for).
 unknown = function(key, domain, why)
-  local o = { domain = domain, reason = why }
   local t = type(key)
+  if t == "string" and domain == nil then
+    local o = transport_error(key)
+    if o ~= nil then return o end
+  end
+  local o = { domain = domain, reason = why }
   if t == "number" and key == key and floor(key) == key and key > -2^53 and key < 2^53 then
     o.code = floor(key)
   elseif t == "string" then

@@ -35,7 +35,7 @@ local MIX = {
   { "/login/wilddog", "success", 200 },
   { "/login/imsdk?code=3", "restore_sns_account", 200 },
   { "/login/imsdk?code=-99999", "unknown", 500 },
-  { "/login/wilddog?garbage=html", "bad_reply", 502 },
+  { "/login/wilddog?garbage=html", "bad_gateway", 502 },   -- an HTTP 502 page: transport
   { "/login/imsdk?garbage=truncated", "bad_reply", 502 },
   { "/login/wilddog?garbage=strcode", "bad_reply", 502 },
 }
