@@ -32,6 +32,63 @@ function M.all_entries(authcodes)
   return list
 end
 
+--- Where `s` stops being strict UTF-8 (RFC 3629, Unicode table 3-7: no overlong
+-- forms, no surrogates, nothing past U+10FFFF, no truncated sequence): the byte
+-- position of the first bad sequence, or nil when all of `s` is well-formed. Written
+-- here, apart from the library's own decoder, so that the specs check it.
+function M.utf8_error(s)
+  if not s:find("[\128-\255]") then return nil end
+  local i, n = 1, #s
+  while i <= n do
+    local b = s:byte(i)
+    if b < 0x80 then
+      i = i + 1
+    else
+      local len, lo, hi = nil, 0x80, 0xBF   -- lo, hi: the range of the second byte
+      if b >= 0xC2 and b <= 0xDF then len = 2
+      elseif b == 0xE0 then len, lo = 3, 0xA0
+      elseif b == 0xED then len, hi = 3, 0x9F
+      elseif b >= 0xE1 and b <= 0xEF then len = 3
+      elseif b == 0xF0 then len, lo = 4, 0x90
+      elseif b == 0xF4 then len, hi = 4, 0x8F
+      elseif b >= 0xF1 and b <= 0xF3 then len = 4
+      else return i end
+      for k = 1, len - 1 do
+        local c = s:byte(i + k)
+        if c == nil or c < (k == 1 and lo or 0x80) or c > (k == 1 and hi or 0xBF) then return i end
+      end
+      i = i + len
+    end
+  end
+  return nil
+end
+
+-- Code points that end a line, hide text or reorder it on a terminal or in a log.
+local function unsafe_cp(cp)
+  return cp < 0x20 or (cp >= 0x7F and cp <= 0x9F) or cp == 0x061C or cp == 0x200E or cp == 0x200F
+    or (cp >= 0x2028 and cp <= 0x202E) or (cp >= 0x2066 and cp <= 0x2069)
+end
+
+--- The first character of a well-formed UTF-8 `s` that must not reach a log line or a
+-- terminal (a C0 or C1 control, DEL, U+2028/2029, a bidi control), as "U+XXXX", or nil.
+function M.unsafe_char(s)
+  local c = s:find("[%z\1-\31\127]")
+  if c then return ("U+%04X at %d"):format(s:byte(c), c) end
+  if not s:find("[\194\216\226]") then return nil end   -- lead bytes of every other one
+  local i, n = 1, #s
+  while i <= n do
+    local b = s:byte(i)
+    local len = b < 0x80 and 1 or b < 0xE0 and 2 or b < 0xF0 and 3 or 4
+    local cp = b
+    if len == 2 then cp = (b - 0xC0) * 64 + (s:byte(i + 1) - 0x80)
+    elseif len == 3 then cp = ((b - 0xE0) * 64 + (s:byte(i + 1) - 0x80)) * 64 + (s:byte(i + 2) - 0x80)
+    elseif len == 4 then cp = 0x10000 end   -- none of them is above U+FFFF
+    if unsafe_cp(cp) then return ("U+%04X at %d"):format(cp, i) end
+    i = i + len
+  end
+  return nil
+end
+
 --- `s` as one POSIX shell word.
 function M.shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"

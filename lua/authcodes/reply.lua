@@ -5,11 +5,12 @@ local catalog = require "authcodes.catalog"
 local internal = require "authcodes.internal"
 
 local type, rawget, setmetatable, error, ipairs = type, rawget, setmetatable, error, ipairs
-local format = string.format
+local format, find = string.format, string.find
 local floor, huge = math.floor, math.huge
 
 local lookup, show, text_of = catalog.lookup, internal.show, internal.text_of
 local schema = internal.schema
+local utf8_text = require("authcodes.text").utf8
 
 local M = {}
 
@@ -68,6 +69,11 @@ function M.check(reply, domain)
     if #reply > MAX_REPLY then
       return nil, bad_reply(domain, format("reply is too large (%d bytes)", #reply))
     end
+    -- Raw NUL is never JSON, and lua-cjson stops reading at one: '{"code":1}\0 junk'
+    -- would be a success.
+    if find(reply, "\0", 1, true) then
+      return nil, bad_reply(domain, "reply is not JSON: it contains a NUL byte")
+    end
     local v, why = internal.json(2).decode(reply)
     if v == nil then return nil, bad_reply(domain, "reply is not JSON: " .. text_of(why)) end
     t = v
@@ -97,7 +103,7 @@ function M.check(reply, domain)
   if e ~= nil and e.ok then return t, e end
   local msg = rawget(t, "desc")
   if type(msg) ~= "string" then msg = rawget(t, "message") end
-  if type(msg) == "string" and #msg > MAX_MESSAGE then msg = msg:sub(1, MAX_MESSAGE) .. "..." end
+  if type(msg) == "string" then msg = utf8_text(msg, MAX_MESSAGE) end  -- valid UTF-8, cut on a character
   if e == nil then
     local o = internal.unknown(code, domain)
     o.detail = "reply " .. field .. " " .. show(code) .. " is not in the catalog"

@@ -1,0 +1,200 @@
+--- Text safety: the library's one place that makes any text safe for where it goes.
+--
+-- Private: not part of the API (not in the reference, no stability promise). Users get
+-- safe output from `authcodes.format`, `authcodes.ngx` and `tostring(err)`, which all
+-- go through here; the escape syntax and the cut marker are policy that may change, so
+-- they are not offered as functions of their own. The CLI (`bin/authcodes`) calls it too.
+--
+-- Four destinations, one walk over the bytes:
+--
+-- * `utf8(s, max)`: valid UTF-8 (what `check` keeps of a vendor's text): every byte
+--   that does not start a well-formed sequence becomes U+FFFD;
+-- * `json(s, max)`: the same, and `max` counts the bytes lua-cjson will write for the
+--   string (a control character takes 6, `"` `\` `/` take 2);
+-- * `log(s, max)`: one log value: every C0 and C1 control, DEL, U+2028/U+2029, the
+--   bidi controls (U+061C, U+200E/F, U+202A-202E, U+2066-2069), `"` and `\` escaped
+--   (`\n \r \t \" \\`, other bytes `\xNN`, code points `\u{XXXX}`), and every byte that
+--   is not well-formed UTF-8 as `\xNN` (so a raw 0x9B, a C1 CSI, never reaches a log);
+-- * `terminal(s, max)`: what `tostring` and the CLI print: the same escapes as `log`
+--   except `"` and `\`, which are harmless on a terminal and keep the text readable.
+--
+-- Every result is valid UTF-8 and at most `max` bytes (`max` >= 4); a longer text is
+-- cut on a character (or escape) boundary and ends in `...`. The work is linear: the
+-- input is first cut to `max` bytes (no input byte gives less than one output byte, so
+-- nothing past that could be shown), then walked once, jumping over safe runs with a
+-- single-class `find`; no pattern backtracks.
+-- @module authcodes.text
+-- @local
+
+local byte, sub, find, char, format = string.byte, string.sub, string.find, string.char, string.format
+local type, floor, concat = type, math.floor, table.concat
+
+local M = {}
+
+--- The caps every output style keeps (documented in `authcodes.format`'s header).
+M.MAX_VALUE = 2048     -- one free-text value: detail, cause, title, instance, a log value
+M.MAX_NAME = 256       -- one identifier-like value: domain, name, class, key, a context key
+M.MAX_OUTPUT = 16384   -- a whole tostring, log line, JSON or problem body
+M.MAX_CHAIN = 8        -- error objects followed through `cause` and `detail`
+
+local MARK = "..."
+M.MARK = MARK
+
+-- The bytes each destination must look at; every other byte is copied as it is.
+local UNSAFE = {
+  utf8 = "[\128-\255]",
+  json = '[%z\1-\31"/\\\127-\255]',
+  log = '[%z\1-\31"\\\127-\255]',
+  terminal = "[%z\1-\31\127-\255]",
+}
+
+-- What an ASCII byte the class above catches becomes (or, for JSON, what it costs:
+-- lua-cjson writes the escape itself).
+local LOG_ESC, TERM_ESC, JSON_COST = {}, {}, {}
+for b = 0, 127 do
+  local hex = format("\\x%02x", b)
+  LOG_ESC[b], TERM_ESC[b], JSON_COST[b] = hex, hex, 6
+end
+for c, e in pairs { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" } do
+  LOG_ESC[byte(c)], TERM_ESC[byte(c)] = e, e
+end
+LOG_ESC[34], LOG_ESC[92] = '\\"', "\\\\"
+for _, b in ipairs { 8, 9, 10, 12, 13, 34, 47, 92 } do JSON_COST[b] = 2 end
+local BAD_BYTE = {}   -- an ill-formed byte, in a log or on a terminal
+for b = 128, 255 do BAD_BYTE[b] = format("\\x%02x", b) end
+local REPLACEMENT = "\239\191\189"   -- U+FFFD
+
+-- The length and code point of the well-formed UTF-8 sequence that starts with byte
+-- `b` at `i` (Unicode table 3-7: no overlongs, no surrogates, nothing past U+10FFFF);
+-- nil when there is none.
+local function sequence_at(s, i, b)
+  if b < 0xC2 or b > 0xF4 then return nil end
+  local b2 = byte(s, i + 1)
+  if b2 == nil then return nil end
+  if b < 0xE0 then
+    if b2 < 0x80 or b2 > 0xBF then return nil end
+    return 2, (b - 0xC0) * 64 + (b2 - 0x80)
+  end
+  local lo, hi = 0x80, 0xBF
+  if b == 0xE0 then lo = 0xA0 elseif b == 0xED then hi = 0x9F
+  elseif b == 0xF0 then lo = 0x90 elseif b == 0xF4 then hi = 0x8F end
+  if b2 < lo or b2 > hi then return nil end
+  local b3 = byte(s, i + 2)
+  if b3 == nil or b3 < 0x80 or b3 > 0xBF then return nil end
+  if b < 0xF0 then return 3, ((b - 0xE0) * 64 + (b2 - 0x80)) * 64 + (b3 - 0x80) end
+  local b4 = byte(s, i + 3)
+  if b4 == nil or b4 < 0x80 or b4 > 0xBF then return nil end
+  return 4, (((b - 0xF0) * 64 + (b2 - 0x80)) * 64 + (b3 - 0x80)) * 64 + (b4 - 0x80)
+end
+
+-- Code points above U+007F that end a line or reorder text where they are shown.
+local function hidden(cp)
+  return cp <= 0x9F                                   -- C1 controls (U+0085 NEL among them)
+    or cp == 0x061C                                   -- ARABIC LETTER MARK
+    or cp == 0x200E or cp == 0x200F                   -- LRM, RLM
+    or (cp >= 0x2028 and cp <= 0x202E)                -- LS, PS, LRE..RLO
+    or (cp >= 0x2066 and cp <= 0x2069)                -- LRI..PDI
+end
+
+-- The walk. `parts` holds the output pieces; `sizes[i]` is what piece i costs, negated
+-- for a run of safe ASCII bytes (which may be cut anywhere), positive for an atomic
+-- piece (a character or an escape, never split).
+local function clean(s, max, mode)
+  local n = #s
+  local unsafe = UNSAFE[mode]
+  if n <= max and not find(s, unsafe) then return s end
+  local cut = n > max
+  if cut then s = sub(s, 1, max); n = max end
+  local escaping = mode == "log" or mode == "terminal"
+  local esc = mode == "log" and LOG_ESC or TERM_ESC
+  local parts, sizes, np, used = {}, {}, 0, 0
+  local i = 1
+  while i <= n do
+    local j = find(s, unsafe, i) or n + 1
+    if j > i then
+      np = np + 1
+      parts[np], sizes[np] = sub(s, i, j - 1), i - j
+      used = used + (j - i)
+    end
+    if j > n then break end
+    local b = byte(s, j)
+    local piece, size, len = nil, nil, 1
+    if b < 0x80 then
+      if escaping then piece = esc[b] else piece, size = char(b), JSON_COST[b] end
+    else
+      local l, cp = sequence_at(s, j, b)
+      if l == nil then
+        piece = escaping and BAD_BYTE[b] or REPLACEMENT
+      else
+        len = l
+        if escaping and hidden(cp) then piece = format("\\u{%04x}", cp)
+        else piece = sub(s, j, j + l - 1) end
+      end
+    end
+    size = size or #piece
+    np = np + 1
+    parts[np], sizes[np] = piece, size
+    used = used + size
+    i = j + len
+    if used > max then break end
+  end
+  if not cut and used <= max then return concat(parts, "", 1, np) end
+  -- Too long: drop pieces from the end until the marker fits.
+  local limit = max - #MARK
+  while used > limit and np > 0 do
+    local size = sizes[np]
+    if size < 0 and used + size < limit then   -- a safe run: keep its head
+      parts[np] = sub(parts[np], 1, limit - (used + size))
+      used = limit
+    else
+      used = used - (size < 0 and -size or size)
+      np = np - 1
+    end
+  end
+  parts[np + 1] = MARK
+  return concat(parts, "", 1, np + 1)
+end
+
+--- Valid UTF-8, at most `max` bytes (ill-formed bytes become U+FFFD).
+function M.utf8(s, max) return clean(s, max, "utf8") end
+
+--- Valid UTF-8 whose JSON string body (as lua-cjson writes it) is at most `max` bytes.
+function M.json(s, max) return clean(s, max, "json") end
+
+--- One log value: no control, line-breaking or bidi character, `"` and `\` escaped.
+function M.log(s, max) return clean(s, max, "log") end
+
+--- Text for a terminal (`tostring`, the CLI): no control, line-breaking or bidi character.
+function M.terminal(s, max) return clean(s, max, "terminal") end
+
+--- Cut a text that is already safe (valid UTF-8) to at most `max` bytes, on a character
+-- boundary, ending in `...`: for a whole output made of safe pieces.
+function M.cut(s, max)
+  if #s <= max then return s end
+  local i = max - #MARK
+  -- back to the start of the character at i + 1 (at most 3 continuation bytes)
+  while i > 0 do
+    local b = byte(s, i + 1)
+    if b < 0x80 or b >= 0xC0 then break end
+    i = i - 1
+  end
+  return sub(s, 1, i) .. MARK
+end
+
+--- A delay in whole seconds that is safe to send (`Retry-After`, the `retry_after`
+-- member): a finite number >= 0, rounded up, at most a day; nil for anything else.
+function M.seconds(v)
+  if type(v) ~= "number" or v ~= v or v < 0 or v == 1 / 0 then return nil end
+  if v > 86400 then return 86400 end
+  local c = floor(v)
+  if c < v then c = c + 1 end
+  return c
+end
+
+--- An HTTP status that is safe to send: an integer from 100 to 599, else nil.
+function M.status(v)
+  if type(v) == "number" and v >= 100 and v <= 599 and floor(v) == v then return floor(v) end
+  return nil
+end
+
+return M
