@@ -37,28 +37,23 @@ end
 -- position of the first bad sequence, or nil when all of `s` is well-formed. Written
 -- here, apart from the library's own decoder, so that the specs check it.
 function M.utf8_error(s)
-  if not s:find("[\128-\255]") then return nil end
-  local i, n = 1, #s
-  while i <= n do
+  local i = s:find("[\128-\255]")
+  while i do
     local b = s:byte(i)
-    if b < 0x80 then
-      i = i + 1
-    else
-      local len, lo, hi = nil, 0x80, 0xBF   -- lo, hi: the range of the second byte
-      if b >= 0xC2 and b <= 0xDF then len = 2
-      elseif b == 0xE0 then len, lo = 3, 0xA0
-      elseif b == 0xED then len, hi = 3, 0x9F
-      elseif b >= 0xE1 and b <= 0xEF then len = 3
-      elseif b == 0xF0 then len, lo = 4, 0x90
-      elseif b == 0xF4 then len, hi = 4, 0x8F
-      elseif b >= 0xF1 and b <= 0xF3 then len = 4
-      else return i end
-      for k = 1, len - 1 do
-        local c = s:byte(i + k)
-        if c == nil or c < (k == 1 and lo or 0x80) or c > (k == 1 and hi or 0xBF) then return i end
-      end
-      i = i + len
+    local len, lo, hi = nil, 0x80, 0xBF   -- lo, hi: the range of the second byte
+    if b >= 0xC2 and b <= 0xDF then len = 2
+    elseif b == 0xE0 then len, lo = 3, 0xA0
+    elseif b == 0xED then len, hi = 3, 0x9F
+    elseif b >= 0xE1 and b <= 0xEF then len = 3
+    elseif b == 0xF0 then len, lo = 4, 0x90
+    elseif b == 0xF4 then len, hi = 4, 0x8F
+    elseif b >= 0xF1 and b <= 0xF3 then len = 4
+    else return i end
+    for k = 1, len - 1 do
+      local c = s:byte(i + k)
+      if c == nil or c < (k == 1 and lo or 0x80) or c > (k == 1 and hi or 0xBF) then return i end
     end
+    i = s:find("[\128-\255]", i + len)   -- the next non-ASCII byte
   end
   return nil
 end
@@ -74,17 +69,16 @@ end
 function M.unsafe_char(s)
   local c = s:find("[%z\1-\31\127]")
   if c then return ("U+%04X at %d"):format(s:byte(c), c) end
-  if not s:find("[\194\216\226]") then return nil end   -- lead bytes of every other one
-  local i, n = 1, #s
-  while i <= n do
+  -- Every other one starts with one of these bytes (U+0080-U+009F: C2, U+061C: D8,
+  -- U+200E-U+2069: E2), which in well-formed UTF-8 only ever start a character.
+  local i = s:find("[\194\216\226]")
+  while i do
     local b = s:byte(i)
-    local len = b < 0x80 and 1 or b < 0xE0 and 2 or b < 0xF0 and 3 or 4
-    local cp = b
-    if len == 2 then cp = (b - 0xC0) * 64 + (s:byte(i + 1) - 0x80)
-    elseif len == 3 then cp = ((b - 0xE0) * 64 + (s:byte(i + 1) - 0x80)) * 64 + (s:byte(i + 2) - 0x80)
-    elseif len == 4 then cp = 0x10000 end   -- none of them is above U+FFFF
+    local cp
+    if b < 0xE0 then cp = (b - 0xC0) * 64 + (s:byte(i + 1) - 0x80)
+    else cp = ((b - 0xE0) * 64 + (s:byte(i + 1) - 0x80)) * 64 + (s:byte(i + 2) - 0x80) end
     if unsafe_cp(cp) then return ("U+%04X at %d"):format(cp, i) end
-    i = i + len
+    i = s:find("[\194\216\226]", i + 1)
   end
   return nil
 end
