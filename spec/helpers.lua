@@ -40,7 +40,8 @@ function M.utf8_error(s)
   local i = s:find("[\128-\255]")
   while i do
     local b = s:byte(i)
-    local len, lo, hi = nil, 0x80, 0xBF   -- lo, hi: the range of the second byte
+    local len
+    local lo, hi = 0x80, 0xBF   -- the range of the second byte
     if b >= 0xC2 and b <= 0xDF then len = 2
     elseif b == 0xE0 then len, lo = 3, 0xA0
     elseif b == 0xED then len, hi = 3, 0x9F

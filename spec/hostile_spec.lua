@@ -229,7 +229,7 @@ end
 
 -- Everything that can be said about one error object, all of which must hold, each
 -- within LIMIT seconds.
-exercise_error = function(err)
+local function exercise_error(err)
   valid_error(err)
   one_line(timed(tostring, err), "tostring")
   one_line(timed(function() return err .. "" end), "err .. \"\"")
@@ -277,7 +277,8 @@ describe("hostile input", function()
   end)
 
   it("the byte checks themselves tell good output from bad", function()
-    for _, good in ipairs { "", "plain", "过期", "\244\143\191\191", "\240\159\152\128", "\194\160", "\237\159\191", "\238\128\128" } do
+    for _, good in ipairs { "", "plain", "过期", "\244\143\191\191", "\240\159\152\128", "\194\160",
+                            "\237\159\191", "\238\128\128" } do
       assert.is_nil(helpers.utf8_error(good), ("%q"):format(good))
     end
     for _, bad in ipairs { "\192\128", "\193\191", "\224\128\128", "\224\159\191", "\237\160\128", "\237\191\191",

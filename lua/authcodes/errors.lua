@@ -13,8 +13,8 @@ local internal = require "authcodes.internal"
 local entry = require "authcodes.entry"
 local text = require "authcodes.text"
 
-local type, tostring, rawget, setmetatable, error, next =
-  type, tostring, rawget, setmetatable, error, next
+local type, rawget, setmetatable, error, next =
+  type, rawget, setmetatable, error, next
 -- Our metatables are protected (`getmetatable` answers a string), so that nobody can
 -- reach an entry's fields through an error object; we read them with the debug one.
 local getmetatable = debug.getmetatable
@@ -88,6 +88,12 @@ render_into = function(out, err, depth)
 end
 
 local function render(err)
+  local detail, cause = rawget(err, "detail"), rawget(err, "cause")
+  if cause == nil and type(detail) == "string" then
+    -- The common case, a detail and nothing else: two safe pieces of at most
+    -- MAX_VALUE bytes each, already within MAX_OUTPUT.
+    return (getmetatable(err).line or line_of(err, rawget(err, "key"))) .. "; detail: " .. one_line(detail)
+  end
   local out = { n = 0, size = 0 }
   render_into(out, err, 1)
   return cut(concat(out, "", 1, out.n), MAX_OUTPUT)

@@ -49,10 +49,49 @@ local MAX_CONTEXT = 4096  -- bytes of JSON the context copy may take
 
 local json_text, log_text = text.json, text.log
 
+local getmetatable = debug.getmetatable  -- error metatables are protected
+
 -- A member of a JSON body: a string made safe and cut; anything else absent.
 local function jstr(v, max)
   if type(v) == "string" then return json_text(v, max) end
   return nil
+end
+
+-- Entry text made safe once. An error object's own values (its detail, or a field a
+-- caller set on it) are anyone's text and are made safe every time; what it reads
+-- through its metatable comes from the catalog (built in or registered), a few
+-- hundred permanent strings, whose safe forms are kept, keyed by the string.
+local function memo(fn)
+  local cache = {}
+  return function(v)
+    local r = cache[v]
+    if r == nil then
+      r = fn(v)
+      cache[v] = r
+    end
+    return r
+  end
+end
+local json_value = memo(function(v) return json_text(v, MAX_VALUE) end)
+local json_name = memo(function(v) return json_text(v, MAX_NAME) end)
+
+-- Field `k` of an error as a JSON string member (nil when it is not a string).
+local function jfield(err, k, max)
+  local v = rawget(err, k)
+  if v == nil then
+    v = err[k]
+    if type(v) ~= "string" then return nil end
+    return (max == MAX_NAME and json_name or json_value)(v)
+  end
+  return jstr(v, max)
+end
+
+-- `err:text(lang)` as a JSON string member.
+local function jtitle(err, lang)
+  local v = err:text(lang)
+  if type(v) ~= "string" then return nil end
+  if rawget(err, "summary") == nil and rawget(err, "description") == nil then return json_value(v) end
+  return json_text(v, MAX_VALUE)
 end
 
 -- A number that JSON can carry (finite); anything else absent.
@@ -186,6 +225,16 @@ local function check_problem_opts(opts, what)
   end
 end
 
+-- The type base made safe, for the last base seen (it is the same on every call but
+-- for a service that passes its own): one comparison instead of a walk.
+local last_base, last_safe_base = nil, nil
+local function safe_base(base)
+  if base ~= last_base then
+    last_base, last_safe_base = base, json_text(base, MAX_VALUE)
+  end
+  return last_safe_base
+end
+
 local function make_problem(err, opts)
   local lang = opts and rawget(opts, "lang") or "en"
   local base = opts and rawget(opts, "type_base") or M.type_base
@@ -193,18 +242,18 @@ local function make_problem(err, opts)
   local detail = rawget(err, "detail")
   if opts and rawget(opts, "expose_detail") == false then detail = nil end
   local instance = opts and rawget(opts, "instance")
-  local domain = jstr(err.domain, MAX_NAME)
-  local name = jstr(err.name, MAX_NAME) or "unknown"
+  local domain = jfield(err, "domain", MAX_NAME)
+  local name = jfield(err, "name", MAX_NAME) or "unknown"
   local p = {
-    type = json_text(base, MAX_VALUE) .. (domain or "authcodes") .. (sub(base, 1, 4) == "urn:" and ":" or "/") .. name,
-    title = jstr(err:text(lang), MAX_VALUE),
+    type = safe_base(base) .. (domain or "authcodes") .. (sub(base, 1, 4) == "urn:" and ":" or "/") .. name,
+    title = jtitle(err, lang),
     status = status_for(err, opts and status_of(rawget(opts, "status"))),
     detail = detail ~= nil and json_text(text_of(detail), MAX_VALUE) or nil,
     instance = instance ~= nil and json_text(text_of(instance), MAX_VALUE) or nil,
     code = jnum(err.code),
     domain = domain,
     name = name,
-    class = jstr(err.class, MAX_NAME),
+    class = jfield(err, "class", MAX_NAME),
     retryable = jbool(err.retryable),
     retry_after = text.seconds(err.retry_after),
   }
@@ -235,17 +284,18 @@ local function json_table(err, opts)
   local detail = rawget(err, "detail")
   local ctx = rawget(err, "context")
   local t = {
-    domain = jstr(err.domain, MAX_NAME), code = jnum(err.code), name = jstr(err.name, MAX_NAME),
-    class = jstr(err.class, MAX_NAME), http = status_of(err.http), retry = jstr(err.retry, MAX_NAME),
+    domain = jfield(err, "domain", MAX_NAME), code = jnum(err.code), name = jfield(err, "name", MAX_NAME),
+    class = jfield(err, "class", MAX_NAME), http = status_of(err.http), retry = jfield(err, "retry", MAX_NAME),
     retryable = jbool(err.retryable), retry_after = text.seconds(err.retry_after),
-    action = jstr(err.action, MAX_NAME), summary = jstr(err.summary, MAX_VALUE),
-    message = jstr(err.message, MAX_VALUE), description = jstr(err.description, MAX_VALUE), ok = jbool(err.ok),
+    action = jfield(err, "action", MAX_NAME), summary = jfield(err, "summary", MAX_VALUE),
+    message = jfield(err, "message", MAX_VALUE), description = jfield(err, "description", MAX_VALUE),
+    ok = jbool(err.ok),
     detail = detail ~= nil and json_text(text_of(detail), MAX_VALUE) or nil,
     cause = rawget(err, "cause") ~= nil and json_text(cause_text(err), MAX_VALUE) or nil,
     context = ctx ~= nil and plain(ctx, 0, { MAX_TABLES, MAX_CONTEXT }) or nil,
   }
   if t.code == nil and rawget(err, "key") ~= nil then t.key = json_text(text_of(rawget(err, "key")), MAX_NAME) end
-  if opts and rawget(opts, "lang") == "zh" then t.title = jstr(err:text("zh"), MAX_VALUE) end
+  if opts and rawget(opts, "lang") == "zh" then t.title = jtitle(err, "zh") end
   return t
 end
 
@@ -275,6 +325,18 @@ local function log_value(v)
   if s ~= "" and not find(s, '[%s"\\=]') then return s end
   return '"' .. s .. '"'
 end
+local log_entry_value = memo(log_value)
+
+-- Field `k` of an error as a log value: an entry's made once (see `memo`).
+local function log_field(err, k)
+  local v = rawget(err, k)
+  if v == nil then
+    v = err[k]
+    if type(v) == "string" then return log_entry_value(v) end
+  end
+  if v == nil then return nil end
+  return log_value(v)
+end
 
 local function log_key(k)
   local s = text_of(k)
@@ -285,25 +347,26 @@ end
 local function log_line(err)
   local parts, size = {}, 0
   local full = false
-  local function add(k, v)
+  local function add(k, v)   -- v: a log value (made by log_value or log_field)
     if v == nil or full then return end
-    local part = k .. "=" .. log_value(v)
+    local part = k .. "=" .. v
     -- room for " truncated=true" whatever comes next
     if size + #part + 1 > MAX_OUTPUT - 16 then full = true; return end
     parts[#parts + 1] = part
     size = size + #part + 1
   end
-  add("domain", err.domain)
-  add("code", err.code)
-  if err.code == nil then add("key", rawget(err, "key")) end
-  add("name", err.name)
-  add("class", err.class)
-  add("http", err.http)
-  add("retry", err.retry)
-  add("retry_after", err.retry_after)
-  add("summary", err.summary)
-  add("detail", rawget(err, "detail"))
-  add("cause", cause_text(err))
+  add("domain", log_field(err, "domain"))
+  add("code", log_field(err, "code"))
+  if err.code == nil then add("key", log_field(err, "key")) end
+  add("name", log_field(err, "name"))
+  add("class", log_field(err, "class"))
+  add("http", log_field(err, "http"))
+  add("retry", log_field(err, "retry"))
+  add("retry_after", log_field(err, "retry_after"))
+  add("summary", log_field(err, "summary"))
+  add("detail", log_field(err, "detail"))
+  local cause = cause_text(err)
+  add("cause", cause and log_value(cause))
   local ctx = rawget(err, "context")
   if type(ctx) == "table" then
     local keys, n = {}, 0
@@ -319,7 +382,7 @@ local function log_line(err)
     for _, kv in ipairs(names) do
       local v = rawget(ctx, kv[2])
       if type(v) == "table" then v = "<table>" end
-      add("ctx." .. kv[1], v)
+      add("ctx." .. kv[1], v ~= nil and log_value(v) or nil)
     end
   end
   if full then parts[#parts + 1] = "truncated=true" end
@@ -327,7 +390,6 @@ local function log_line(err)
 end
 
 local bodies = {}   -- error metatable (one per entry) -> { base =, en =, zh = } problem bodies
-local getmetatable = debug.getmetatable  -- error metatables are protected
 
 local styles = {
   text = function(err, opts)

@@ -118,7 +118,8 @@ local function clean(s, max, mode)
     end
     if j > n then break end
     local b = byte(s, j)
-    local piece, size, len = nil, nil, 1
+    local piece, size
+    local len = 1
     if b < 0x80 then
       if escaping then piece = esc[b] else piece, size = char(b), JSON_COST[b] end
     else
