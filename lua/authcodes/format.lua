@@ -12,15 +12,18 @@
 --   and no bidi control (U+061C, U+200E/F, U+202A-202E, U+2066-2069): each is escaped
 --   (`\n`, `\xNN`, `\u{XXXX}`), so nothing can end the line, forge a field or reorder
 --   what a terminal shows;
--- * every output has a size cap, whatever it was given:
---     * one free-text value (`detail`, `cause`, `title`, `summary`, `message`,
---       `description`, `instance`, a log value, a context string): 2 KiB;
---     * one name (`domain`, `name`, `class`, `key`, the `type` URI's parts, a JSON
---       context key): 256 bytes; a context key in a log line: 64 bytes;
---     * the context copied into JSON: depth 4, 64 keys a table, 64 tables, 4 KiB;
---     * a whole `tostring(err)`, log line, text, JSON or problem body: 16 KiB;
---     * error objects followed from one error, through `cause` and through a `detail`
---       that is itself an error object (however the chain was built): 8.
+-- * every output has a size cap, whatever it was given (below).
+--
+-- The caps:
+--
+-- * one free-text value (`detail`, `cause`, `title`, `summary`, `message`,
+--   `description`, `instance`, a log value, a context string): 2 KiB;
+-- * one name (`domain`, `name`, `class`, `key`, the `type` URI's parts, a JSON
+--   context key): 256 bytes; a context key in a log line: 64 bytes;
+-- * the context copied into JSON: depth 4, 64 keys a table, 64 tables, 4 KiB;
+-- * a whole `tostring(err)`, log line, text, JSON or problem body: 16 KiB;
+-- * error objects followed from one error, through `cause` and through a `detail`
+--   that is itself an error object (however the chain was built): 8.
 --
 -- Caps count the bytes written (for JSON, as lua-cjson escapes them); a value past its
 -- cap is cut on a character boundary and ends in `...`. Every output is made in time
@@ -434,19 +437,23 @@ local styles = {
 --     authcodes.format(-204, "text")   --> "The user's login session has expired. (imsdk -204)"
 --     authcodes.format(-204, "log")    --> "domain=imsdk code=-204 name=session_expired class=..."
 --
--- `"text"`: the message in `opts.lang` and where it comes from. `"log"`: `key=value`
--- pairs (domain, code, name, class, http, retry, retry_after, summary, detail, cause,
--- then `ctx.<key>` for the context), values quoted and escaped when needed, always one
--- line. `"json"`: an object with the entry's fields, `detail`, `cause` (as text) and
+-- `"text"`: the message in `opts.lang` and where it comes from, one line. `"log"`:
+-- `key=value` pairs (domain, code, name, class, http, retry, retry_after, summary,
+-- detail, cause, then `ctx.<key>` for the context), values quoted and escaped when
+-- needed, always one line; a line that would pass its cap ends in `truncated=true`.
+-- `"json"`: an object with the entry's fields, `detail`, `cause` (as text) and
 -- `context` (copied: strings, finite numbers, booleans, nested tables to depth 4).
--- `"problem"`: the JSON of `problem(err, opts)`.
+-- `"problem"`: the JSON of `problem(err, opts)`. Every style keeps the caps and the
+-- escaping of the module's header: whatever the error carries, the result is valid
+-- UTF-8 of at most 16 KiB.
 -- @param err an error object (or anything `new` accepts: a code, a name, an entry)
 -- @string style `"text"`, `"log"`, `"json"` or `"problem"`
--- @tparam[opt] table opts `lang` (`"en"` or `"zh"`); for `"problem"` also `instance`
--- and `type_base`
+-- @tparam[opt] table opts `lang` (`"en"` or `"zh"`); for `"problem"` also `instance`,
+-- `type_base`, `status` and `expose_detail` (see `problem`)
 -- @treturn string
 -- @raise `bad argument #2 to 'format'` for another style, `bad argument #3` when opts
--- is not a table; for `"problem"`, what `problem` raises;
+-- is not a table, or for `"problem"` when opts.type_base is not a string or
+-- opts.status not an HTTP status;
 -- `authcodes: lua-cjson is required for JSON but cannot be loaded (...)` for `"json"`
 -- and `"problem"` when lua-cjson cannot be loaded
 function M.format(err, style, opts)

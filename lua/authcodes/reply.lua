@@ -44,9 +44,10 @@ local ANY_FIELDS = { "errcode", "code" }
 --
 -- A string reply is decoded with lua-cjson (`cjson.safe`); a code given as a decimal
 -- string is accepted. When the vendor's message differs from the catalog's, it becomes
--- the error's `detail`; a code not in the catalog gives an UNKNOWN error (http 500)
--- whose `detail` quotes it. Replies that are not JSON, over 1 MiB, without a code or
--- with a non-integral code give a `bad_reply` error (class UNKNOWN, http 502).
+-- the error's `detail` (made valid UTF-8, cut to 1 KiB on a character); a code not in
+-- the catalog gives an UNKNOWN error (http 500) whose `detail` quotes it. Replies that
+-- are not JSON (a raw NUL byte is not), over 1 MiB, without a code or with a
+-- non-integral code give a `bad_reply` error (class UNKNOWN, http 502).
 -- Wilddog's successful REST bodies carry no `errcode`: give `check` the bodies of
 -- Wilddog's error responses (HTTP status >= 400) only.
 -- @tparam table|string reply the reply: a decoded table, or its JSON text

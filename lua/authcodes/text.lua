@@ -26,8 +26,9 @@
 -- @module authcodes.text
 -- @local
 
-local byte, sub, find, char, format = string.byte, string.sub, string.find, string.char, string.format
-local type, floor, concat = type, math.floor, table.concat
+local byte, sub, find, gsub, char, format =
+  string.byte, string.sub, string.find, string.gsub, string.char, string.format
+local type, floor, concat, rawget = type, math.floor, table.concat, rawget
 
 local M = {}
 
@@ -96,13 +97,70 @@ local function hidden(cp)
     or (cp >= 0x2066 and cp <= 0x2069)                -- LRI..PDI
 end
 
+-- Is `s` well-formed UTF-8? The check of the fast path below, in C: Lua 5.3+'s
+-- utf8.len (5.4's is strict; 5.3's lets surrogates through, hence the find), else one
+-- gsub per well-formed shape, each replacing the sequences it matches by an ASCII
+-- byte: a match is always a real sequence (a lead byte is never a continuation byte)
+-- and a replaced one cannot join its neighbours, so what is left above 0x7F is
+-- ill-formed. Every pattern has a fixed length: linear, no backtracking.
+local valid_utf8
+local utf8_lib = rawget(_G, "utf8")
+if type(utf8_lib) == "table" and type(utf8_lib.len) == "function" then
+  local len = utf8_lib.len
+  valid_utf8 = function(s) return len(s) ~= nil and not find(s, "\237[\160-\191]") end
+else
+  local SHAPES = {
+    "[\194-\223][\128-\191]",
+    "\224[\160-\191][\128-\191]", "[\225-\236\238\239][\128-\191][\128-\191]", "\237[\128-\159][\128-\191]",
+    "\240[\144-\191][\128-\191][\128-\191]", "[\241-\243][\128-\191][\128-\191][\128-\191]",
+    "\244[\128-\143][\128-\191][\128-\191]",
+  }
+  valid_utf8 = function(s)
+    for i = 1, #SHAPES do
+      s = gsub(s, SHAPES[i], "a")
+      if not find(s, "[\128-\255]") then return true end
+    end
+    return false
+  end
+end
+
+-- A character `hidden` names, anywhere in well-formed `s`.
+local function has_hidden(s)
+  if not find(s, "[\194\216\226]") then return false end
+  return find(s, "\194[\128-\159]") ~= nil or find(s, "\216\156", 1, true) ~= nil
+    or find(s, "\226\128[\142\143\168-\174]") ~= nil or find(s, "\226\129[\166-\169]") ~= nil
+end
+
+-- The ASCII bytes each escaping destination changes.
+local ASCII_UNSAFE = { log = '[%z\1-\31"\\\127]', terminal = "[%z\1-\31\127]" }
+
+-- Can `s` (n bytes) go out as it is? All in C: for text that needs nothing (most
+-- does, and a vendor's Chinese text too) no Lua loop runs.
+local function as_is(s, n, max, mode)
+  if n > max then return false end
+  if mode == "json" then
+    if n * 6 > max then   -- it may not fit once lua-cjson escapes it: count
+      local _, quoted = gsub(s, '["/\\]', "")
+      local _, controls = gsub(s, "[%z\1-\31\127]", "")
+      if n + quoted + 5 * controls > max then return false end
+    end
+  elseif mode ~= "utf8" and find(s, ASCII_UNSAFE[mode]) then
+    return false
+  end
+  if find(s, "[\128-\255]") then
+    if not valid_utf8(s) then return false end
+    if mode ~= "utf8" and mode ~= "json" and has_hidden(s) then return false end
+  end
+  return true
+end
+
 -- The walk. `parts` holds the output pieces; `sizes[i]` is what piece i costs, negated
 -- for a run of safe ASCII bytes (which may be cut anywhere), positive for an atomic
 -- piece (a character or an escape, never split).
 local function clean(s, max, mode)
   local n = #s
+  if as_is(s, n, max, mode) then return s end
   local unsafe = UNSAFE[mode]
-  if n <= max and not find(s, unsafe) then return s end
   local cut = n > max
   if cut then s = sub(s, 1, max); n = max end
   local escaping = mode == "log" or mode == "terminal"
