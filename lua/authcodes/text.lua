@@ -134,6 +134,12 @@ end
 -- The ASCII bytes each escaping destination changes.
 local ASCII_UNSAFE = { log = '[%z\1-\31"\\\127]', terminal = "[%z\1-\31\127]" }
 
+-- The same escapes, by character, for gsub.
+local ESC_BY_CHAR = { log = {}, terminal = {} }
+for b = 0, 127 do
+  ESC_BY_CHAR.log[char(b)], ESC_BY_CHAR.terminal[char(b)] = LOG_ESC[b], TERM_ESC[b]
+end
+
 -- Can `s` (n bytes) go out as it is? All in C: for text that needs nothing (most
 -- does, and a vendor's Chinese text too) no Lua loop runs.
 local function as_is(s, n, max, mode)
@@ -160,10 +166,15 @@ end
 local function clean(s, max, mode)
   local n = #s
   if as_is(s, n, max, mode) then return s end
+  local escaping = mode == "log" or mode == "terminal"
+  -- Well-formed, nothing hidden, only ASCII to escape (a quote, a line break): one gsub.
+  if escaping and n <= max and (not find(s, "[\128-\255]") or (valid_utf8(s) and not has_hidden(s))) then
+    local r = gsub(s, ASCII_UNSAFE[mode], ESC_BY_CHAR[mode])
+    if #r <= max then return r end
+  end
   local unsafe = UNSAFE[mode]
   local cut = n > max
   if cut then s = sub(s, 1, max); n = max end
-  local escaping = mode == "log" or mode == "terminal"
   local esc = mode == "log" and LOG_ESC or TERM_ESC
   local parts, sizes, np, used = {}, {}, 0, 0
   local i = 1
