@@ -465,7 +465,7 @@ function M.format(err, style, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #3 to 'format' (table expected, got " .. type(opts) .. ")", 2)
   end
-  if style == "problem" then check_problem_opts(opts, "#3 to 'format'") end
+  if opts ~= nil and style == "problem" then check_problem_opts(opts, "#3 to 'format'") end
   return f(as_error(err), opts)
 end
 
