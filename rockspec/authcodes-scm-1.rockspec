@@ -34,6 +34,7 @@ build = {
     ["authcodes.errors"] = "lua/authcodes/errors.lua",
     ["authcodes.reply"] = "lua/authcodes/reply.lua",
     ["authcodes.internal"] = "lua/authcodes/internal.lua",
+    ["authcodes.text"] = "lua/authcodes/text.lua",
     ["authcodes.schema"] = "lua/authcodes/schema.lua",
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
     ["authcodes.format"] = "lua/authcodes/format.lua",
