@@ -43,6 +43,7 @@ build = {
     ["authcodes.reply"] = "lua/authcodes/reply.lua",
     ["authcodes.transport"] = "lua/authcodes/transport.lua",
     ["authcodes.internal"] = "lua/authcodes/internal.lua",
+    ["authcodes.text"] = "lua/authcodes/text.lua",
     ["authcodes.schema"] = "lua/authcodes/schema.lua",
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
     ["authcodes.format"] = "lua/authcodes/format.lua",

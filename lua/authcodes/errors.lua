@@ -11,9 +11,10 @@
 local catalog = require "authcodes.catalog"
 local internal = require "authcodes.internal"
 local entry = require "authcodes.entry"
+local text = require "authcodes.text"
 
-local type, tostring, rawget, setmetatable, error, next =
-  type, tostring, rawget, setmetatable, error, next
+local type, rawget, setmetatable, error, next =
+  type, rawget, setmetatable, error, next
 -- Our metatables are protected (`getmetatable` answers a string), so that nobody can
 -- reach an entry's fields through an error object; we read them with the debug one.
 local getmetatable = debug.getmetatable
@@ -25,7 +26,8 @@ local cached, text_of, is_error, is_small = internal.cached, internal.text_of, i
 
 local M = {}
 
-local MAX_CHAIN = 8   -- causes printed; a longer (or cyclic) chain ends in "..."
+local MAX_CHAIN, MAX_VALUE, MAX_OUTPUT = text.MAX_CHAIN, text.MAX_VALUE, text.MAX_OUTPUT
+local terminal, cut = text.terminal, text.cut
 
 local error_mts = internal.error_mts
 local mt_of = {}       -- entry -> the metatable of its error objects
@@ -34,39 +36,70 @@ local mt_of = {}       -- entry -> the metatable of its error objects
 -- Codes 0..1024 stay out (docs/design.md, "Small codes").
 local mt_by_key = {}
 
--- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
-local BREAKS = { ["\r"] = "\\r", ["\n"] = "\\n" }
+-- Free text inside `tostring(err)`: safe for a terminal (`authcodes.text`: no control,
+-- line-breaking or bidi character, valid UTF-8) and at most MAX_VALUE bytes.
 local function one_line(s)
-  return (s:gsub("[\r\n]", BREAKS))
+  return terminal(s, MAX_VALUE)
 end
 
+-- The entry's part of the line. A registered domain's summary and the domain an
+-- unknown error was asked for are anyone's text: the whole line goes through one_line.
 local function line_of(f, key)
   local code = f.code
   if code == nil then code = key ~= nil and show(key) or "-" end
-  -- The domain of an unknown error is whatever string the caller gave.
-  local domain = f.domain == nil and "authcodes" or one_line(text_of(f.domain))
-  return format("%s %s %s (%s): %s", domain, tostring(code), f.name, f.class, f.summary)
+  local domain = f.domain == nil and "authcodes" or text_of(f.domain)
+  -- text_of: on an unknown error these are the object's own fields, which a careless
+  -- caller may have set to anything.
+  return one_line(format("%s %s %s (%s): %s", domain, text_of(code), text_of(f.name) or "-",
+    text_of(f.class) or "-", text_of(f.summary) or "-"))
 end
 
--- `tostring(err)`: the entry's line, then detail, then the causes.
-local function render(err, depth)
-  local mt = getmetatable(err)
-  local s = mt.line or line_of(err, rawget(err, "key"))
-  local detail = rawget(err, "detail")
-  if detail ~= nil then s = s .. "; detail: " .. one_line(text_of(detail)) end
-  local cause = rawget(err, "cause")
-  if cause ~= nil then
-    if depth >= MAX_CHAIN then return s .. "; caused by: ..." end
-    if is_error(cause) then
-      s = s .. "; caused by: " .. render(cause, depth + 1)
-    else
-      s = s .. "; caused by: " .. one_line(text_of(cause))
-    end
+-- `tostring(err)`: the entry's line, then detail, then the causes, appended to `out`
+-- (out.n pieces, out.size bytes). A detail or cause that is itself an error object is
+-- rendered here, one level deeper, not through its own `tostring`: so the chain ends
+-- after MAX_CHAIN objects however it was built (`cause`, `detail = other_err`, both),
+-- and the walk stops as soon as the text is past MAX_OUTPUT, so a wide or deep tree of
+-- objects costs no more than the text that is shown.
+local concat = table.concat
+
+local function add(out, s)
+  local n = out.n + 1
+  out[n], out.n, out.size = s, n, out.size + #s
+end
+
+local render_into
+
+local function add_tail(out, label, v, depth)
+  if v == nil or out.size > MAX_OUTPUT then return end
+  add(out, label)
+  if not is_error(v) then
+    add(out, one_line(text_of(v)))
+  elseif depth >= MAX_CHAIN then
+    add(out, "...")
+  else
+    render_into(out, v, depth + 1)
   end
-  return s
 end
 
-local function err_tostring(err) return render(err, 1) end
+render_into = function(out, err, depth)
+  add(out, getmetatable(err).line or line_of(err, rawget(err, "key")))
+  add_tail(out, "; detail: ", rawget(err, "detail"), depth)
+  add_tail(out, "; caused by: ", rawget(err, "cause"), depth)
+end
+
+local function render(err)
+  local detail, cause = rawget(err, "detail"), rawget(err, "cause")
+  if cause == nil and type(detail) == "string" then
+    -- The common case, a detail and nothing else: two safe pieces of at most
+    -- MAX_VALUE bytes each, already within MAX_OUTPUT.
+    return (getmetatable(err).line or line_of(err, rawget(err, "key"))) .. "; detail: " .. one_line(detail)
+  end
+  local out = { n = 0, size = 0 }
+  render_into(out, err, 1)
+  return cut(concat(out, "", 1, out.n), MAX_OUTPUT)
+end
+
+local function err_tostring(err) return render(err) end
 
 -- `tostring` of an object with nothing of its own (`new(code)`: no detail, no cause)
 -- is its entry's line, made once, without `render`. The test is the cheapest each VM
@@ -78,20 +111,20 @@ local line_tostring
 if rawget(_G, "jit") then
   local function bare_tostring(err)
     if rawget(err, "detail") == nil and rawget(err, "cause") == nil then return getmetatable(err).line end
-    return render(err, 1)
+    return render(err)
   end
   line_tostring = function() return bare_tostring end
 else
   line_tostring = function(line)
     return function(err)
       if next(err) == nil then return line end
-      return render(err, 1)
+      return render(err)
     end
   end
 end
 
 local function err_concat(a, b)
-  return (is_error(a) and render(a, 1) or text_of(a)) .. (is_error(b) and render(b, 1) or text_of(b))
+  return (is_error(a) and render(a) or text_of(a)) .. (is_error(b) and render(b) or text_of(b))
 end
 
 local function make_mt(fields, line)
@@ -111,7 +144,7 @@ end
 local unknown_fields = setmetatable({
   name = "unknown", class = "UNKNOWN", retry = "never", retryable = false, http = 500,
   action = "none", ok = false, source = "unknown", aliases = setmetatable({}, { __newindex = error }),
-  summary = "The code is not in the catalog.",
+  summary = "The code is not in the catalog.", description = "错误码不在目录中。",
 }, { __index = methods })
 local unknown_mt = make_mt(unknown_fields, nil)
 
@@ -119,7 +152,7 @@ local unknown_mt = make_mt(unknown_fields, nil)
 local bad_reply_fields = setmetatable({
   name = "bad_reply", class = "UNKNOWN", retry = "never", retryable = false, http = 502,
   action = "contact_vendor", ok = false, source = "unknown", aliases = unknown_fields.aliases,
-  summary = "The vendor's reply could not be understood.",
+  summary = "The vendor's reply could not be understood.", description = "无法读懂供应商的回复。",
 }, { __index = methods })
 local bad_reply_mt = make_mt(bad_reply_fields, nil)
 

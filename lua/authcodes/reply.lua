@@ -6,7 +6,7 @@ local internal = require "authcodes.internal"
 
 local type, rawget, setmetatable, error, ipairs, tonumber =
   type, rawget, setmetatable, error, ipairs, tonumber
-local format = string.format
+local format, find = string.format, string.find
 local floor, huge = math.floor, math.huge
 
 local lookup, show, text_of = catalog.lookup, internal.show, internal.text_of
@@ -19,6 +19,7 @@ local function transport_mod()
   return transport
 end
 local schema = internal.schema
+local utf8_text = require("authcodes.text").utf8
 
 local M = {}
 
@@ -60,6 +61,11 @@ local function read_body(reply, domain)
     if #reply > MAX_REPLY then
       return nil, transport_error("reply_too_large", format("reply is too large (%d bytes)", #reply)), true
     end
+    -- Raw NUL is never JSON, and lua-cjson stops reading at one: '{"code":1}\0 junk'
+    -- would be a success.
+    if find(reply, "\0", 1, true) then
+      return nil, bad_reply(domain, "reply is not JSON: it contains a NUL byte"), true
+    end
     local v, why = internal.json(3).decode(reply)
     if v == nil then return nil, bad_reply(domain, "reply is not JSON: " .. text_of(why)), true end
     t = v
@@ -89,7 +95,7 @@ local function read_body(reply, domain)
   if e ~= nil and e.ok then return t, e end
   local msg = rawget(t, "desc")
   if type(msg) ~= "string" then msg = rawget(t, "message") end
-  if type(msg) == "string" and #msg > MAX_MESSAGE then msg = msg:sub(1, MAX_MESSAGE) .. "..." end
+  if type(msg) == "string" then msg = utf8_text(msg, MAX_MESSAGE) end  -- valid UTF-8, cut on a character
   if e == nil then
     local o = internal.unknown(code, domain)
     o.detail = "reply " .. field .. " " .. show(code) .. " is not in the catalog"
@@ -129,9 +135,10 @@ end
 --
 -- A string reply is decoded with lua-cjson (`cjson.safe`); a code given as a decimal
 -- string is accepted. When the vendor's message differs from the catalog's, it becomes
--- the error's `detail`; a code not in the catalog gives an UNKNOWN error (http 500)
--- whose `detail` quotes it. Replies that are not JSON, without a code or with a
--- non-integral code give a `bad_reply` error (class UNKNOWN, http 502); replies over
+-- the error's `detail` (made valid UTF-8, cut to 1 KiB on a character); a code not in
+-- the catalog gives an UNKNOWN error (http 500) whose `detail` quotes it. Replies that
+-- are not JSON (a raw NUL byte is not), without a code or with a non-integral code give
+-- a `bad_reply` error (class UNKNOWN, http 502); replies over
 -- 1 MiB a `transport.reply_too_large` one.
 --
 -- The HTTP status (`opts.status`) matters when it is 400 or more and the body is no

@@ -263,6 +263,11 @@ local function assert_problem(r, status, vendor, name)
   assert.is_true(#p.title > 0)
   assert.matches("^urn:request:%x+$", p.instance)
   assert.is_nil(r.body:find("<html", 1, true))
+  -- What the client gets (issue #12): strict UTF-8, no vendor or parser text, the
+  -- language it was in cached by Accept-Language.
+  assert.is_nil(helpers.utf8_error(r.body), r.body)
+  assert.is_nil(p.detail)
+  assert.matches("Accept-Language", r.headers["vary"] or "", 1, true)
   return p
 end
 
@@ -411,8 +416,10 @@ describe("examples/nginx in Debian's nginx", function()
       local p = assert_problem(r, 500, c[1], "unknown")
       assert.are.equal(c[2], p.code)
       assert.are.equal("UNKNOWN", p.class)
-      assert.matches("not in the catalog", p.detail)
     end
+    -- The detail stays out of the body, and in the log.
+    local log = readfile(srv.dir .. "/logs/error.log") or ""
+    assert.matches('detail="reply code -99999 is not in the catalog', log, 1, true)
   end)
 
   it("answers garbage with a 502 problem, never an nginx error page", function()
@@ -422,14 +429,30 @@ describe("examples/nginx in Debian's nginx", function()
       assert.are.equal("UNAVAILABLE", assert_problem(page, 502, "transport", "bad_gateway").class)
       assert.are.equal("3", page.headers["x-auth-attempts"])
       for _, kind in ipairs { "text", "empty", "truncated", "array", "nocode", "nullcode",
-                              "strcode", "float" } do
+                              "strcode", "float", "nul" } do
         local r = request(("/login/%s?garbage=%s"):format(vendor, kind), { ["Accept-Language"] = "zh" })
         local p = assert_problem(r, 502, vendor, "bad_reply")
         assert.are.equal("UNKNOWN", p.class)
-        assert.is_string(p.detail)
         assert.are.equal("zh", r.headers["content-language"])
       end
     end
+  end)
+
+  it("keeps a hostile vendor text out of the answer, and the log line one safe line", function()
+    for _, lang in ipairs { "zh", "en" } do
+      local r = request("/login/imsdk?garbage=hostile", { ["Accept-Language"] = lang })
+      assert_problem(r, 500, "imsdk", "guid_lookup_failed")
+      assert.is_nil(r.body:find("script", 1, true))
+      assert.are.equal(lang, r.headers["content-language"])
+    end
+    local log = readfile(srv.dir .. "/logs/error.log") or ""
+    local line = log:match("[^\n]*code=%-101[^\n]*<script>[^\n]*")
+    assert.is_string(line, "the hostile reply was not logged")
+    assert.is_nil(helpers.utf8_error(line), line)
+    assert.is_nil(helpers.unsafe_char(line), line)
+    -- check made the desc valid UTF-8 (U+FFFD for each ill-formed byte); the log escaped the rest
+    assert.matches('\239\191\189\239\191\189\\x1b[2J\\x1b]0;x\\x07\\u{202e}\\u{2028}\\u{0085}\239\191\189<script>',
+      line, 1, true)
   end)
 
   describe("retries", function()
