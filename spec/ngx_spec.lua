@@ -219,6 +219,16 @@ describe("authcodes.ngx", function()
       end
     end)
 
+    it("passes on the Retry-After a vendor gave any error (check with headers)", function()
+      load(nil)
+      local _, err = authcodes.check("<html>busy</html>", "imsdk",
+        { status = 503, headers = { ["retry-after"] = "12" } })
+      assert.equal("service_unavailable", err.name)
+      assert.is_true(acngx.respond(err))
+      assert.equal(503, fake.status)
+      assert.equal("12", fake.header["Retry-After"])
+    end)
+
     it("sends a sane Retry-After or none", function()
       for _, case in ipairs {
         { 0 / 0, nil }, { math.huge, nil }, { -math.huge, nil }, { -1, nil }, { "5", nil }, { {}, nil },

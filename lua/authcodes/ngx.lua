@@ -63,7 +63,7 @@ end
 --- Answer the request with an RFC 9457 problem: sets the status,
 -- `Content-Type: application/problem+json`, `Content-Language`, `Vary:
 -- Accept-Language` when the language came from the request, `Retry-After` for
--- rate-limited codes, writes the body and returns `true` (or `nil, reason` when the
+-- rate-limited codes and for errors that carry the vendor's own `Retry-After`, writes the body and returns `true` (or `nil, reason` when the
 -- headers were already sent). The handler then returns, or calls `ngx.exit(ngx.status)`.
 --
 -- The language is `opts.lang` when it is `"zh"` or `"en"`, else the request's
@@ -117,7 +117,8 @@ function M.respond(err, opts)
   ngx.header["Content-Language"] = lang
   if negotiated then vary_on_language() end
   local ra = text.seconds(err.retry_after)
-  if ra ~= nil and err.retry == "after_delay" then
+  -- A rate-limited code, or any error the vendor gave a Retry-After of its own (`check`).
+  if ra ~= nil and (err.retry == "after_delay" or rawget(err, "retry_after") ~= nil) then
     ngx.header["Retry-After"] = format("%d", ra)
   end
   ngx.print(fmt.format(err, "problem", { lang = lang, instance = instance, type_base = type_base,
