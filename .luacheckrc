@@ -1,4 +1,4 @@
--- luacheck configuration: `luacheck lua spec bin tools bench examples`
+-- luacheck configuration for `make lint` (tools/suites/lint.sh names the files)
 std = "max"
 max_line_length = 120
 globals = { "ngx" }

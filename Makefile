@@ -3,8 +3,10 @@
 # Targets
 #   make / make all     build the C module for $(LUA) (regenerating the catalog if data/ changed)
 #   make demo           install what is needed (Debian), build, and run bin/authcodes on real codes
-#   make test           install what is needed (Debian), then run every test on every runtime
-#   make install        install modules and the command under $(PREFIX)
+#   make test           install what is needed (Debian), then run every test suite on every
+#                       runtime: tools/test.sh, whose table lists them (TEST_ONLY="a b" picks)
+#   make lint           luacheck over every Lua file (.luacheckrc; one of the test suites)
+#   make install        install modules, the command, its man page and completions under $(PREFIX)
 #   make bench          benchmarks against plain-Lua peers (see BENCHMARKS.md)
 #   make docs           API reference (LDoc) and docs/codes.md
 #   make deps           install the Debian packages the above need (apt-get; root or sudo)
@@ -12,6 +14,8 @@
 #
 # Variables (all may be set on the command line)
 #   LUA        runtime to build for: lua5.1, lua5.2, lua5.3, lua5.4 or luajit   [lua5.4]
+#              or lua5.5 with LUA_INC (Debian 12 has no Lua 5.5; skynet's does:
+#              make LUA=lua5.5 LUA_INC=/path/to/skynet/3rd/lua GEN_LUA=lua5.4)
 #   LUA_INC    its C headers                           [derived from LUA]
 #   LUA_ABI    its module ABI version (5.1 for luajit)  [derived from LUA]
 #   GEN_LUA    interpreter that runs the generator      [$(LUA)]
@@ -50,7 +54,7 @@ CORE_SO   = $(BUILD)/$(LUA)/authcodes/core.so
 DATA      = $(wildcard data/*.tsv data/vendor/*)
 LUA_MODS  = lua/authcodes.lua $(wildcard lua/authcodes/*.lua)
 
-.PHONY: all build-all demo test install deps clean
+.PHONY: all build-all demo test lint install deps clean
 
 all: $(CORE_SO)
 
@@ -76,15 +80,25 @@ demo:
 test: deps
 	sh tools/test.sh
 
+lint:
+	@sh tools/suites/lint.sh
+
+# The command finds its modules relative to itself (PREFIX/bin -> PREFIX/share/lua,
+# PREFIX/lib/lua), so any PREFIX works, and DESTDIR staging too.
+SHARE_DIR = $(DESTDIR)$(PREFIX)/share
 install: $(CORE_SO)
-	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes $(SHARE_DIR)/lua/$(LUA_ABI)/authcodes/cli
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/authcodes/core.so
-	install -m 0644 lua/authcodes.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes.lua
-	install -m 0644 $(wildcard lua/authcodes/*.lua) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/authcodes/
-	@if [ -f bin/authcodes ]; then \
-	  install -d $(DESTDIR)$(PREFIX)/bin && \
-	  sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/authcodes > $(DESTDIR)$(PREFIX)/bin/authcodes && \
-	  chmod 0755 $(DESTDIR)$(PREFIX)/bin/authcodes; fi
+	install -m 0644 lua/authcodes.lua $(SHARE_DIR)/lua/$(LUA_ABI)/authcodes.lua
+	install -m 0644 $(wildcard lua/authcodes/*.lua) $(SHARE_DIR)/lua/$(LUA_ABI)/authcodes/
+	install -m 0644 $(wildcard lua/authcodes/cli/*.lua) $(SHARE_DIR)/lua/$(LUA_ABI)/authcodes/cli/
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE_DIR)/man/man1 \
+	  $(SHARE_DIR)/bash-completion/completions $(SHARE_DIR)/zsh/site-functions
+	sed '1s|.*|#!/usr/bin/env $(LUA)|' bin/authcodes > $(DESTDIR)$(PREFIX)/bin/authcodes
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/authcodes
+	install -m 0644 man/authcodes.1 $(SHARE_DIR)/man/man1/authcodes.1
+	install -m 0644 completions/authcodes.bash $(SHARE_DIR)/bash-completion/completions/authcodes
+	install -m 0644 completions/_authcodes $(SHARE_DIR)/zsh/site-functions/_authcodes
 
 clean:
 	rm -rf $(BUILD)

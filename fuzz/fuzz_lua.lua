@@ -8,7 +8,12 @@ local authcodes = require "authcodes"
 local has_cjson = pcall(require, "cjson.safe")
 
 local type, tostring, select, pcall, getmetatable = type, tostring, select, pcall, getmetatable
-local unpack_bytes, lower, upper = string.unpack, string.lower, string.upper
+local unpack_bytes, lower, upper, find = string.unpack, string.lower, string.upper, string.find
+local utf8_len, utf8_codes = utf8.len, utf8.codes   -- 5.4's: strict (no surrogates, no overlongs)
+local cjson = has_cjson and require "cjson.safe"
+
+-- The caps authcodes.format documents (its module header).
+local MAX_OUTPUT, MAX_VALUE = 16384, 2048
 
 local DOMAINS = { "imsdk", "wilddog" }
 
@@ -20,6 +25,50 @@ local function expect(cond, what)
 end
 
 local function pack(...) return { n = select("#", ...), ... } end
+
+-- What a client, a log and a terminal may receive (issue #12).
+local function unsafe_cp(cp)   -- C0/C1 controls, DEL, line/paragraph separators, bidi controls
+  return cp < 0x20 or (cp >= 0x7F and cp <= 0x9F) or cp == 0x061C or cp == 0x200E or cp == 0x200F
+    or (cp >= 0x2028 and cp <= 0x202E) or (cp >= 0x2066 and cp <= 0x2069)
+end
+
+local function well_formed(s, what)
+  expect(type(s) == "string", what .. " is not a string")
+  expect(#s <= MAX_OUTPUT, what .. " is over its cap: " .. #s .. " bytes")
+  expect(utf8_len(s) ~= nil, what .. " is not valid UTF-8")
+end
+
+-- A log line, tostring, text: one line, nothing that hides, moves or ends text.
+local function safe_line(s, what)
+  well_formed(s, what)
+  if find(s, "[%z\1-\31\127\194\216\226]") then
+    for _, cp in utf8_codes(s) do
+      expect(not unsafe_cp(cp), what .. (" has U+%04X"):format(cp))
+    end
+  end
+end
+
+-- A JSON body: valid UTF-8, within its cap, and it decodes.
+local function body(s, what)
+  well_formed(s, what)
+  local t = cjson.decode(s)
+  expect(type(t) == "table", what .. " does not decode")
+  return t
+end
+
+-- Everything an error object is turned into for the outside.
+local function outputs(e, s)
+  safe_line(tostring(e), "tostring")
+  safe_line(authcodes.format(e, "log"), "log line")
+  safe_line(authcodes.format(e, "text", { lang = "zh" }), "text")
+  if has_cjson then
+    body(authcodes.format(e, "json", { lang = "zh" }), "json")
+    local p = body(authcodes.format(e, "problem", { lang = "zh", instance = s }), "problem")
+    expect(p.detail == nil or #p.detail <= MAX_VALUE, "problem detail over its cap")
+    p = body(authcodes.format(e, "problem", { status = 502, expose_detail = false }), "problem with status")
+    expect(p.status == 502 and p.detail == nil, "problem status or detail not as asked")
+  end
+end
 
 local function is_entry(e)
   return type(e) == "userdata" and getmetatable(e) == "authcodes.entry" and math.type(e.code) == "integer"
@@ -129,6 +178,28 @@ return function(s)
   new(s, { domain = s, cause = err })
   new(i32, { detail = i64 })
   new(dbl)
+  -- What leaves the library (issue #12), on a few errors only: the line hook makes
+  -- every Lua line costly, and these cover each path: the input as a key, as every
+  -- free text an error carries, nested as the issue's repros were (detail and cause
+  -- the same object; a chain built by assigning `detail`), with hostile numbers.
+  outputs(err, s)
+  local rich = new(-207, { detail = s, cause = s, domain = "imsdk", context = { [s] = s, t = { s } } })
+  outputs(rich, s)
+  local nested = new(-207, { detail = rich, cause = rich })
+  nested = new(-207, { detail = nested, cause = nested })
+  local chain = new(-1, { cause = nested })
+  for _ = 1, 10 do
+    local top = new(-204)
+    top.detail = chain
+    chain = top
+  end
+  chain.retry_after, chain.http = dbl, dbl
+  outputs(chain, s)
+  -- a reply with a NUL in it is never read
+  if has_cjson and find(s, "\0", 1, true) then
+    local ok, r = pcall(authcodes.check, s, "imsdk")
+    expect(ok and r == nil, "check read a reply that has a NUL byte")
+  end
   local ok, is = pcall(err.is, err, s)
   expect(ok and type(is) == "boolean", "err:is raised")
   ok = pcall(err.totable, err)
@@ -143,7 +214,8 @@ return function(s)
 
   -- vendor replies: the input as JSON, inside JSON, and as decoded fields
   if has_cjson then
-    check(s)
+    local _, refused = check(s)
+    if refused and not refused.ok then outputs(refused, s) end
     check(s, DOMAINS[1])
     check(s, DOMAINS[2])
     check('{"code":' .. s .. ',"desc":"d"}', "imsdk")

@@ -18,6 +18,7 @@ M.FILES = {
   "imsdk.tsv", "wilddog.tsv",
   "vendor/imsdk-seed.md", "vendor/imsdk-additions.tsv",
   "vendor/wilddog-seed.md", "vendor/wilddog-sdk.tsv",
+  "transport.tsv", "transport-text.tsv",   -- authcodes' own domain (no seed file)
 }
 
 local EXIT = {}  -- identity of the error os.exit raises inside the sandbox

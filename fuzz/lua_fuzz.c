@@ -6,9 +6,29 @@
 #include "lualib.h"
 
 #include "lua_fuzz.h"
-#include "../spec/host/host.h"
 
 int luaopen_authcodes_core(lua_State *L);
+
+/* The harnesses build from fuzz/ and src/ alone (no header of the spec hosts'); these two
+ * do what spec/host/host.h's host_preload_core and host_traceback do for the spec hosts. */
+
+/* package.preload["authcodes.core"] = the fuzzer's own instrumented core, never another
+ * one found on package.cpath. */
+static void lf_preload_core(lua_State *L) {
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload");
+  lua_pushcfunction(L, luaopen_authcodes_core);
+  lua_setfield(L, -2, "authcodes.core");
+  lua_pop(L, 2);
+}
+
+/* Message handler for lua_pcall: the error, with a traceback. */
+static int lf_traceback(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
 
 #define LF_COUNTERS 65536
 
@@ -39,7 +59,7 @@ lua_State *lf_newstate(void) {
     abort();
   }
   luaL_openlibs(L);
-  host_preload_core(L, luaopen_authcodes_core);
+  lf_preload_core(L);
   /* Our modules first; the default path stays after them (for cjson, lfs...). */
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "path");
@@ -53,7 +73,7 @@ lua_State *lf_newstate(void) {
 
 int lf_load_driver(lua_State *L, const char *path) {
   int ref;
-  lua_pushcfunction(L, host_traceback);
+  lua_pushcfunction(L, lf_traceback);
   if (luaL_loadfile(L, path) != LUA_OK || lua_pcall(L, 0, 1, -2) != LUA_OK) {
     fprintf(stderr, "lua_fuzz: %s: %s\n(run the fuzzer from the top of the tree)\n", path, lua_tostring(L, -1));
     abort();
@@ -70,7 +90,7 @@ int lf_load_driver(lua_State *L, const char *path) {
 void lf_run(lua_State *L, int driver, const uint8_t *data, size_t size) {
   int top = lua_gettop(L);
   lf_prev = 0;
-  lua_pushcfunction(L, host_traceback);
+  lua_pushcfunction(L, lf_traceback);
   lua_rawgeti(L, LUA_REGISTRYINDEX, driver);
   lua_pushlstring(L, (const char *)data, size);
   if (lua_pcall(L, 1, 0, top + 1) != LUA_OK) {

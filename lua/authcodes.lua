@@ -8,6 +8,7 @@
 -- This module gathers the public functions; each lives in the submodule named after
 -- its concern: `authcodes.catalog` (lookup), `authcodes.entry` (what an entry is and
 -- its methods), `authcodes.errors` (error objects), `authcodes.reply` (vendor replies),
+-- `authcodes.transport` (client error messages and HTTP statuses as transport errors),
 -- `authcodes.retry` (retry policy), `authcodes.format` (text, log, JSON, RFC 9457) and,
 -- inside nginx, `authcodes.ngx`. Only the catalog loads with `require "authcodes"`; the
 -- error, reply, retry and format modules load on first use of one of their functions,
@@ -21,7 +22,8 @@
 -- * `register(domain, rows)`: add a domain of your own (`authcodes.catalog.register`)
 -- * `new(key [, opts])`: an error object (`authcodes.errors.new`)
 -- * `is_error(v)`: is v an error object? (`authcodes.errors.is_error`)
--- * `check(reply [, domain])`: read a vendor reply (`authcodes.reply.check`)
+-- * `check(reply [, domain [, opts]])`: read a vendor reply, with its HTTP status and
+--   headers (`authcodes.reply.check`)
 -- * `has_json()`: can lua-cjson be loaded? (`authcodes.reply.has_json`)
 -- * `should_retry(err, attempt [, policy])` (`authcodes.retry.should_retry`)
 -- * `retry(fn [, policy])`: call until success or the policy says stop (`authcodes.retry.retry`)
@@ -44,7 +46,7 @@
 local catalog = require "authcodes.catalog"
 
 local M = {
-  _VERSION = "0.1.0",
+  _VERSION = "0.2.0",
   lookup = catalog.lookup,
   domains = catalog.domains,
   each = catalog.each,

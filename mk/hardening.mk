@@ -6,21 +6,20 @@
 #   make check-threads    8 threads, one lua_State each, 1,000,000 lookups and error
 #                         objects each, core and host under -fsanitize=thread
 #   make fuzz             every libFuzzer harness for FUZZ_SECONDS (default 60) each
+#   make fuzz-run-NAME    one harness
 #   make fuzz-merge       fold what the last `make fuzz` found into fuzz/corpus/ (minimised)
 #   make hardening        all of the above
 #
-# Variables: HARDEN_CC (clang-14), FUZZ_SECONDS (60), THREADS (8), THREAD_ITERS (1000000),
-# VALGRIND_SPECS (spec), SPEC_ARGS (--exclude-tags=slow).
+# The checks are tools/suites/hardening.sh (the suites "sanitize", "valgrind", "threads"
+# and "fuzz" of `make test` run the same script, with leaner settings); this file only
+# builds what it runs. Variables (passed to the script from the command line):
+# FUZZ_SECONDS (60), THREADS (8), THREAD_ITERS (1000000), SPEC_ARGS (--exclude-tags=slow),
+# VALGRIND_SKIP, VALGRIND_OWN, VALGRIND_FLAGS (see the script); HARDEN_CC (clang-14).
 # Everything is built under $(BUILD)/hardening/; nothing here touches the normal build
 # except that check-valgrind runs the lua5.4 module ($(BUILD)/lua5.4/authcodes/core.so).
-# Run from the top of the tree (the hosts find lua/ and spec/ relative to it).
+# `make -j2 check-valgrind` and `make -j2 fuzz` run two jobs at once.
 
 HARDEN_CC    ?= clang-14
-FUZZ_SECONDS ?= 60
-THREADS      ?= 8
-THREAD_ITERS ?= 1000000
-VALGRIND_SPECS ?= spec
-SPEC_ARGS    ?= --exclude-tags=slow
 HB           := $(BUILD)/hardening
 
 # The hosts embed Lua 5.4 whatever $(LUA) is.
@@ -34,25 +33,16 @@ H_SAN      := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined$(H_SAN_EX
 H_TSAN     := -O1 -fno-omit-frame-pointer -fsanitize=thread
 H_FUZZ     := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined$(H_SAN_EXTRA) -fno-sanitize-recover=all
 
-# What the specs need to find the Lua modules (and, for specs that start another
-# interpreter, the normal lua5.4 build), as tools/test.sh sets it.
-H_ENV := AUTHCODES_LUA=lua5.4 LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;"
-
-# Any report stops the run with a non-zero status; leaks are reported too.
-H_ASAN_OPTIONS  := halt_on_error=1:abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1
-H_UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
-H_TSAN_OPTIONS  := halt_on_error=1:second_deadlock_stack=1
-
 FUZZERS      := fuzz_catalog fuzz_lua fuzz_gencatalog
 FUZZ_COMMON  := fuzz/lua_fuzz.c
-FUZZ_HDR     := fuzz/lua_fuzz.h spec/host/host.h
-FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1
-# The Lua harnesses keep one lua_State across inputs, so the heap legitimately differs
-# from one input to the next and libFuzzer's per-input leak check would run LeakSanitizer
-# after nearly every input (10x slower) to find nothing: leaks of the binding are
-# check-sanitize's (LeakSanitizer at exit) and check-valgrind's job. The C harness keeps it.
-FUZZ_FLAGS_fuzz_lua        := -detect_leaks=0
-FUZZ_FLAGS_fuzz_gencatalog := -detect_leaks=0
+FUZZ_HDR     := fuzz/lua_fuzz.h
+# fuzz-merge's flags (a run's are in tools/suites/hardening.sh, which says why the Lua
+# harnesses run without per-input leak checks).
+FUZZ_MERGE_FLAGS ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1
+# -jN (from make's command line) runs N valgrind jobs or harnesses at once.
+H_JOBS = $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS)))
+
+H_RUN  = BUILD=$(BUILD) sh tools/suites/hardening.sh
 
 .PHONY: hardening check-sanitize check-valgrind check-threads fuzz fuzz-merge \
         fuzz-build $(addprefix fuzz-run-,$(FUZZERS)) $(addprefix fuzz-merge-,$(FUZZERS)) h-lua54
@@ -69,49 +59,11 @@ $(HB)/san/lua_host: spec/host/host.h spec/host/lua_host.c $(CORE_SRC) $(CORE_HDR
 	@mkdir -p $(dir $@)
 	$(HARDEN_CC) $(H_CFLAGS) $(H_SAN) spec/host/lua_host.c $(CORE_SRC) $(H_LUA_LIB) -lm -o $@
 
-check-sanitize: $(HB)/san/lua_host h-lua54
-	$(H_ENV) ASAN_OPTIONS=$(H_ASAN_OPTIONS) UBSAN_OPTIONS=$(H_UBSAN_OPTIONS) \
-	  $(HB)/san/lua_host /usr/bin/busted $(SPEC_ARGS) spec
-	$(H_ENV) ASAN_OPTIONS=$(H_ASAN_OPTIONS) UBSAN_OPTIONS=$(H_UBSAN_OPTIONS) \
-	  $(HB)/san/lua_host spec/host/core_drive.lua
-	@echo "check-sanitize: no AddressSanitizer/UndefinedBehaviorSanitizer report"
+check-sanitize:
+	@$(H_RUN) sanitize
 
-# --- valgrind ---------------------------------------------------------------------------
-# The whole suite under memcheck takes minutes (busted and the Lua VM run 30-50x slower),
-# so check-valgrind runs every spec except VALGRIND_SKIP: specs whose time goes into
-# subprocesses (which valgrind does not follow), the pure-Lua generator or documentation
-# text, and which reach the C core no differently from the others. VALGRIND_OWN specs
-# (the slowest) run as jobs of their own so that `make -j2 check-valgrind` overlaps them.
-# New spec files are included automatically. VALGRIND_SKIP= runs everything.
-
-VALGRIND_SKIP  ?= cli_spec generator_spec docs_spec readme_spec
-VALGRIND_OWN   ?= hostile_spec catalog_spec
-VG_OWN_FILES   := $(wildcard $(VALGRIND_OWN:%=spec/%.lua))
-VALGRIND_FLAGS ?=
-H_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-              --show-leak-kinds=definite $(VALGRIND_FLAGS)
-VG_JOBS := vg-specs vg-drive $(VG_OWN_FILES:spec/%.lua=vg-own-%)
-
-.PHONY: $(VG_JOBS)
-
-check-valgrind: $(VG_JOBS)
-	@echo "check-valgrind: no memcheck error, no definite leak"
-
-vg-specs: h-lua54
-	@mkdir -p $(HB)/valgrind
-	$(H_ENV) $(H_VALGRIND) lua5.4 /usr/bin/busted $(SPEC_ARGS) \
-	  $(addprefix --exclude-pattern=,$(VALGRIND_SKIP) $(VALGRIND_OWN)) spec \
-	  >$(HB)/valgrind/specs.log 2>&1 || { tail -n 60 $(HB)/valgrind/specs.log; exit 1; }
-	@grep -E 'successes' $(HB)/valgrind/specs.log | sed 's/^/vg-specs: /'
-
-$(VG_OWN_FILES:spec/%.lua=vg-own-%): vg-own-%: h-lua54
-	@mkdir -p $(HB)/valgrind
-	$(H_ENV) $(H_VALGRIND) lua5.4 /usr/bin/busted $(SPEC_ARGS) spec/$*.lua \
-	  >$(HB)/valgrind/$*.log 2>&1 || { tail -n 60 $(HB)/valgrind/$*.log; exit 1; }
-	@grep -E 'successes' $(HB)/valgrind/$*.log | sed 's/^/vg-own-$*: /'
-
-vg-drive: h-lua54
-	$(H_ENV) $(H_VALGRIND) lua5.4 spec/host/core_drive.lua
+check-valgrind:
+	@VALGRIND_JOBS=$(or $(H_JOBS),1) $(H_RUN) valgrind
 
 # --- ThreadSanitizer ------------------------------------------------------------------
 
@@ -119,15 +71,12 @@ $(HB)/tsan/threads_host: spec/host/host.h spec/host/threads_host.c $(CORE_SRC) $
 	@mkdir -p $(dir $@)
 	$(HARDEN_CC) $(H_CFLAGS) $(H_TSAN) spec/host/threads_host.c $(CORE_SRC) $(H_LUA_LIB) -lm -lpthread -o $@
 
-check-threads: $(HB)/tsan/threads_host
-	$(H_ENV) TSAN_OPTIONS=$(H_TSAN_OPTIONS) \
-	  $(HB)/tsan/threads_host spec/host/threads_work.lua $(THREADS) $(THREAD_ITERS)
+check-threads:
+	@$(H_RUN) threads
 
 # --- libFuzzer --------------------------------------------------------------------------
-# Each harness runs FUZZ_SECONDS over the committed corpus fuzz/corpus/NAME (read only)
-# plus a scratch corpus $(HB)/fuzz/work/NAME that receives what it finds; a crash is
-# written to $(HB)/fuzz/artifacts/NAME/ and fails the target. Run from the top of the
-# tree: the Lua harnesses load lua/, tools/ and spec/fixtures/ relative to it.
+# What a run reads and writes, and what fails it: tools/suites/hardening.sh and
+# fuzz/README.md.
 
 # fuzz_catalog needs only the catalog, not the Lua binding.
 $(HB)/fuzz/fuzz_catalog: fuzz/fuzz_catalog.c src/catalog.c $(CORE_HDR)
@@ -140,20 +89,14 @@ $(HB)/fuzz/fuzz_lua $(HB)/fuzz/fuzz_gencatalog: $(HB)/fuzz/%: fuzz/%.c $(FUZZ_CO
 
 fuzz-build: $(addprefix $(HB)/fuzz/,$(FUZZERS))
 
-fuzz: $(addprefix fuzz-run-,$(FUZZERS))
-	@echo "fuzz: $(FUZZERS): $(FUZZ_SECONDS)s each, no crash"
+fuzz:
+	@FUZZ_JOBS=$(or $(H_JOBS),1) $(H_RUN) fuzz
 
 $(addprefix fuzz-run-,$(FUZZERS)): fuzz-run-%: $(HB)/fuzz/%
-	@mkdir -p $(HB)/fuzz/work/$* $(HB)/fuzz/artifacts/$*
-	ASAN_OPTIONS=$(H_ASAN_OPTIONS) UBSAN_OPTIONS=$(H_UBSAN_OPTIONS) \
-	  $(HB)/fuzz/$* $(FUZZ_FLAGS) $(FUZZ_FLAGS_$*) -max_total_time=$(FUZZ_SECONDS) \
-	  -artifact_prefix=$(HB)/fuzz/artifacts/$*/ $(patsubst %,-dict=%,$(wildcard fuzz/$*.dict)) \
-	  $(HB)/fuzz/work/$* fuzz/corpus/$* 2>$(HB)/fuzz/$*.log \
-	  || { tail -n 60 $(HB)/fuzz/$*.log; echo "fuzz: $* failed, log $(HB)/fuzz/$*.log, input in $(HB)/fuzz/artifacts/$*/"; exit 1; }
-	@grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|Done [0-9]+ runs)' $(HB)/fuzz/$*.log | sed 's/^/$*: /'
+	@$(H_RUN) fuzz-one $*
 
 fuzz-merge: $(addprefix fuzz-merge-,$(FUZZERS))
 
 $(addprefix fuzz-merge-,$(FUZZERS)): fuzz-merge-%: $(HB)/fuzz/%
 	@mkdir -p fuzz/corpus/$* $(HB)/fuzz/work/$*
-	$(HB)/fuzz/$* -merge=1 $(FUZZ_FLAGS) $(FUZZ_FLAGS_$*) fuzz/corpus/$* $(HB)/fuzz/work/$*
+	$(HB)/fuzz/$* -merge=1 $(FUZZ_MERGE_FLAGS) $(if $(filter fuzz_catalog,$*),,-detect_leaks=0) fuzz/corpus/$* $(HB)/fuzz/work/$*

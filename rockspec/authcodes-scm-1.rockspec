@@ -1,9 +1,15 @@
--- luarocks make rockspec/authcodes-scm-1.rockspec   (works offline: no dependency is fetched)
+-- The development rockspec: builds the checkout it sits in.
+--   luarocks --lua-version 5.4 make rockspec/authcodes-scm-1.rockspec --deps-mode none
+-- (--deps-mode none when lua-cjson comes from your distribution, e.g. Debian's
+-- lua-cjson: LuaRocks does not see packages it did not install; without it LuaRocks
+-- fetches lua-cjson from its rocks server). The repository URL is a placeholder until
+-- the repository is published (see CHANGELOG.md); `luarocks make` does not use it.
 rockspec_format = "3.0"
 package = "authcodes"
 version = "scm-1"
 source = {
-  url = "git+https://example.invalid/authcodes.git",
+  url = "git+https://github.com/authcodes/authcodes.git",
+  branch = "main",
 }
 description = {
   summary = "Wilddog Auth and iMSDK server error codes as rich Lua error objects",
@@ -11,15 +17,17 @@ description = {
 A C core holds both vendors' error-code catalogs as compiled read-only tables; Lua
 helpers turn a code or a vendor reply into an error object with its name, English and
 Chinese messages, gRPC-style class, retry advice, HTTP status, and log / JSON /
-RFC 9457 problem formatting. Works on Lua 5.1-5.4 and LuaJIT/OpenResty.
+RFC 9457 problem formatting. Works on Lua 5.1-5.5 and LuaJIT/OpenResty.
 ]],
+  homepage = "https://github.com/authcodes/authcodes",
+  issues_url = "https://github.com/authcodes/authcodes/issues",
   license = "MIT",
+  labels = { "errors", "openresty", "nginx", "skynet", "game-server" },
 }
--- lua-cjson is needed only to decode JSON strings and for the json/problem formats; it
--- is listed nowhere here so that `luarocks make` needs no network: install it from your
--- distribution (Debian: lua-cjson) or with `luarocks install lua-cjson`.
+-- lua-cjson decodes JSON replies and writes the json and problem formats.
 dependencies = {
-  "lua >= 5.1, < 5.5",
+  "lua >= 5.1, < 5.6",
+  "lua-cjson",
 }
 build = {
   type = "builtin",
@@ -33,14 +41,28 @@ build = {
     ["authcodes.entry"] = "lua/authcodes/entry.lua",
     ["authcodes.errors"] = "lua/authcodes/errors.lua",
     ["authcodes.reply"] = "lua/authcodes/reply.lua",
+    ["authcodes.transport"] = "lua/authcodes/transport.lua",
     ["authcodes.internal"] = "lua/authcodes/internal.lua",
+    ["authcodes.text"] = "lua/authcodes/text.lua",
     ["authcodes.schema"] = "lua/authcodes/schema.lua",
     ["authcodes.code"] = "lua/authcodes/code.lua",
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
     ["authcodes.format"] = "lua/authcodes/format.lua",
     ["authcodes.ngx"] = "lua/authcodes/ngx.lua",
+    -- the authcodes command (bin/authcodes is its launcher)
+    ["authcodes.cli"] = "lua/authcodes/cli/init.lua",
+    ["authcodes.cli.args"] = "lua/authcodes/cli/args.lua",
+    ["authcodes.cli.doc"] = "lua/authcodes/cli/doc.lua",
+    ["authcodes.cli.query"] = "lua/authcodes/cli/query.lua",
+    ["authcodes.cli.scan"] = "lua/authcodes/cli/scan.lua",
+    ["authcodes.cli.text"] = "lua/authcodes/cli/text.lua",
+    ["authcodes.cli.view"] = "lua/authcodes/cli/view.lua",
+    ["authcodes.cli.words"] = "lua/authcodes/cli/words.lua",
   },
   install = {
     bin = { authcodes = "bin/authcodes" },
   },
+  -- LuaRocks installs no man pages or completions; they are kept in the rock's directory
+  -- (luarocks show authcodes), to link from MANPATH and the shells' completion paths.
+  copy_directories = { "docs", "library", "man", "completions" },
 }

@@ -3,12 +3,13 @@ local core = require "authcodes.core"
 local schema = require "authcodes.schema"
 
 describe("authcodes.core", function()
-  it("counts every entry and both domains, in name order", function()
+  it("counts every entry and the three domains, vendors first", function()
     local d = core.domains()
-    assert.are.same({ "imsdk", "wilddog" }, { d[1], d[2] })
-    assert.are.equal(core.count, d.imsdk.count + d.wilddog.count)
+    assert.are.same({ "imsdk", "wilddog", "transport" }, { d[1], d[2], d[3] })
+    assert.are.equal(core.count, d.imsdk.count + d.wilddog.count + d.transport.count)
     assert.are.equal(1, d.imsdk.first)
     assert.are.equal(d.imsdk.count + 1, d.wilddog.first)
+    assert.are.equal(d.wilddog.first + d.wilddog.count, d.transport.first)
   end)
 
   it("numbers classes and retry kinds as the schema does", function()

@@ -1,6 +1,6 @@
 -- The documentation is up to date and complete (issue #8).
 --
--- * docs/codes.md is what tools/gencodes.lua makes from the catalog now (regenerated
+-- * docs/codes.md is what tools/gendocs_codes.lua makes from the catalog now (regenerated
 --   here, on every runtime: the page must not depend on the runtime either), and its
 --   tables hold every code, one row each, with a working anchor and lossless cells.
 -- * the reference (config.ld, the LDoc comments, docs/topics/entries.md) covers every
@@ -11,7 +11,7 @@ local authcodes = require "authcodes"
 
 local read = require("spec.helpers").slurp
 
-local gencodes = dofile("tools/gencodes.lua")
+local gendocs_codes = dofile("tools/gendocs_codes.lua")
 
 -- The first line where two texts differ, for a readable failure.
 local function first_difference(a, b)
@@ -56,7 +56,7 @@ local function builtin_entries()
   return list
 end
 
--- Undo gencodes.cell: what a markdown renderer shows.
+-- Undo gendocs_codes.cell: what a markdown renderer shows.
 local function unescape(s)
   s = s:gsub("<br>", "\n"):gsub("\\(.)", "%1")
   return (s:gsub("&lt;", "<"):gsub("&gt;", ">"):gsub("&amp;", "&"))
@@ -64,7 +64,7 @@ end
 
 describe("docs/codes.md", function()
   local committed = read("docs/codes.md")
-  local generated = gencodes.render(authcodes)
+  local generated = gendocs_codes.render(authcodes)
 
   it("is up to date with the catalog (run `make docs` and commit docs/ if not)", function()
     if committed ~= generated then
@@ -91,14 +91,14 @@ describe("docs/codes.md", function()
     assert.is_true(#order >= 261)
     for _, id in ipairs(order) do
       local d, c = id:match("^(%w+)%.(%-?%d+)$")
-      assert.are.equal(id, gencodes.anchor(d, tonumber(c)))
+      assert.are.equal(id, gendocs_codes.anchor(d, tonumber(c)))
       assert.is_truthy(authcodes.lookup(id), "the anchor is a key lookup accepts: " .. id)
     end
   end)
 
   it("has ten cells in every row, and every cell reads back as the catalog's text", function()
     for _, e in ipairs(builtin_entries()) do
-      local id = gencodes.anchor(e.domain, e.code)
+      local id = gendocs_codes.anchor(e.domain, e.code)
       local r = rows[id]
       assert.are.equal(10, #r, id)
       assert.are.equal("`" .. e.name .. "`", r[2]:match("^[^<]+"), id)
@@ -122,7 +122,7 @@ describe("docs/codes.md", function()
   end)
 
   it("escapes what markdown or HTML would read in a cell", function()
-    local cell = gencodes.cell
+    local cell = gendocs_codes.cell
     assert.are.equal("a \\| b", cell("a | b"))
     assert.are.equal("one<br>two<br>three", cell("one\ntwo\r\nthree"))
     assert.are.equal("&lt;script&gt; &amp;amp;", cell("<script> &amp;"))
@@ -137,7 +137,7 @@ describe("docs/codes.md", function()
     assert(authcodes.register("docs_spec_extra", {
       { code = 1, name = "extra", class = "INTERNAL", summary = "Registered by docs_spec." },
     }))
-    assert.are.equal(generated, gencodes.render(authcodes))
+    assert.are.equal(generated, gendocs_codes.render(authcodes))
   end)
 
   it("runs as a script: --check passes on the committed file", function()
@@ -146,7 +146,7 @@ describe("docs/codes.md", function()
       rt = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
     end
     local cmd = "LUA_PATH='" .. package.path .. "' LUA_CPATH='" .. package.cpath .. "' "
-      .. rt .. " tools/gencodes.lua --check docs/codes.md 2>&1; echo EXIT:$?"
+      .. rt .. " tools/gendocs_codes.lua --check docs/codes.md 2>&1; echo EXIT:$?"
     local p = assert(io.popen(cmd))
     local out = p:read("*a")
     p:close()

@@ -241,7 +241,12 @@ describe("err:text", function()
     for _, lang in ipairs { "fr", "ZH", "zh-CN", 42, true } do
       assert.equal(err.summary, err:text(lang))
     end
-    assert.equal("The code is not in the catalog.", authcodes.new(123456):text("zh"))
+    assert.equal("The code is not in the catalog.", authcodes.new(123456):text("fr"))
+  end)
+
+  it("unknown codes and unreadable replies speak Chinese too", function()
+    assert.equal("错误码不在目录中。", authcodes.new(123456):text("zh"))
+    assert.equal("无法读懂供应商的回复。", select(2, authcodes.check("<html>", "imsdk")):text("zh"))
   end)
 end)
 
@@ -499,7 +504,8 @@ describe("authcodes.check", function()
     it("a reply over 1 MB is not decoded", function()
       local r, err = authcodes.check('{"code":1,"pad":"' .. ("x"):rep(1024 * 1024) .. '"}', "imsdk")
       assert.is_nil(r)
-      assert.equal("bad_reply", err.name)
+      assert.equal("reply_too_large", err.name)
+      assert.equal("transport", err.domain)
       assert.matches("too large", err.detail, 1, true)
     end)
   end)

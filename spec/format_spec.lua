@@ -11,9 +11,23 @@ local function decode(s)
   return t
 end
 
+local helpers = require "spec.helpers"
+
 local function assert_one_line(s)
   assert.is_string(s)
   assert.is_nil(s:find("[\r\n]"), s)
+end
+
+-- What a client, a log or a terminal may be given: strict UTF-8 and, for a line, no
+-- control, line-breaking or bidi character.
+local function assert_utf8(s)
+  assert.is_string(s)
+  assert.is_nil(helpers.utf8_error(s), ("%q"):format(s:sub(1, 200)))
+end
+
+local function assert_safe_line(s)
+  assert_utf8(s)
+  assert.is_nil(helpers.unsafe_char(s), ("%q"):format(s:sub(1, 200)))
 end
 
 describe("authcodes.format", function()
@@ -84,6 +98,33 @@ describe("authcodes.format", function()
       assert.matches('detail=x+%.%.%.', s)
     end)
 
+    it("escapes C1 controls, line separators, bidi controls and ill-formed bytes", function()
+      local detail = "a\194\133b\226\128\168c\226\128\169d\226\128\174e\226\129\166f\216\156g\226\128\142h\155i\27j"
+      local s = authcodes.format(authcodes.new(22002, { detail = detail }), "log")
+      assert_safe_line(s)
+      assert.matches('detail="a\\u{0085}b\\u{2028}c\\u{2029}d\\u{202e}e\\u{2066}f\\u{061c}g\\u{200e}h\\x9bi\\x1bj"',
+        s, 1, true)
+    end)
+
+    it("keeps well-formed text as it is, and cuts on a character", function()
+      local s = authcodes.format(authcodes.new(22002, { detail = "过期" }), "log")
+      assert.matches(" detail=过期$", s)
+      s = authcodes.format(authcodes.new(22002, { detail = ("过"):rep(1000) }), "log")
+      assert_safe_line(s)
+      local d = s:match(" detail=(.*)$")
+      assert.is_true(#d <= 2048)
+      assert.equal(("过"):rep((#d - 3) / 3) .. "...", d)
+    end)
+
+    it("keeps the whole line within 16 KiB, however big the context", function()
+      local ctx = {}
+      for i = 1, 64 do ctx["k" .. i] = ("v"):rep(3000) end
+      local s = authcodes.format(authcodes.new(22002, { detail = ("d"):rep(1e5), context = ctx }), "log")
+      assert_safe_line(s)
+      assert.is_true(#s <= 16384, #s)
+      assert.matches(" truncated=true$", s)
+    end)
+
     it("names unknown keys", function()
       assert.matches("^code=123456 name=unknown class=UNKNOWN http=500 retry=never", authcodes.format(123456, "log"))
       assert.matches('^key="a key" name=unknown', authcodes.format("a key", "log"))
@@ -137,7 +178,7 @@ describe("authcodes.format", function()
       local start = os.clock()
       local s = authcodes.format(authcodes.new(22002, { context = { wide = wide, n = 1 } }), "json")
       assert.is_true(os.clock() - start < 1)
-      assert.is_true(#s < 200000)
+      assert.is_true(#s <= 16384)
       assert.equal(1, decode(s).context.n)
     end)
 
@@ -166,6 +207,15 @@ describe("authcodes.format", function()
 
     it("speaks the language asked for", function()
       assert.equal("该 token 已过期", decode(authcodes.format(22002, "problem", { lang = "zh" })).title)
+    end)
+
+    it("raises bad argument #3 on wrong problem opts", function()
+      for _, opts in ipairs { { type_base = 1 }, { status = "502" }, { status = 99 }, { status = 600 },
+                              { status = 502.5 }, { status = 0 / 0 } } do
+        local ok, msg = pcall(authcodes.format, 22002, "problem", opts)
+        assert.is_false(ok)
+        assert.matches("bad argument #3 to 'format'", msg, 1, true)
+      end
     end)
   end)
 
@@ -245,8 +295,45 @@ describe("authcodes.problem", function()
     assert.matches("not JSON", p.detail, 1, true)
   end)
 
+  it("says the status it is sent with (RFC 9457 3.1.3)", function()
+    assert.equal(502, authcodes.problem(22002, { status = 502 }).status)
+    assert.equal(502, decode(authcodes.format(22002, "problem", { status = 502 })).status)
+    assert.equal(401, decode(authcodes.format(22002, "problem")).status)   -- the cached body is not changed
+  end)
+
+  it("leaves the detail out on request", function()
+    local err = authcodes.new(22002, { detail = "JSON parser does not support UTF-16 <script>" })
+    assert.is_nil(authcodes.problem(err, { expose_detail = false }).detail)
+    assert.is_nil(decode(authcodes.format(err, "problem", { expose_detail = false })).detail)
+    assert.equal(err.detail, authcodes.problem(err).detail)
+    assert.equal(err.detail, authcodes.problem(err, { expose_detail = true }).detail)
+  end)
+
+  it("leaves out a retry_after, code or status that is not a number JSON can carry", function()
+    for _, v in ipairs { 0 / 0, math.huge, -math.huge, -1, "5", {} } do
+      local err = authcodes.new(-2)
+      err.retry_after, err.http = v, v
+      local p = decode(authcodes.format(err, "problem"))
+      assert.is_nil(p.retry_after)
+      assert.equal(500, p.status)
+      assert.equal(-2, p.code)
+      local j = decode(authcodes.format(err, "json"))
+      assert.is_nil(j.retry_after)
+      assert.is_nil(j.http)
+    end
+    local err = authcodes.new(-2)
+    err.retry_after = 2.5
+    assert.equal(3, authcodes.problem(err).retry_after)
+  end)
+
+  it("unknown codes and bad replies have a Chinese title", function()
+    assert.equal("错误码不在目录中。", authcodes.problem(123456, { lang = "zh" }).title)
+    assert.equal("无法读懂供应商的回复。", authcodes.problem(select(2, authcodes.check("{", "imsdk")), { lang = "zh" }).title)
+  end)
+
   it("raises bad argument on wrong opts", function()
-    for _, opts in ipairs { "zh", 1, true, { type_base = 1 }, { type_base = {} } } do
+    for _, opts in ipairs { "zh", 1, true, { type_base = 1 }, { type_base = {} }, { status = "401" },
+                            { status = 1000 }, { status = 0 / 0 } } do
       local ok, msg = pcall(authcodes.problem, 22002, opts)
       assert.is_false(ok)
       assert.matches("bad argument #2 to 'problem'", msg, 1, true)
@@ -347,5 +434,92 @@ describe("problem bodies of errors with nothing of their own", function()
     local u1 = cjson.decode(authcodes.format(authcodes.new(424242), "problem"))
     local u2 = cjson.decode(authcodes.format(authcodes.new(434343), "problem"))
     assert.are.same({ 424242, 434343 }, { u1.code, u2.code })
+  end)
+end)
+
+describe("what a client, a log and a terminal receive (issue #12)", function()
+  local function styles_of(err)
+    return {
+      tostring = tostring(err),
+      log = authcodes.format(err, "log"),
+      text = authcodes.format(err, "text", { lang = "zh" }),
+      json = authcodes.format(err, "json", { lang = "zh" }),
+      problem = authcodes.format(err, "problem", { lang = "zh", instance = "/x\255" }),
+    }
+  end
+
+  local function assert_safe(err)
+    for style, s in pairs(styles_of(err)) do
+      assert.is_true(#s <= 16384, style .. ": " .. #s .. " bytes")
+      if style == "json" or style == "problem" then
+        assert_utf8(s)
+        decode(s)
+      else
+        assert_safe_line(s)
+      end
+    end
+  end
+
+  it("a vendor desc cut mid-character by check stays valid UTF-8", function()
+    local _, err = authcodes.check({ code = -207, desc = ("过"):rep(400) }, "imsdk")
+    assert_utf8(err.detail)
+    assert.is_true(#err.detail <= 1024)
+    assert.matches("%.%.%.$", err.detail)
+    assert_safe(err)
+    _, err = authcodes.check(cjson.encode({ code = 99999, desc = ("过"):rep(400) }), "imsdk")
+    assert_utf8(err.detail)
+    assert_safe(err)
+  end)
+
+  it("ill-formed bytes become U+FFFD in JSON", function()
+    local err = authcodes.new(22002, { detail = "a\255b\192\128c\237\160\128d" })
+    local t = decode(authcodes.format(err, "json"))
+    assert.equal("a\239\191\189b\239\191\189\239\191\189c\239\191\189\239\191\189\239\191\189d", t.detail)
+    local p = decode(authcodes.format(authcodes.new("k\255", { domain = "d\254" }), "problem", { instance = "/\253" }))
+    assert.equal("k\239\191\189", p.key)
+    assert.equal("d\239\191\189", p.domain)
+    assert.equal("/\239\191\189", p.instance)
+    assert_utf8(p.type)
+  end)
+
+  it("tostring escapes every control and bidi character", function()
+    local s = tostring(authcodes.new(22002, { detail = "\27[2J\11\12\0x\226\128\174y\194\133", cause = "\155z" }))
+    assert_safe_line(s)
+    assert.matches("; detail: \\x1b[2J\\x0b\\x0c\\x00x\\u{202e}y\\u{0085}; caused by: \\x9bz", s, 1, true)
+    assert_safe_line(tostring(authcodes.new(1, { domain = "\27]0;title\7" })))
+  end)
+
+  it("a 1 MiB detail gives bodies within their caps", function()
+    local err = authcodes.new(22002, { detail = ("\1"):rep(1024 * 1024), cause = ("过"):rep(400000),
+                                       context = { big = ("x"):rep(1024 * 1024) } })
+    assert_safe(err)
+    local t = decode(authcodes.format(err, "json"))
+    assert.is_true(#t.detail <= 2048 and #t.cause <= 2048)
+    assert.is_true(#t.context.big <= 2048)
+    assert.is_true(#authcodes.format(err, "problem") <= 16384)
+  end)
+
+  it("new(x, { detail = p, cause = p }) nested 22 times stays small", function()
+    local p = authcodes.new(-207)
+    for _ = 1, 22 do p = authcodes.new(-207, { detail = p, cause = p }) end
+    assert_safe(p)
+    assert.is_true(#tostring(p) <= 16384)
+  end)
+
+  it("a chain built by assigning detail ends after 8 objects", function()
+    local e = authcodes.new(-1)
+    for _ = 1, 100000 do
+      local top = authcodes.new(-207)
+      top.detail = e
+      e = top
+    end
+    local s = tostring(e)
+    assert_safe(e)
+    local n = select(2, s:gsub("session_get_failed", ""))
+    assert.equal(8, n)
+    assert.equal("; detail: ...", s:sub(-13))
+    local a, b = authcodes.new(1), authcodes.new(2)
+    a.detail, b.detail = b, a
+    assert_safe(a)
   end)
 end)

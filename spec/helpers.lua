@@ -32,6 +32,103 @@ function M.all_entries(authcodes)
   return list
 end
 
+--- The entries of one domain of `authcodes`, in code order.
+function M.entries_of(authcodes, domain)
+  local list = {}
+  for e in authcodes.each(domain) do list[#list + 1] = e end
+  return list
+end
+
+--- Is `v` an integer (a Lua 5.3+ integer subtype where there is one)?
+function M.is_integer(v)
+  if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge or math.floor(v) ~= v then
+    return false
+  end
+  if math.type then return math.type(v) == "integer" end
+  return true
+end
+
+--- Is `v` an element of the array `list`?
+function M.contains(list, v)
+  for _, x in ipairs(list) do if x == v then return true end end
+  return false
+end
+
+--- A second, cold copy of the library: its own catalog state, nothing materialised or
+--- cached yet, no registrations. The shared copy's modules are put back afterwards.
+function M.fresh_authcodes()
+  local saved = {}
+  for name, mod in pairs(package.loaded) do
+    if name == "authcodes" or name:find("^authcodes%.") then saved[name] = mod end
+  end
+  for name in pairs(saved) do package.loaded[name] = nil end
+  local lib = require "authcodes"
+  for name in pairs(saved) do package.loaded[name] = nil end
+  for name, mod in pairs(saved) do package.loaded[name] = mod end
+  return lib
+end
+
+--- Every built-in entry of `lib`, "domain code" -> { e = the entry, t = e:totable() }.
+function M.snapshot(lib)
+  local all = {}
+  for _, d in ipairs { "imsdk", "wilddog" } do
+    for e in lib.each(d) do all[d .. " " .. e.code] = { e = e, t = e:totable() } end
+  end
+  return all
+end
+
+--- Where `s` stops being strict UTF-8 (RFC 3629, Unicode table 3-7: no overlong
+-- forms, no surrogates, nothing past U+10FFFF, no truncated sequence): the byte
+-- position of the first bad sequence, or nil when all of `s` is well-formed. Written
+-- here, apart from the library's own decoder, so that the specs check it.
+function M.utf8_error(s)
+  local i = s:find("[\128-\255]")
+  while i do
+    local b = s:byte(i)
+    local len
+    local lo, hi = 0x80, 0xBF   -- the range of the second byte
+    if b >= 0xC2 and b <= 0xDF then len = 2
+    elseif b == 0xE0 then len, lo = 3, 0xA0
+    elseif b == 0xED then len, hi = 3, 0x9F
+    elseif b >= 0xE1 and b <= 0xEF then len = 3
+    elseif b == 0xF0 then len, lo = 4, 0x90
+    elseif b == 0xF4 then len, hi = 4, 0x8F
+    elseif b >= 0xF1 and b <= 0xF3 then len = 4
+    else return i end
+    for k = 1, len - 1 do
+      local c = s:byte(i + k)
+      if c == nil or c < (k == 1 and lo or 0x80) or c > (k == 1 and hi or 0xBF) then return i end
+    end
+    i = s:find("[\128-\255]", i + len)   -- the next non-ASCII byte
+  end
+  return nil
+end
+
+-- Code points that end a line, hide text or reorder it on a terminal or in a log.
+local function unsafe_cp(cp)
+  return cp < 0x20 or (cp >= 0x7F and cp <= 0x9F) or cp == 0x061C or cp == 0x200E or cp == 0x200F
+    or (cp >= 0x2028 and cp <= 0x202E) or (cp >= 0x2066 and cp <= 0x2069)
+end
+
+--- The first character of a well-formed UTF-8 `s` that must not reach a log line or a
+-- terminal (a C0 or C1 control, DEL, U+2028/2029, a bidi control), as "U+XXXX", or nil.
+function M.unsafe_char(s)
+  local c = s:find("[%z\1-\31\127]")
+  if c then return ("U+%04X at %d"):format(s:byte(c), c) end
+  -- Every other one starts with one of these bytes (U+0080-U+009F: C2, U+061C: D8,
+  -- U+200E-U+2069: E2), which in well-formed UTF-8 only ever start a character.
+  local i = s:find("[\194\216\226]")
+  while i do
+    local b = s:byte(i)
+    local cp
+    if b < 0xE0 then cp = (b - 0xC0) * 64 + (s:byte(i + 1) - 0x80)
+    else cp = ((b - 0xE0) * 64 + (s:byte(i + 1) - 0x80)) * 64 + (s:byte(i + 2) - 0x80) end
+    if unsafe_cp(cp) then return ("U+%04X at %d"):format(cp, i) end
+    i = s:find("[\194\216\226]", i + 1)
+  end
+  return nil
+end
+
 --- `s` as one POSIX shell word.
 function M.shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"

@@ -1,11 +1,29 @@
 -- Hostile input (issue #6, the Lua half): every public function is fed every kind of
 -- value the network or a careless caller can produce. Each call must either give its
 -- documented result or raise an error whose message says "bad argument"; nothing
--- else. Afterwards the catalog is exactly as it was; whatever an error carries, its
--- JSON decodes and its log line is one line.
+-- else. Afterwards the catalog is exactly as it was.
+--
+-- And what a client, a log or a terminal is given (issue #12), checked byte by byte,
+-- not only by decoding it: every JSON and problem body is strict UTF-8 (the validator
+-- is spec.helpers.utf8_error, written apart from the library) and decodes; every log
+-- line, tostring and text is strict UTF-8 with no control, line-breaking or bidi
+-- character (spec.helpers.unsafe_char); every output is within its documented cap
+-- (authcodes.format's header).
+--
+-- Every call is also bounded in time: LIMIT seconds of CPU for any input here (none is
+-- over 1 MiB). That is not a speed test (speed is `make bench`'s job): it is the
+-- complexity check the issue asks for. A linear walk of 1 MiB takes a few ms, and the
+-- quadratic and exponential paths this guards against (a backtracking pattern, a cause
+-- tree rendered twice per level) took seconds to minutes; a limit 40 times above the
+-- 50 ms the issue names keeps a shared, loaded machine from failing it by accident.
 
 local authcodes = require "authcodes"
 local cjson = require "cjson.safe"
+local helpers = require "spec.helpers"
+
+local LIMIT = 2              -- seconds of CPU any one call may take (see above)
+local MAX_OUTPUT = 16384     -- a whole tostring, log line, text, JSON or problem body
+local MAX_VALUE = 2048       -- one free-text value (detail, title, instance...)
 
 local unpack = table.unpack or unpack  -- luacheck: ignore 143
 
@@ -20,10 +38,31 @@ local function show(v)
   return type(v)
 end
 
---- Call fn(...): on success return its results packed ({ n = ..., ... }); when it
--- raised, the message must contain "bad argument", and the answer is nil.
-local function expect_documented(fn, ...)
+local function check_that(cond, what)
+  if not cond then error(current .. ": " .. what, 2) end
+end
+
+-- pcall(fn, ...), failing when it took more than LIMIT seconds of CPU.
+local function timed_pcall(fn, ...)
+  local t0 = os.clock()
   local r = pack(pcall(fn, ...))
+  local t = os.clock() - t0
+  check_that(t < LIMIT, ("took %.2f s of CPU (limit %d s)"):format(t, LIMIT))
+  return r
+end
+
+-- fn(...) (raising what it raises), failing when it took more than LIMIT seconds.
+local function timed(fn, ...)
+  local r = timed_pcall(fn, ...)
+  if not r[1] then error(r[2], 0) end
+  return unpack(r, 2, r.n)
+end
+
+--- Call fn(...): on success return its results packed ({ n = ..., ... }); when it
+-- raised, the message must contain "bad argument", and the answer is nil. Either way
+-- within LIMIT seconds.
+local function expect_documented(fn, ...)
+  local r = timed_pcall(fn, ...)
   if r[1] then return pack(unpack(r, 2, r.n)) end
   local msg = r[2]
   if type(msg) ~= "string" or not msg:find("bad argument", 1, true) then
@@ -32,20 +71,39 @@ local function expect_documented(fn, ...)
   return nil
 end
 
-local function check_that(cond, what)
-  if not cond then error(current .. ": " .. what, 2) end
-end
-
+-- A log line, a tostring or a text: strict UTF-8, no control, line-breaking or bidi
+-- character, within its cap.
 local function one_line(s, what)
-  check_that(type(s) == "string", (what or "output") .. " is not a string")
-  check_that(not s:find("[\r\n]"), (what or "output") .. " is not one line: " .. show(s))
+  what = what or "output"
+  check_that(type(s) == "string", what .. " is not a string")
+  check_that(#s <= MAX_OUTPUT, what .. " is " .. #s .. " bytes, over " .. MAX_OUTPUT)
+  local bad = helpers.utf8_error(s)
+  check_that(bad == nil, what .. " is not UTF-8 at byte " .. tostring(bad) .. ": " .. show(s))
+  local c = helpers.unsafe_char(s)
+  check_that(c == nil, what .. " has " .. tostring(c) .. ": " .. show(s))
 end
 
+-- A JSON body: strict UTF-8, within its cap, and it decodes.
 local function decodes(s, what)
   check_that(type(s) == "string", what .. " is not a string")
+  check_that(#s <= MAX_OUTPUT, what .. " is " .. #s .. " bytes, over " .. MAX_OUTPUT)
+  local bad = helpers.utf8_error(s)
+  check_that(bad == nil, what .. " is not UTF-8 at byte " .. tostring(bad) .. ": " .. show(s))
   local v = cjson.decode(s)
   check_that(v ~= nil, what .. " does not decode: " .. show(s))
   return v
+end
+
+-- A problem table: every string member strict UTF-8 and within its cap.
+local function valid_problem_table(p)
+  check_that(type(p) == "table", "problem is not a table")
+  for k, v in pairs(p) do
+    if type(v) == "string" then
+      check_that(helpers.utf8_error(v) == nil, "problem." .. k .. " is not UTF-8: " .. show(v))
+      check_that(#v <= MAX_VALUE + 600, "problem." .. k .. " is " .. #v .. " bytes")
+    end
+  end
+  return decodes(cjson.encode(p), "problem table")
 end
 
 ---------------------------------------------------------------------------------------
@@ -75,6 +133,11 @@ local VALUES = {   -- { name, value }; nil is added by hand (it cannot live in a
   { "NUL", "\0" }, { "code NUL", "22002\0" }, { "name NUL", "expired_token\0x" },
   { "invalid UTF-8", "\255\254\253" }, { "overlong UTF-8", "\192\128" }, { "lone surrogate", "\237\160\128" },
   { "control chars", "\r\n\t\27[31m" }, { "format string", "%s%d%n%%" }, { "pattern", "[%a-" },
+  { "C1 controls", "\194\133\194\155[2J\155" }, { "line separators", "a\226\128\168b\226\128\169c\11\12" },
+  { "bidi controls", "\226\128\174evil\226\129\166\226\129\169\216\156\226\128\142\226\128\143" },
+  { "truncated UTF-8", "\228\184" }, { "4-byte UTF-8 past U+10FFFF", "\244\144\128\128" },
+  { "1 MiB of Chinese", ("过"):rep(350000) }, { "1 MiB of controls", ("\1\27\155"):rep(350000) },
+  { "1 MiB of quotes", ('"\\/'):rep(350000) }, { "1 MiB of ill-formed bytes", ("\255"):rep(1024 * 1024) },
   { '"wilddog."', "wilddog." }, { '".expired_token"', ".expired_token" },
   { '"wilddog.expired_token"', "wilddog.expired_token" }, { '"IMSDK.SESSION_EXPIRED"', "IMSDK.SESSION_EXPIRED" },
   { '"imsdk.22002"', "imsdk.22002" }, { '"a.b.c"', "a.b.c" }, { "257 bytes", ("a"):rep(257) },
@@ -137,9 +200,21 @@ local function valid_error(err, what)
     (what or "result") .. " lacks name, class or http")
 end
 
+-- What a client and a log get of a reply check refused (exercise_error, below, says
+-- everything; check's errors are many, so the three outputs that matter).
+local function client_outputs(err)
+  one_line(timed(tostring, err), "tostring")
+  one_line(timed(authcodes.format, err, "log"), "log")
+  local p = decodes(timed(authcodes.format, err, "problem", { lang = "zh" }), "problem")
+  check_that(p.detail == nil or #p.detail <= MAX_VALUE, "problem detail over its cap")
+end
+
 local function valid_check(r)
   check_that(r ~= nil, "check raised on the reply")
-  if r[1] == nil then return valid_error(r[2], "check error") end
+  if r[1] == nil then
+    valid_error(r[2], "check error")
+    return client_outputs(r[2])
+  end
   check_that(type(r[1]) == "table", "check: reply is not a table")
   check_that(is_entry(r[2]) and r[2].ok == true, "check: second result is not an ok entry")
 end
@@ -152,18 +227,24 @@ local function valid_should_retry(r)
   end
 end
 
--- Everything that can be said about one error object, all of which must hold.
+-- Everything that can be said about one error object, all of which must hold, each
+-- within LIMIT seconds.
 local function exercise_error(err)
   valid_error(err)
-  one_line(tostring(err), "tostring")
+  one_line(timed(tostring, err), "tostring")
+  one_line(timed(function() return err .. "" end), "err .. \"\"")
   for _, lang in ipairs { "en", "zh" } do
     check_that(type(err:text(lang)) == "string", "text is not a string")
-    check_that(type(authcodes.format(err, "text", { lang = lang })) == "string", "text style")
+    one_line(timed(authcodes.format, err, "text", { lang = lang }), "text style")
   end
-  decodes(authcodes.format(err, "json", { lang = "zh" }), "json")
-  local p = decodes(authcodes.format(err, "problem", { lang = "zh", instance = "/x" }), "problem")
+  decodes(timed(authcodes.format, err, "json", { lang = "zh" }), "json")
+  local p = decodes(timed(authcodes.format, err, "problem", { lang = "zh", instance = "/x" }), "problem")
   check_that(p.status == err.http and p.name == err.name, "problem members")
-  one_line(authcodes.format(err, "log"), "log")
+  check_that(p.detail == nil or #p.detail <= MAX_VALUE, "problem detail over its cap")
+  p = decodes(timed(authcodes.format, err, "problem", { status = 502, expose_detail = false }), "problem")
+  check_that(p.status == 502 and p.detail == nil, "problem with status and without detail")
+  valid_problem_table(timed(authcodes.problem, err, { lang = "zh" }))
+  one_line(timed(authcodes.format, err, "log"), "log")
   check_that(err:is(err) == true, "err:is(err)")
 end
 
@@ -193,6 +274,34 @@ describe("hostile input", function()
     assert.has_error(function() expect_documented(error, "boom") end)
     assert.has_error(function() expect_documented(error, {}) end)
     assert.has_error(function() expect_documented(function() return nil + 1 end) end)
+  end)
+
+  it("the byte checks themselves tell good output from bad", function()
+    for _, good in ipairs { "", "plain", "过期", "\244\143\191\191", "\240\159\152\128", "\194\160",
+                            "\237\159\191", "\238\128\128" } do
+      assert.is_nil(helpers.utf8_error(good), ("%q"):format(good))
+    end
+    for _, bad in ipairs { "\192\128", "\193\191", "\224\128\128", "\224\159\191", "\237\160\128", "\237\191\191",
+                           "\240\128\128\128", "\240\143\191\191", "\244\144\128\128", "\245\128\128\128", "\255",
+                           "\128", "a\191", "\228\184", "\228\184x", "\240\159\152" } do
+      assert.is_number(helpers.utf8_error(bad), ("%q"):format(bad))
+    end
+    if utf8 and _VERSION == "Lua 5.4" then   -- 5.4's utf8.len is strict too: they must agree
+      for b1 = 0xC0, 0xF5 do
+        for b2 = 0x7F, 0xC0 do
+          local s = string.char(b1, b2, 0x80, 0x80)
+          assert.equal(utf8.len(s) ~= nil, helpers.utf8_error(s) == nil, ("%q"):format(s))
+        end
+      end
+    end
+    for _, safe in ipairs { "plain text", "过期 \226\128\167 \226\128\175 \226\129\165 \239\187\191", "\194\160" } do
+      assert.is_nil(helpers.unsafe_char(safe), ("%q"):format(safe))
+    end
+    for _, unsafe in ipairs { "\0", "a\nb", "\t", "\27", "\127", "\194\128", "\194\133", "\194\159", "\216\156",
+                              "\226\128\142", "\226\128\143", "\226\128\168", "\226\128\169", "\226\128\170",
+                              "\226\128\174", "\226\129\166", "\226\129\169" } do
+      assert.is_string(helpers.unsafe_char(unsafe), ("%q"):format(unsafe))
+    end
   end)
 
   it("lookup", function()
@@ -410,9 +519,9 @@ describe("hostile input", function()
         current = ("format(%s, %q)"):format(name, style)
         local r = expect_documented(authcodes.format, v, style)
         check_that(r ~= nil, "format raised on the error")
-        if style == "log" then one_line(r[1]) end
+        if style == "log" or style == "text" then one_line(r[1], style) end
         if style == "json" or style == "problem" then decodes(r[1], style) end
-        for _, field in ipairs { "lang", "instance", "type_base" } do
+        for _, field in ipairs { "lang", "instance", "type_base", "status", "expose_detail" } do
           current = ("format(err, %q, { %s = %s })"):format(style, field, name)
           r = expect_documented(authcodes.format, errs[2], style, { [field] = v })
           if r and (style == "json" or style == "problem") then decodes(r[1], style) end
@@ -426,15 +535,18 @@ describe("hostile input", function()
       current = "problem(" .. name .. ")"
       r = expect_documented(authcodes.problem, v)
       check_that(r and type(r[1]) == "table", "problem raised on the error")
-      decodes(cjson.encode(r[1]), "problem table")
+      valid_problem_table(r[1])
       for _, err in ipairs(errs) do
         current = "problem(err, " .. name .. ")"
         r = expect_documented(authcodes.problem, err, v)
-        if r then decodes(cjson.encode(r[1]), "problem table") end
-        for _, field in ipairs { "lang", "instance", "type_base" } do
+        if r then valid_problem_table(r[1]) end
+        for _, field in ipairs { "lang", "instance", "type_base", "status", "expose_detail" } do
           current = ("problem(err, { %s = %s })"):format(field, name)
           r = expect_documented(authcodes.problem, err, { [field] = v })
-          if r then decodes(cjson.encode(r[1]), "problem table") end
+          if r then
+            valid_problem_table(r[1])
+            if field == "status" and v ~= nil then check_that(r[1].status == v, "problem status is not opts.status") end
+          end
         end
       end
     end)
@@ -498,6 +610,141 @@ describe("hostile input", function()
     a.cause, b.cause = b, a
     current = "a cyclic cause chain"
     exercise_error(a)
+  end)
+
+  describe("issue #12: what a client, a log and a terminal received", function()
+    it("a vendor desc of 400 × 过, cut by check, and an unknown key cut at 256 bytes", function()
+      current = "check desc 过×400"
+      local r = expect_documented(authcodes.check, { code = -207, desc = ("过"):rep(400) }, "imsdk")
+      valid_check(r)
+      check_that(helpers.utf8_error(r[2].detail) == nil, "detail is not UTF-8")
+      current = "check JSON desc 过×400"
+      valid_check(expect_documented(authcodes.check, cjson.encode { code = 424242, desc = ("过"):rep(400) }, "imsdk"))
+      current = "new(过×100)"
+      local err = authcodes.new(("过"):rep(100))
+      exercise_error(err)
+      check_that(#decodes(authcodes.format(err, "json"), "json").key <= 256 + 3, "key over its cap")
+    end)
+
+    it("ill-formed bytes in a vendor desc, a detail, a key, a domain and an instance", function()
+      local junk = "\255\254<\192\128>\237\160\128\228\184"
+      current = "check desc junk"
+      valid_check(expect_documented(authcodes.check, { code = -207, desc = junk }, "imsdk"))
+      current = "new(junk key, junk detail, junk domain)"
+      exercise_error(authcodes.new(junk, { detail = junk, domain = junk, cause = junk, context = { [junk] = junk } }))
+      current = "problem instance junk"
+      decodes(authcodes.format(22002, "problem", { instance = junk, type_base = junk }), "problem")
+    end)
+
+    it("new(-207, { detail = p, cause = p }) wrapped 16 and 22 times", function()
+      local p = authcodes.new(-207)
+      for i = 1, 22 do
+        current = "wrapped " .. i .. " times"
+        p = timed(authcodes.new, -207, { detail = p, cause = p })
+        if i == 16 or i == 22 then exercise_error(p) end
+      end
+    end)
+
+    it("a chain of 10^5 objects built by assigning e.detail = other_err", function()
+      -- The issue's repro had 10^6 levels (6 s on LuaJIT); 10^5 already rendered every
+      -- level, recursively, and costs the suite less.
+      local e = authcodes.new(-1)
+      for _ = 1, 100000 do
+        local top = authcodes.new(-207)
+        top.detail = e
+        e = top
+      end
+      current = "detail chain of 10^5"
+      exercise_error(e)
+      local n = select(2, tostring(e):gsub("session_get_failed", ""))
+      check_that(n == 8, "chain of " .. n .. " objects shown, not 8")
+    end)
+
+    it("a 1 MiB detail, cause and context value", function()
+      local big = ("x"):rep(1024 * 1024)
+      current = "1 MiB everything"
+      exercise_error(authcodes.new(-204, { detail = big, cause = big, context = { a = big, b = { c = big } } }))
+    end)
+
+    it("ESC, VT, FF, NUL for tostring; U+2028, U+0085, RLO, 0x9B for a log; a cut inside a character", function()
+      current = "terminal and log forgery"
+      exercise_error(authcodes.new(-207, { detail = "\27[2J\11\12\0", cause = "\226\128\168\194\133\226\128\174\155" }))
+      current = "2048-byte cut"
+      exercise_error(authcodes.new(-207, { detail = "x" .. ("过"):rep(1000) }))
+      exercise_error(authcodes.new(-207, { detail = "xx" .. ("过"):rep(1000) }))
+    end)
+
+    it("check('{\"code\":1}\\0 anything', \"imsdk\") is not a success", function()
+      for _, reply in ipairs { '{"code":1}\0 anything', '{"code":1}\0', '\0{"code":1}', '{"code":1,"desc":"a\0b"}' } do
+        current = ("check(%q)"):format(reply)
+        local r = expect_documented(authcodes.check, reply, "imsdk")
+        valid_check(r)
+        check_that(r[1] == nil and r[2].name == "bad_reply", "a reply with a NUL byte was read")
+      end
+    end)
+
+    it("respond: whatever the error and the options, the response is well-formed", function()
+      local saved = rawget(_G, "ngx")
+      local fake
+      local function fresh(accept_language)
+        fake = { ERR = 4, WARN = 5, INFO = 7, DEBUG = 8, status = 0, header = {}, headers_sent = false,
+                 var = { http_accept_language = accept_language }, printed = {}, logs = {} }
+        fake.print = function(...) fake.printed[#fake.printed + 1] = table.concat({ ... }) end
+        fake.log = function(level, ...) fake.logs[#fake.logs + 1] = { level, table.concat({ ... }) } end
+        rawset(_G, "ngx", fake)
+        package.loaded["authcodes.ngx"] = nil
+        return require "authcodes.ngx"
+      end
+      local ok, why = pcall(function()
+        local function valid_response(detail_allowed)
+          check_that(#fake.printed == 1, "respond printed " .. #fake.printed .. " bodies")
+          local t = decodes(fake.printed[1], "response body")
+          check_that(math.type == nil or math.type(fake.status) == "integer", "status is not an integer")
+          check_that(fake.status >= 100 and fake.status <= 599 and t.status == fake.status,
+            "status " .. tostring(fake.status) .. " and body status " .. tostring(t.status) .. " differ")
+          local cl = fake.header["Content-Language"]
+          check_that(cl == "en" or cl == "zh", "Content-Language " .. tostring(cl))
+          local ra = fake.header["Retry-After"]
+          check_that(ra == nil or (type(ra) == "string" and ra:find("^%d+$")), "Retry-After " .. show(ra))
+          check_that(detail_allowed or t.detail == nil, "the detail reached the client by default")
+        end
+        each_value(function(name, v)
+          for _, al in ipairs { "zh", "en", type(v) == "string" and v or nil } do
+            local acngx = fresh(al)
+            current = "respond(" .. name .. ") to Accept-Language " .. show(al)
+            if expect_documented(acngx.respond, v) then valid_response() end
+          end
+          do
+            local al = "zh"
+            local acngx
+            local err = authcodes.new(-2, { detail = v, cause = v })
+            for _, field in ipairs { "retry_after", "http", "detail", "domain" } do
+              acngx = fresh(al)
+              local e = authcodes.new(-2)
+              e[field] = v
+              current = ("respond(err with .%s = %s)"):format(field, name)
+              if expect_documented(acngx.respond, e) then valid_response() end
+            end
+            for _, field in ipairs { "lang", "instance", "type_base", "status", "expose_detail" } do
+              acngx = fresh(al)
+              current = ("respond(err, { %s = %s })"):format(field, name)
+              local r = expect_documented(acngx.respond, err, setmetatable({ [field] = v }, hostile_mt))
+              if r then
+                check_that(r[1] == true, "respond did not answer true")
+                valid_response(field == "expose_detail" and v == true)
+              end
+            end
+            acngx = fresh(al)
+            current = "log(" .. name .. ")"
+            expect_documented(acngx.log, authcodes.new(-2, { detail = v, context = { v = v } }))
+            one_line(fake.logs[1][2], "ngx log line")
+          end
+        end)
+      end)
+      rawset(_G, "ngx", saved)
+      package.loaded["authcodes.ngx"] = nil
+      assert(ok, why)
+    end)
   end)
 
   describe("the catalog stays as it is", function()

@@ -70,8 +70,24 @@ describe("authcodes.ngx", function()
       assert.equal(401, t.status)
       assert.equal("urn:authcodes:imsdk:session_expired", t.type)
       assert.equal("The user's login session has expired.", t.title)
-      assert.equal("login of player 42", t.detail)
+      assert.is_nil(t.detail)   -- kept out of public responses by default
       assert.equal("/login/42", t.instance)
+    end)
+
+    it("keeps vendor and parser text out of the body unless asked, and the log still has it", function()
+      local _, err = authcodes.check('{"code":-207,"desc":"<script>alert(1)</script>"}', "imsdk")
+      assert.is_true(acngx.respond(err))
+      assert.is_nil(body().detail)
+      assert.is_nil(fake.printed[1]:find("script", 1, true))
+      acngx.log(err)
+      assert.matches("<script>", fake.logs[1].msg, 1, true)
+      load(nil)
+      _, err = authcodes.check("\"\\ud800\"", "imsdk")
+      acngx.respond(err, { expose_detail = true })
+      assert.matches("not JSON", body().detail, 1, true)
+      load(nil)
+      acngx.respond(err, { expose_detail = "yes" })   -- only true exposes it
+      assert.is_nil(body().detail)
     end)
 
     describe("Content-Language", function()
@@ -122,9 +138,111 @@ describe("authcodes.ngx", function()
       assert.equal("bad_reply", body().name)
     end)
 
-    it("lets opts.status override", function()
+    it("lets opts.status override, and the body says the same status", function()
       acngx.respond(22002, { status = 403 })
       assert.equal(403, fake.status)
+      assert.equal(403, body().status)
+      load(nil)
+      acngx.respond(authcodes.new(-207), { status = 502 })
+      assert.equal(502, fake.status)
+      assert.equal(502, body().status)
+      load(nil)
+      acngx.respond(authcodes.new(-207))   -- the cached body of the entry is unchanged
+      assert.equal(503, fake.status)
+      assert.equal(503, body().status)
+    end)
+
+    it("a status that is not a status is bad argument; a garbage err.http is 500", function()
+      for _, st in ipairs { "502", 99, 600, 502.5, 0 / 0, {} } do
+        local ok, msg = pcall(acngx.respond, 22002, { status = st })
+        assert.is_false(ok)
+        assert.matches("bad argument #2 to 'respond'", msg, 1, true)
+      end
+      local ok, msg = pcall(acngx.respond, 22002, { type_base = 1 })
+      assert.is_false(ok)
+      assert.matches("bad argument #2 to 'respond'", msg, 1, true)
+      assert.same({}, fake.printed)
+      local err = authcodes.new(22002)
+      err.http = 0 / 0
+      acngx.respond(err)
+      assert.equal(500, fake.status)
+      assert.equal(500, body().status)
+    end)
+
+    it("reads opts as plain fields: a raising __index does not run", function()
+      local opts = setmetatable({ status = 418 }, { __index = function() error("hostile __index") end })
+      assert.is_true(acngx.respond(22002, opts))
+      assert.equal(418, fake.status)
+      assert.equal(418, body().status)
+    end)
+
+    describe("Vary", function()
+      it("is Accept-Language when the language came from the request", function()
+        load("zh")
+        acngx.respond(22002)
+        assert.equal("Accept-Language", fake.header["Vary"])
+      end)
+
+      it("keeps what the handler set, once", function()
+        load("zh")
+        fake.header["Vary"] = "Accept-Encoding"
+        acngx.respond(22002)
+        assert.equal("Accept-Encoding, Accept-Language", fake.header["Vary"])
+        load("zh")
+        fake.header["Vary"] = "accept-language"
+        acngx.respond(22002)
+        assert.equal("accept-language", fake.header["Vary"])
+        load("zh")
+        fake.header["Vary"] = { "Origin", "Accept-Encoding" }
+        acngx.respond(22002)
+        assert.same({ "Origin", "Accept-Encoding", "Accept-Language" }, fake.header["Vary"])
+      end)
+
+      it("is not set when opts.lang chose the language", function()
+        load("zh")
+        acngx.respond(22002, { lang = "en" })
+        assert.is_nil(fake.header["Vary"])
+      end)
+    end)
+
+    it("Content-Language is the language the title is in", function()
+      for _, case in ipairs {
+        { authcodes.new(123456), "zh", "错误码不在目录中。" },
+        { select(2, authcodes.check("<html>", "imsdk")), "zh", "无法读懂供应商的回复。" },
+        { authcodes.new(22231), "en", "The SMS signature was denied." },   -- no Chinese from the vendor
+        { authcodes.new(22002), "zh", "该 token 已过期" },
+      } do
+        load("zh-CN")
+        acngx.respond(case[1])
+        assert.equal(case[2], fake.header["Content-Language"])
+        assert.equal(case[3], body().title)
+      end
+    end)
+
+    it("passes on the Retry-After a vendor gave any error (check with headers)", function()
+      load(nil)
+      local _, err = authcodes.check("<html>busy</html>", "imsdk",
+        { status = 503, headers = { ["retry-after"] = "12" } })
+      assert.equal("service_unavailable", err.name)
+      assert.is_true(acngx.respond(err))
+      assert.equal(503, fake.status)
+      assert.equal("12", fake.header["Retry-After"])
+    end)
+
+    it("sends a sane Retry-After or none", function()
+      for _, case in ipairs {
+        { 0 / 0, nil }, { math.huge, nil }, { -math.huge, nil }, { -1, nil }, { "5", nil }, { {}, nil },
+        { 2.5, "3" }, { 0, "0" }, { 1e12, "86400" }, { 7, "7" },
+      } do
+        load(nil)
+        local err = authcodes.new(-2)
+        err.retry_after = case[1]
+        assert.is_true(acngx.respond(err))
+        assert.equal(case[2], fake.header["Retry-After"], tostring(case[1]))
+        local t = body()
+        assert.equal(429, t.status)
+        assert.equal(case[2] and tonumber(case[2]) or nil, t.retry_after)
+      end
     end)
 
     it("does nothing once the headers are sent", function()

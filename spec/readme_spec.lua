@@ -132,10 +132,11 @@ local function matches(expected, actual)
 end
 
 describe("README.md", function()
-  it("marks every ```lua block as an example (lua or nginx)", function()
+  it("marks every ```lua block as an example (lua, nginx or skynet)", function()
     local unmarked = {}
     for _, b in ipairs(ALL) do
-      if b.lang == "lua" and b.kind ~= "lua" and b.kind ~= "nginx" then
+      -- "skynet": run as a service in a real skynet by spec/integration/skynet.sh.
+      if b.lang == "lua" and b.kind ~= "lua" and b.kind ~= "nginx" and b.kind ~= "skynet" then
         unmarked[#unmarked + 1] = "README.md:" .. (b.line - 1)
       end
     end
@@ -200,6 +201,7 @@ local REPLIES = {
   expired = '{"code":-204,"desc":"user session is failure!"}',
   ok = '{"code":1,"desc":"success"}',
   busy = '{"code":-207,"desc":"get user session is failure!"}',
+  limited = '{"code":-2,"desc":"access limit! wait a moment to try"}',
 }
 
 -- A fake ngx: enough of lua-nginx-module's API for the example and authcodes.ngx.
@@ -288,6 +290,14 @@ describe("README.md nginx example, with a fake ngx on " .. RT, function()
     assert.are.equal("session_get_failed", body.name)
     assert.is_true(body.retryable)
   end)
+
+  it("answers a rate limit at once with 429 and Retry-After, no wait (issue #11)", function()
+    local r, out = run_fake("limited", "en")
+    assert.are.equal(429, r.status, out)
+    assert.are.equal("5", r.headers["Retry-After"])
+    assert.are.equal(1, r.captures)
+    assert.are.same({}, r.sleeps)
+  end)
 end)
 
 ---------------------------------------------------------------------------------------
@@ -317,7 +327,22 @@ local function real_nginx_missing()
   return nil
 end
 
-local function nginx_conf(prefix, port, root)
+-- The README's ```nginx block: the http-block lines for authcodes installed under
+-- /opt/authcodes (`make install LUA=luajit PREFIX=/opt/authcodes`).
+local function readme_nginx_lines()
+  for _, blk in ipairs(ALL) do
+    if blk.lang == "nginx" then return blk.code end
+  end
+end
+local README_PREFIX = "/opt/authcodes"
+
+-- authcodes as the README installs it for nginx: `make install LUA=luajit PREFIX=...`.
+local function install_for_nginx(prefix)
+  local code, out = sh("make --no-print-directory install LUA=luajit PREFIX=" .. q(prefix))
+  assert(code == 0, "make install LUA=luajit PREFIX=" .. prefix .. " failed:\n" .. out)
+end
+
+local function nginx_conf(prefix, port)
   -- The upstream answers as the request's X-Reply header says (subrequests share the
   -- parent's headers).
   local replies = {}
@@ -339,9 +364,8 @@ local function nginx_conf(prefix, port, root)
     "  fastcgi_temp_path " .. prefix .. "/fastcgi;",
     "  uwsgi_temp_path " .. prefix .. "/uwsgi;",
     "  scgi_temp_path " .. prefix .. "/scgi;",
-    '  lua_package_path "' .. root .. "/lua/?.lua;" .. root .. '/lua/?/init.lua;;";',
-    '  lua_package_cpath "' .. root .. '/build/luajit/?.so;;";',
-    '  init_by_lua_block { require "authcodes" }',
+    -- The README's lines, for authcodes installed under prefix/inst as the README says.
+    (readme_nginx_lines():gsub((README_PREFIX:gsub("%p", "%%%0")), ((prefix .. "/inst"):gsub("%%", "%%%%")))),
     "  server {",
     "    listen 127.0.0.1:" .. port .. ";",
     "    location = /upstream/imsdk/login {",
@@ -349,6 +373,12 @@ local function nginx_conf(prefix, port, root)
     "      content_by_lua_block {",
     "        local replies = { " .. table.concat(replies, ", ") .. " }",
     "        ngx.print(replies[ngx.var.http_x_reply] or replies.ok)",
+    "      }",
+    "    }",
+    "    location = /where {",
+    "      content_by_lua_block {",
+    '        ngx.print(package.searchpath("authcodes", package.path), "\\n",',
+    '          package.searchpath("authcodes.core", package.cpath))',
     "      }",
     "    }",
     "    location = /login {",
@@ -373,7 +403,6 @@ describe("README.md nginx example in a real nginx", function()
   end
 
   local prefix, port, master
-  local root = (select(2, sh("pwd")):gsub("%s+$", ""))
 
   local function alive(pid) return pid ~= nil and sh("kill -0 " .. pid) == 0 end
 
@@ -405,8 +434,14 @@ describe("README.md nginx example in a real nginx", function()
     local seed = os.time() % 20000
     for attempt = 0, 9 do
       port = 20000 + (seed + attempt * 2111) % 40000
-      write(prefix .. "/nginx.conf", nginx_conf(prefix, port, root))
-      local code, out = sh("nginx -p " .. q(prefix) .. " -c " .. q(prefix .. "/nginx.conf")
+      if attempt == 0 then
+        -- nginx workers (user nobody when started as root) read the installed modules.
+        sh("chmod 755 " .. q(prefix))
+        install_for_nginx(prefix .. "/inst")
+      end
+      write(prefix .. "/nginx.conf", nginx_conf(prefix, port))
+      -- Without the specs' LUA_PATH/LUA_CPATH, which `;;` would otherwise bring in.
+      local code, out = sh("env -u LUA_PATH -u LUA_CPATH nginx -p " .. q(prefix) .. " -c " .. q(prefix .. "/nginx.conf")
         .. " -e " .. q(prefix .. "/error.log"))
       if code == 0 then
         for _ = 1, 50 do
@@ -455,6 +490,22 @@ describe("README.md nginx example in a real nginx", function()
     local r, out = get("busy", "en")
     assert.are.equal(503, r.status, out)
     assert.are.equal("session_get_failed", decode(r.body).name)
+  end)
+
+  it("loads authcodes from where the README installs it", function()
+    local code, out = sh("curl -s --max-time 10 http://127.0.0.1:" .. port .. "/where")
+    assert(code == 0, out)
+    local mod, core = out:match("^([^\n]+)\n([^\n]+)$")
+    assert.are.equal(prefix .. "/inst/share/lua/5.1/authcodes.lua", mod, out)
+    assert.are.equal(prefix .. "/inst/lib/lua/5.1/authcodes/core.so", core, out)
+  end)
+
+  it("answers a rate-limited upstream with 429 and Retry-After in well under a second", function()
+    local t0 = os.time()
+    local r, out = get("limited", "en")
+    assert.are.equal(429, r.status, out)
+    assert.are.equal("5", r.headers["retry-after"])
+    assert.is_true(os.time() - t0 <= 1, "held the request")
   end)
 
   it("logs no Lua error", function()
@@ -510,6 +561,14 @@ describe("README.md facts", function()
     assert.are.equal(retry.budget_defaults.refund, tonumber(refund))
   end)
 
+  it("gives the nginx lines for a make install under /opt/authcodes (run in the real nginx test)", function()
+    local lines = assert(readme_nginx_lines(), "a ```nginx block")
+    assert.truthy(lines:find('lua_package_path%s+"' .. README_PREFIX .. '/share/lua/5.1/%?%.lua;;"'), lines)
+    assert.truthy(lines:find('lua_package_cpath%s+"' .. README_PREFIX .. '/lib/lua/5.1/%?%.so;;"'), lines)
+    assert.truthy(lines:find('init_by_lua_block { require "authcodes" }', 1, true), lines)
+    assert.truthy(text:find("PREFIX=" .. README_PREFIX, 1, true))
+  end)
+
   it("says which iMSDK codes are not failures", function()
     for code = 1, 6 do
       assert.is_true(authcodes.lookup("imsdk", code).ok, "imsdk " .. code)
@@ -548,6 +607,31 @@ describe("README.md facts", function()
     end
   end
 end)
+
+---------------------------------------------------------------------------------------
+-- The "Plain Lua" install lines: the ```sh block that installs under $HOME/.local and
+-- requires authcodes from there, run as written with HOME a fresh directory. The block
+-- names lua5.4, so it runs in the lua5.4 specs only.
+
+if RT == "lua5.4" then
+  describe("README.md plain Lua install lines", function()
+    it("install under $HOME/.local and answer as the README says", function()
+      local block
+      for _, b in ipairs(ALL) do
+        if b.lang == "sh" and b.code:find('make install LUA=lua5.4 PREFIX="$HOME/.local"', 1, true) then block = b end
+      end
+      assert(block, "the README has the plain Lua ```sh block")
+      local expected = block.code:match("#%s*([%w_]+)%s*\n$")
+      assert(expected, "its last line says what it prints")
+      local _, dir = sh("mktemp -d /tmp/authcodes-readme-home.XXXXXX")
+      local home = dir:gsub("%s+$", "")
+      local code, out = sh("env -u LUA_PATH_5_4 -u LUA_CPATH_5_4 HOME=" .. q(home) .. " sh -e -c " .. q(block.code))
+      sh("rm -rf " .. q(home))
+      assert(code == 0, out)
+      assert.are.equal(expected, out:match("([^\n]*)\n?$"), out)
+    end)
+  end)
+end
 
 ---------------------------------------------------------------------------------------
 -- The `authcodes` command lines.

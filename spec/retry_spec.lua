@@ -72,7 +72,7 @@ describe("authcodes.should_retry", function()
   end)
 
   it("never retries what it does not know", function()
-    for _, err in ipairs { 424242, "connection refused", "", true } do
+    for _, err in ipairs { 424242, "no such thing", "", true } do
       assert.is_false(authcodes.should_retry(err, 1))
     end
     assert.is_false(authcodes.should_retry(nil, 1))
@@ -429,7 +429,7 @@ describe("authcodes.retry", function()
     end)
 
     it("anything else is UNKNOWN and not retried", function()
-      for _, e in ipairs { "connection refused", 424242, {}, true } do
+      for _, e in ipairs { "no such thing", 424242, {}, true } do
         local fn, calls = flaky(99, e)
         local r, err, n = authcodes.retry(fn, fake())
         assert.is_nil(r)
@@ -442,7 +442,7 @@ describe("authcodes.retry", function()
       assert.is_nil(r)
       assert.equal("UNKNOWN", err.class)
       assert.equal(1, #calls)
-      assert.equal("connection refused", select(2, authcodes.retry(flaky(1, "connection refused"), fake())).key)
+      assert.equal("no such thing", select(2, authcodes.retry(flaky(1, "no such thing"), fake())).key)
     end)
   end)
 
@@ -456,10 +456,15 @@ describe("authcodes.retry", function()
       policy.sleep = nil
       assert.equal("ok", authcodes.retry(flaky(1, BACKOFF, "ok"), policy))
       assert.same({ 0.1 }, slept)
-      phase = "init_worker"   -- ngx.sleep cannot run here: the C core sleeps (1 ms)
+      phase = "init_worker"   -- ngx.sleep cannot run here, and nothing else may block
       policy = fake { random = function() return 0.01 end }
       policy.sleep = nil
-      assert.equal("ok", authcodes.retry(flaky(1, BACKOFF, "ok"), policy))
+      local r, err, n, why, reason = authcodes.retry(flaky(1, BACKOFF, "ok"), policy)
+      assert.is_nil(r)
+      assert.equal(BACKOFF, err.code)
+      assert.equal(1, n)
+      assert.equal("cannot_wait", why)
+      assert.equal("cannot wait in phase init_worker", reason)
       assert.same({ 0.1 }, slept)
     end)
     rawset(_G, "ngx", saved)
@@ -573,5 +578,370 @@ describe("authcodes.budget", function()
                             { refund = {} }, { dict = 42 }, { dict = "shared" } } do
       assert_bad_argument("budget", authcodes.budget, opts)
     end
+  end)
+end)
+
+-- Issue #11: transport failures, why retry stopped, rules, deadlines, event loops;
+-- issue #12 item 6: arithmetic.
+describe("authcodes.retry in an event loop", function()
+  local function with_global(name, value, fn)
+    local saved = rawget(_G, name)
+    rawset(_G, name, value)
+    local ok, err = pcall(fn)
+    rawset(_G, name, saved)
+    assert(ok, err)
+  end
+
+  describe("transport errors as clients give them", function()
+    for _, case in ipairs {
+      { "timeout", "timeout" },                                  -- cosockets, LuaSocket
+      { "closed", "connection_closed" },
+      { "connection refused", "connection_refused" },
+      { "connection reset by peer", "connection_reset" },
+      { "failed to connect: connection refused", "connection_refused" },   -- lua-resty-http
+      { "Connection refused", "connection_refused" },             -- lua-http (strerror)
+      { "Connection timed out", "connect_timeout" },
+      { "api.imsdk.example could not be resolved (3: Host not found)", "dns_failed" },
+      { "host not found", "dns_failed" },                         -- LuaSocket
+      { "handshake failed", "tls_handshake_failed" },
+      { "broken pipe", "connection_closed" },
+      { "no route to host", "host_unreachable" },
+    } do
+      it(("%q is a transport.%s error, retried"):format(case[1], case[2]), function()
+        local fn, calls = flaky(2, case[1], "ok")
+        assert.equal("ok", authcodes.retry(fn, fake()))
+        assert.equal(3, #calls)
+        local _, err, n, why = authcodes.retry(flaky(99, case[1]), fake())
+        assert.equal("transport", err.domain)
+        assert.equal(case[2], err.name)
+        assert.equal(3, n)
+        assert.equal("attempts", why)
+        if authcodes.lookup(case[1]) == nil then assert.equal(case[1], err.detail) end   -- the raw message kept
+      end)
+    end
+
+    it("is not retried when the failure is one retrying cannot mend", function()
+      for _, msg in ipairs { 'no resolver defined to resolve "api.example"', "18: self signed certificate" } do
+        local fn, calls = flaky(99, msg)
+        local _, err, n, why = authcodes.retry(fn, fake())
+        assert.equal("transport", err.domain)
+        assert.equal(1, n)
+        assert.equal(1, #calls)
+        assert.equal("not_retryable", why)
+        assert.equal(msg, err.detail)
+      end
+    end)
+
+    it("any shape of error gives an error object, never a raise", function()
+      local huge = ("x"):rep(2 ^ 20) .. " timeout"
+      for _, e in ipairs { ("\255\0"):rep(5000), huge, ("timeout "):rep(100000), {}, setmetatable({}, {
+        __tostring = function() error("no") end, __index = function() error("no") end }), 0 / 0, true,
+        function() end } do
+        local _, err, n = authcodes.retry(flaky(99, e), fake())
+        assert.is_true(authcodes.is_error(err))
+        assert.is_true(n >= 1)
+        assert.is_true(#tostring(err) < 4096)
+      end
+      -- a message is read only from its start: a timeout at the end of 1 MiB is unknown
+      assert.equal("unknown", authcodes.new(huge).name)
+      local _, err = authcodes.retry(flaky(99, nil), fake())
+      assert.equal("UNKNOWN", err.class)
+      assert.matches("no error", err.detail, 1, true)
+    end)
+
+    it("new reads class names and client words into sensible objects", function()
+      assert.equal(503, authcodes.new("UNAVAILABLE").http)
+      assert.equal("backoff", authcodes.new("UNAVAILABLE").retry)
+      assert.equal("DEADLINE_EXCEEDED", authcodes.new("timeout").class)
+      assert.equal(504, authcodes.new("timeout").http)
+      assert.equal("RESOURCE_EXHAUSTED", authcodes.new("RESOURCE_EXHAUSTED").class)
+      assert.is_true(authcodes.new("UNAVAILABLE"):is("UNAVAILABLE"))
+    end)
+  end)
+
+  describe("why it stopped", function()
+    it("says attempts, not_retryable, reauth, deadline and budget", function()
+      local _, _, _, why, reason = authcodes.retry(flaky(99, BACKOFF), fake())
+      assert.equal("attempts", why)
+      assert.equal("no attempts left", reason)
+      _, _, _, why = authcodes.retry(flaky(99, NEVER), fake())
+      assert.equal("not_retryable", why)
+      _, _, _, why = authcodes.retry(flaky(99, REAUTH), fake())
+      assert.equal("reauth", why)
+      _, _, _, why = authcodes.retry(flaky(99, BACKOFF), fake { deadline = 0.5, base = 1 })
+      assert.equal("deadline", why)
+      local b = authcodes.budget { capacity = 0 }
+      _, _, _, why = authcodes.retry(flaky(99, BACKOFF), fake { budget = b })
+      assert.equal("budget", why)
+    end)
+
+    it("calls on_give_up(err, attempts, why, reason) once, only on failure", function()
+      local seen = {}
+      local policy = fake { on_give_up = function(...) seen[#seen + 1] = { ... } end }
+      authcodes.retry(flaky(99, BACKOFF), policy)
+      assert.equal(1, #seen)
+      assert.equal(BACKOFF, seen[1][1].code)
+      assert.equal(3, seen[1][2])
+      assert.equal("attempts", seen[1][3])
+      assert.equal("no attempts left", seen[1][4])
+      assert.equal("ok", authcodes.retry(flaky(1, BACKOFF, "ok"), policy))
+      assert.equal(1, #seen)
+    end)
+  end)
+
+  describe("per-call rules", function()
+    it("retry_on adds classes and codes, no_retry_on removes them", function()
+      local _, _, n = authcodes.retry(flaky(99, -101), fake())   -- INTERNAL, never
+      assert.equal(1, n)
+      _, _, n = authcodes.retry(flaky(99, -101), fake { retry_on = { "imsdk.-101" } })
+      assert.equal(3, n)
+      _, _, n = authcodes.retry(flaky(99, -101), fake { retry_on = { "INTERNAL" } })
+      assert.equal(3, n)
+      _, _, n = authcodes.retry(flaky(99, NEVER), fake { retry_on = { "INTERNAL" } })
+      assert.equal(1, n)
+      local why
+      _, _, n, why = authcodes.retry(flaky(99, BACKOFF), fake { no_retry_on = { "UNAVAILABLE" } })
+      assert.equal(1, n)
+      assert.equal("not_retryable", why)
+      _, _, n = authcodes.retry(flaky(99, BACKOFF), fake { no_retry_on = { -207 }, retry_on = { -207 } })
+      assert.equal(1, n)
+      assert.is_true(authcodes.should_retry(-101, 1, { retry_on = { "guid_lookup_failed" } }))
+    end)
+
+    it("idempotent also retries INTERNAL and UNKNOWN 5xx, nothing else", function()
+      local _, _, n = authcodes.retry(flaky(99, -101), fake { idempotent = true })
+      assert.equal(3, n)
+      _, _, n = authcodes.retry(flaky(99, 424242), fake { idempotent = true })   -- unknown, 500
+      assert.equal(3, n)
+      _, _, n = authcodes.retry(flaky(99, NEVER), fake { idempotent = true })    -- 401
+      assert.equal(1, n)
+    end)
+
+    it("defaults are unchanged without rules", function()
+      assert.is_false(authcodes.should_retry(-101, 1))
+      assert.is_true(authcodes.should_retry(BACKOFF, 1))
+    end)
+
+    it("a rule that names nothing is a bad argument", function()
+      for _, rules in ipairs { { retry_on = { "NO_SUCH_THING" } }, { retry_on = "INTERNAL" },
+                               { no_retry_on = { {} } }, { retry_on = { x = 1 } }, { idempotent = "yes" } } do
+        assert_bad_argument("retry", authcodes.retry, function() return true end, rules)
+        assert_bad_argument("should_retry", authcodes.should_retry, BACKOFF, 1, rules)
+      end
+    end)
+  end)
+
+  describe("deadlines", function()
+    it("tell fn the time left", function()
+      local policy, clock = fake { deadline = 10, base = 1 }
+      local lefts = {}
+      authcodes.retry(function(_, left)
+        lefts[#lefts + 1] = left
+        clock.t = clock.t + 1
+        return nil, BACKOFF
+      end, policy)
+      assert.same({ 10, 7, 2 }, lefts)   -- 1 s each call, then waits of 2 and 4 s
+    end)
+
+    it("a fn without a deadline gets nil", function()
+      local got = "unset"
+      authcodes.retry(function(_, left) got = left; return true end, fake())
+      assert.is_nil(got)
+    end)
+
+    it("deadline_at is absolute: passed already, fn is not called", function()
+      local policy, clock = fake { deadline_at = 5 }
+      clock.t = 6
+      local fn, calls = flaky(99, BACKOFF)
+      local r, err, n, why = authcodes.retry(fn, policy)
+      assert.is_nil(r)
+      assert.equal(0, #calls)
+      assert.equal(0, n)
+      assert.equal("deadline", why)
+      assert.equal("DEADLINE_EXCEEDED", err.class)
+    end)
+
+    it("a retry_after longer than what is left comes back with the error", function()
+      local policy, clock = fake { deadline = 2 }
+      local r, err, n, why = authcodes.retry(flaky(99, AFTER_5S), policy)
+      assert.is_nil(r)
+      assert.equal(5, err.retry_after)
+      assert.equal(1, n)
+      assert.equal("deadline", why)
+      assert.same({}, clock.slept)
+    end)
+
+    it("deadline_from = request counts from ngx.req.start_time()", function()
+      local t = 1000
+      with_global("ngx", {
+        sleep = function(d) t = t + d end, get_phase = function() return "content" end,
+        now = function() return t end, update_time = function() end,
+        req = { start_time = function() return 999.5 end },
+      }, function()
+        local lefts = {}
+        local _, _, n, why = authcodes.retry(function(_, left)
+          lefts[#lefts + 1] = left
+          return nil, BACKOFF
+        end, { deadline = 1, deadline_from = "request", random = function() return 1 end, budget = false,
+               base = 0.2 })
+        assert.equal(0.5, lefts[1])
+        assert.equal("deadline", why)
+        assert.equal(2, n)   -- waits 0.2 then 0.4 would pass 1000.5
+      end)
+      assert_bad_argument("retry", authcodes.retry, function() return true end,
+        { deadline = 1, deadline_from = "request" })   -- no nginx request here
+      assert_bad_argument("retry", authcodes.retry, function() return true end, { deadline_from = "x" })
+    end)
+
+    it("an nginx request gets a default deadline: a 5 s retry_after is not slept", function()
+      local t, slept = 1000, {}
+      with_global("ngx", {
+        sleep = function(d) slept[#slept + 1] = d; t = t + d end, get_phase = function() return "content" end,
+        now = function() return t end, update_time = function() end,
+      }, function()
+        local r, err, n, why = authcodes.retry(flaky(99, AFTER_5S), { budget = false })
+        assert.is_nil(r)
+        assert.equal(5, err.retry_after)
+        assert.equal(1, n)
+        assert.equal("deadline", why)
+        assert.same({}, slept)
+      end)
+      -- in a timer there is no client waiting: no default deadline
+      with_global("ngx", {
+        sleep = function(d) slept[#slept + 1] = d; t = t + d end, get_phase = function() return "timer" end,
+        now = function() return t end, update_time = function() end,
+      }, function()
+        authcodes.retry(flaky(1, AFTER_5S, "ok"), { budget = false })
+        assert.same({ 5 }, slept)
+      end)
+    end)
+  end)
+
+  describe("never blocks an event loop", function()
+    for _, phase in ipairs { "log", "header_filter", "body_filter", "init_worker", "init", "set",
+                             "balancer", "exit_worker" } do
+      it("does not sleep in nginx phase " .. phase .. ", nor block", function()
+        local slept, blocked = {}, false
+        local real = require("authcodes.core").sleep
+        with_global("ngx", { sleep = function(d) slept[#slept + 1] = d end, get_phase = function() return phase end,
+                             now = function() return 0 end, update_time = function() end }, function()
+          local core = require "authcodes.core"
+          core.sleep = function() blocked = true end
+          local ok, e = pcall(function()
+            local r, err, n, why, reason = authcodes.retry(flaky(99, BACKOFF), { budget = false })
+            assert.is_nil(r)
+            assert.equal(BACKOFF, err.code)
+            assert.equal(1, n)
+            assert.equal("cannot_wait", why)
+            assert.equal("cannot wait in phase " .. phase, reason)
+            -- a retry without a wait (reauth) still happens
+            local calls = 0
+            assert.equal("ok", authcodes.retry(function()
+              calls = calls + 1
+              if calls == 1 then return nil, REAUTH end
+              return "ok"
+            end, { budget = false, reauth = function() return true end }))
+          end)
+          core.sleep = real
+          assert(ok, e)
+        end)
+        assert.same({}, slept)
+        assert.is_false(blocked)
+      end)
+    end
+
+    it("sleeps with skynet.sleep in whole ticks inside skynet", function()
+      local ticks = {}
+      local saved = package.loaded.skynet
+      package.loaded.skynet = { sleep = function(n) ticks[#ticks + 1] = n end }
+      local ok, e = pcall(function()
+        local co = coroutine.wrap(function()
+          return authcodes.retry(flaky(2, BACKOFF, "ok"), { budget = false, random = function() return 0.01 end,
+                                                                  base = 0.1 })
+        end)
+        assert.equal("ok", co())
+      end)
+      package.loaded.skynet = saved
+      assert(ok, e)
+      assert.same({ 1, 1 }, ticks)   -- 0.002 s and 0.004 s: one tick each, never 0
+    end)
+
+    it("uses defaults.sleep, and refuses one that is no function", function()
+      local defaults = require("authcodes.retry").defaults
+      local slept = {}
+      defaults.sleep = function(d) slept[#slept + 1] = d end
+      local ok, e = pcall(function()
+        local policy = { budget = false, random = function() return 1 end }
+        assert.equal("ok", authcodes.retry(flaky(1, BACKOFF, "ok"), policy))
+        assert.same({ 0.1 }, slept)
+        defaults.sleep = 42
+        assert_bad_argument("retry", authcodes.retry, flaky(1, BACKOFF, "ok"), { budget = false })
+      end)
+      defaults.sleep = nil
+      assert(ok, e)
+    end)
+  end)
+
+  describe("jitter", function()
+    it("draws from [0, 1) without math.random, differently in each VM", function()
+      math.randomseed(1)
+      local a = math.random()
+      math.randomseed(1)
+      local d1 = select(2, authcodes.should_retry(BACKOFF, 1, { base = 1, cap = 1 }))
+      assert.equal(a, math.random())   -- the caller's sequence is untouched
+      assert.is_true(d1 >= 0 and d1 < 1)
+      -- two fresh processes: different first delays
+      local lua = os.getenv("AUTHCODES_LUA")
+        or (rawget(_G, "jit") and "luajit" or "lua" .. _VERSION:match("%d+%.%d+"))
+      local cmd = lua .. [[ -e 'print(select(2, require("authcodes").should_retry(-207, 1, {base=1,cap=1})))']]
+      local p1 = io.popen(cmd):read("*a")
+      local p2 = io.popen(cmd):read("*a")
+      assert.truthy(tonumber(p1), "no delay from " .. cmd .. ": " .. p1)
+      assert.are_not.equal(p1, p2)
+    end)
+  end)
+
+  describe("arithmetic", function()
+    it("never answers NaN or infinite delays", function()
+      local inf = math.huge
+      for _, case in ipairs {
+        { { base = inf, cap = inf, random = function() return 0 end }, 1 },
+        { { base = inf, cap = inf, random = function() return 0.5 end }, 1 },
+        { { base = 1, cap = inf, random = function() return 0 end }, 1024 },
+        { { base = 1, cap = inf, random = function() return 1 end }, 5000 },
+        { { base = 0, cap = inf, random = function() return 1 end }, 2000 },
+        { { random = function() return 0 / 0 end }, 1 },
+        { { random = function() return inf end }, 1 },
+        { { random = function() return -inf end }, 1 },
+      } do
+        local policy = case[1]
+        policy.attempts = inf
+        local ok, delay = authcodes.should_retry(BACKOFF, case[2], policy)
+        assert.is_true(ok)
+        assert.is_true(delay == delay and delay >= 0 and delay <= 86400, tostring(delay))
+      end
+      local err = authcodes.new(BACKOFF)
+      err.retry_after = 0 / 0
+      local _, d = authcodes.should_retry(err, 1, { random = function() return 0 end })
+      assert.equal(0, d)
+    end)
+
+    it("budget amounts must be finite numbers >= 0", function()
+      local b = authcodes.budget { capacity = 10 }
+      for _, v in ipairs { 0 / 0, -1000, "5", math.huge, {} } do
+        assert_bad_argument("acquire", b.acquire, b, v)
+        assert_bad_argument("refund", b.refund, b, v)
+      end
+      assert.equal(10, b:available())
+    end)
+
+    it("a reauth that fails spends no tokens", function()
+      local b = authcodes.budget { capacity = 10, cost = 5 }
+      local r, _, n, why = authcodes.retry(flaky(99, REAUTH), fake { budget = b, reauth = function() return false end })
+      assert.is_nil(r)
+      assert.equal(1, n)
+      assert.equal("reauth", why)
+      assert.equal(10, b:available())
+    end)
   end)
 end)

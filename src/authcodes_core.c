@@ -220,6 +220,16 @@ static int core_sleep(lua_State *L) {
   return 0;
 }
 
+/* A seed for a per-VM random generator (lua/authcodes/retry.lua): an integer from 1
+ * to 2^31 - 2, the state space of the MINSTD generator the Lua side runs. The state
+ * lives in that VM, not here: no mutable C globals, so every nginx worker and every
+ * skynet service draws its own sequence. The VM's address salts it. */
+static int core_seed(lua_State *L) {
+  uint64_t s = ac_seed((const void *)L);
+  lua_pushinteger(L, (lua_Integer)(1 + s % UINT64_C(2147483646)));
+  return 1;
+}
+
 /* { name0, name1, ... } of a numbered vocabulary, in the catalog's numbering */
 static void push_names(lua_State *L, const char *(*name_of)(unsigned)) {
   unsigned i;
@@ -243,6 +253,7 @@ static const luaL_Reg core_funcs[] = {
   { "domains", core_domains },
   { "now", core_now },
   { "sleep", core_sleep },
+  { "seed", core_seed },
   { NULL, NULL }
 };
 

@@ -7,9 +7,7 @@ export LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="./build/$LUA/?.so;;"
 
 show() { printf '\n$ %s\n' "$*"; "$@"; }
 
-if [ -f bin/authcodes ]; then
-  show $LUA bin/authcodes 22239
-  show $LUA bin/authcodes -204
-  show $LUA bin/authcodes -s 过期
-fi
+show $LUA bin/authcodes 22239
+show $LUA bin/authcodes -204
+show $LUA bin/authcodes -s 过期
 show $LUA examples/game_server.lua

@@ -4,19 +4,24 @@
 # AUTHCODES_NO_DEPS=1 skips this (for machines managed another way).
 set -eu
 
-# Usage: sh tools/deps.sh [demo|test]   (test, the default, is everything)
+# Usage: sh tools/deps.sh [demo|docs|test]   (test, the default, is everything)
 BASE="gcc make libc6-dev lua5.4 liblua5.4-dev lua-cjson"
+# LDoc runs under lua5.1 with lua-markdown (mk/docs.mk: make docs-deps).
+DOCS="lua5.1 lua-ldoc lua-markdown"
 ALL="$BASE
 lua5.1 lua5.2 lua5.3 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev
 luajit2 libluajit2-5.1-dev
-lua-busted lua-check lua-ldoc lua-markdown luarocks
+lua-busted lua-check luarocks $DOCS git zip unzip
 nginx libnginx-mod-http-lua lua-resty-core wrk curl procps iproute2
-clang-14 libclang-rt-14-dev valgrind binutils"
+redis-server lua-nginx-redis lua-redis
+clang-14 libclang-rt-14-dev valgrind binutils
+zsh groff-base"
 
 case "${1:-test}" in
   demo) PACKAGES=$BASE ;;
+  docs) PACKAGES=$DOCS ;;
   test) PACKAGES=$ALL ;;
-  *) echo "usage: sh tools/deps.sh [demo|test]" >&2; exit 2 ;;
+  *) echo "usage: sh tools/deps.sh [demo|docs|test]" >&2; exit 2 ;;
 esac
 
 [ "${AUTHCODES_NO_DEPS:-0}" = 1 ] && exit 0

@@ -24,6 +24,12 @@ local DOMAINS = {
   { name = "wilddog", curated = "wilddog.tsv", seed = "vendor/wilddog-seed.md",
     docs = { file = "vendor/wilddog-sdk.tsv",
              map = { vendor_message_en = "sdk_message" } } },
+  -- authcodes' own domain: failures around a vendor call (connection, timeout, DNS,
+  -- TLS, HTTP status). No vendor wrote it, so there is no seed; its text file is ours
+  -- and its rows' source is "authcodes". Last, so the vendors' entry indices stay put.
+  { name = "transport", curated = "transport.tsv", source = "authcodes",
+    docs = { file = "transport-text.tsv",
+             map = { message = "message", description_zh = "description" } } },
 }
 
 local errors = {}
@@ -190,8 +196,8 @@ end
 -- Join one domain's curated rows with its vendor text.
 local function build_domain(dir, d)
   local function at(f) return dir .. "/" .. f end
-  local shown_c, shown_s, shown_d = "data/" .. d.curated, "data/" .. d.seed, "data/" .. d.docs.file
-  local seed = parse_seed(at(d.seed), shown_s)
+  local shown_c, shown_s, shown_d = "data/" .. d.curated, d.seed and "data/" .. d.seed, "data/" .. d.docs.file
+  local seed = d.seed and parse_seed(at(d.seed), shown_s) or {}
   local docs = parse_docs(at(d.docs.file), shown_d, d.docs.map)
   local rows, rejected = parse_curated(at(d.curated), shown_c)
   local curated = {}
@@ -199,7 +205,8 @@ local function build_domain(dir, d)
     curated[row.code] = row
     local s, v = seed[row.code], docs[row.code]
     if not s and not v then
-      fail(shown_c, row.line, "code " .. row.code .. " is in no vendor file of " .. d.name)
+      fail(shown_c, row.line, "code " .. row.code .. " is in no "
+        .. (d.seed and "vendor file" or "text file (" .. shown_d .. ")") .. " of " .. d.name)
     end
     if s then
       local quirk = (s.cells == 2 and "two_columns") or (s.cells > 3 and "pipe_in_description") or nil
@@ -220,7 +227,8 @@ local function build_domain(dir, d)
       end
     elseif v then
       if row.seed_quirk then fail(shown_c, row.line, "seed_quirk on a code that has no seed row") end
-      row.message, row.description, row.sdk_message, row.source = v.message, v.description, v.sdk_message, "vendor_doc"
+      row.message, row.description, row.sdk_message = v.message, v.description, v.sdk_message
+      row.source = d.source or "vendor_doc"
     end
     row.domain = d.name
   end
@@ -234,7 +242,7 @@ local function build_domain(dir, d)
       fail(shown, map[code].line, "code " .. code .. " has no curated row in " .. shown_c)
     end
   end
-  orphans(seed, shown_s)
+  if d.seed then orphans(seed, shown_s) end
   orphans(docs, shown_d)
   return schema.sort_by_code(rows)
 end

@@ -6,8 +6,11 @@
 -- * a failure code: the code's status (401, 403, 429...), application/problem+json
 --   (RFC 9457), Content-Language from Accept-Language, Retry-After when rate limited
 -- * a code authcodes does not know: 500 problem, name "unknown"
--- * a reply that is no reply (HTML error page, not JSON, no code...): 502 problem,
---   name "bad_reply"
+-- * a reply that is no reply (not JSON, no code...): 502 problem, name "bad_reply"
+-- * the vendor (or a proxy in front of it) answering HTTP 5xx or 429 with an error page
+--   or an empty body: a problem of the `transport` domain with the status's class
+--   (502 bad_gateway, 503 service_unavailable, 504 gateway_timeout, 429
+--   too_many_requests with the vendor's Retry-After)
 -- Transient failures (retry "backoff": UNAVAILABLE codes) are tried again.
 -- Every answer carries X-Auth-Attempts: how many times the vendor was called.
 
@@ -48,9 +51,11 @@ local function call_vendor(vendor, method)
       return t
     end
   end
-  -- Anything else, whatever its HTTP status, goes through check: a vendor error
-  -- code, an unknown code, or something that is no reply at all.
-  return authcodes.check(res.body, vendor)
+  -- Anything else goes through check, with the HTTP status and headers: a vendor error
+  -- code, an unknown code, something that is no reply at all, or an HTTP failure (a
+  -- 502/504 page of the proxy when the vendor is down or slow, a 429 and its
+  -- Retry-After).
+  return authcodes.check(res.body, vendor, { status = res.status, headers = res.header })
 end
 
 --- Content handler: `content_by_lua_block { require("login_handler").login("imsdk") }`.

@@ -8,8 +8,15 @@
 --                           for the first K calls with this ID, then success: a retry
 --                           that works. The count is in lua_shared_dict vendor_sim.
 --   garbage=KIND            html (a 502 error page), text, empty, truncated, array,
---                           nocode, nullcode, strcode, float
+--                           nocode, nullcode, strcode, float; nul (a success with a
+--                           NUL byte and junk after it); hostile (iMSDK -101 with a desc of
+--                           ill-formed bytes, terminal escapes, bidi controls, line
+--                           separators, markup and 400 Chinese characters)
 --   status=S                the HTTP status of the reply (default 200)
+--   html=S                  an HTML error page with HTTP status S (500, 502, 504...), as
+--                           a proxy in front of a broken vendor answers
+--   retry_after=V           a Retry-After header with value V (seconds or an HTTP-date)
+--   sleep=T                 answer only after T seconds (at most 10): a slow vendor
 -- Not part of authcodes: delete it, and its server block, to talk to a real vendor.
 
 local cjson = require "cjson.safe"
@@ -33,6 +40,9 @@ local GARBAGE = {
   nullcode = { 200, "application/json", '{"code":null,"errcode":null}' },
   strcode = { 200, "application/json", '{"code":"oops","errcode":"oops"}' },
   float = { 200, "application/json", '{"code":1.5,"errcode":1.5}' },
+  nul = { 200, "application/json", '{"code":1,"errcode":1}\0 anything' },
+  hostile = { 500, "application/json", '{"code":-101,"errcode":22001,"desc":"\255\254\27[2J\27]0;x\7'
+    .. '\226\128\174\226\128\168\194\133\155<script>alert(1)</script>' .. ("过"):rep(400) .. '"}' },
 }
 
 -- The vendor's own words for a code, when authcodes knows them.
@@ -54,6 +64,18 @@ function M.serve(vendor)
   local status = tonumber(arg1(args.status)) or 200
   local code = tonumber(arg1(args.code))
   local kind = arg1(args.garbage)
+  local delay = tonumber(arg1(args.sleep))
+  if delay and delay > 0 then ngx.sleep(math.min(delay, 10)) end
+  local retry_after = arg1(args.retry_after)
+  if retry_after then ngx.header["Retry-After"] = retry_after end
+  local html = tonumber(arg1(args.html))
+  if html then
+    ngx.status = html
+    ngx.header["Content-Type"] = "text/html"
+    ngx.print(("<html><head><title>%d Error</title></head><body><center><h1>%d Error</h1></center>"
+      .. "<hr><center>nginx</center></body></html>"):format(html, html))
+    return
+  end
   if kind ~= nil then
     local g = GARBAGE[kind] or GARBAGE.text
     ngx.status = g[1]

@@ -10,9 +10,10 @@
 
 local catalog = require "authcodes.catalog"
 local internal = require "authcodes.internal"
+local text = require "authcodes.text"
 
-local type, tostring, rawget, setmetatable, error, next =
-  type, tostring, rawget, setmetatable, error, next
+local type, rawget, setmetatable, error, next =
+  type, rawget, setmetatable, error, next
 -- Our metatables are protected (`getmetatable` answers a string), so that nobody can
 -- reach an entry's fields through an error object; we read them with the debug one.
 local getmetatable = debug.getmetatable
@@ -24,7 +25,8 @@ local text_of, is_error = internal.text_of, internal.is_error
 
 local M = {}
 
-local MAX_CHAIN = 8   -- causes printed; a longer (or cyclic) chain ends in "..."
+local MAX_CHAIN, MAX_VALUE, MAX_OUTPUT = text.MAX_CHAIN, text.MAX_VALUE, text.MAX_OUTPUT
+local terminal, cut = text.terminal, text.cut
 
 -- Private keys of an entry's fields table: its error metatable and its tostring line,
 -- made on its first error. Tables, so no caller can name them (the fields table is never
@@ -35,38 +37,70 @@ local MT, LINE = {}, {}
 -- Kong-style constructor.
 local by_key = internal.by_key
 
--- Free text inside `tostring(err)`: line breaks escaped, so the result is one line.
-local BREAKS = { ["\r"] = "\\r", ["\n"] = "\\n" }
+-- Free text inside `tostring(err)`: safe for a terminal (`authcodes.text`: no control,
+-- line-breaking or bidi character, valid UTF-8) and at most MAX_VALUE bytes.
 local function one_line(s)
-  return (s:gsub("[\r\n]", BREAKS))
+  return terminal(s, MAX_VALUE)
 end
 
+-- The entry's part of the line. A registered domain's summary and the domain an
+-- unknown error was asked for are anyone's text: the whole line goes through one_line.
 local function line_of(f, key)
   local code = f.code
   if code == nil then code = key ~= nil and show(key) or "-" end
-  -- The domain of an unknown error is whatever string the caller gave.
-  local domain = f.domain == nil and "authcodes" or one_line(text_of(f.domain))
-  return format("%s %s %s (%s): %s", domain, tostring(code), f.name, f.class, f.summary)
+  local domain = f.domain == nil and "authcodes" or text_of(f.domain)
+  -- text_of: on an unknown error these are the object's own fields, which a careless
+  -- caller may have set to anything.
+  return one_line(format("%s %s %s (%s): %s", domain, text_of(code), text_of(f.name) or "-",
+    text_of(f.class) or "-", text_of(f.summary) or "-"))
 end
 
--- `tostring(err)`: the entry's line, then detail, then the causes.
-local function render(err, depth)
-  local s = err[LINE] or line_of(err, rawget(err, "key"))
-  local detail = rawget(err, "detail")
-  if detail ~= nil then s = s .. "; detail: " .. one_line(text_of(detail)) end
-  local cause = rawget(err, "cause")
-  if cause ~= nil then
-    if depth >= MAX_CHAIN then return s .. "; caused by: ..." end
-    if is_error(cause) then
-      s = s .. "; caused by: " .. render(cause, depth + 1)
-    else
-      s = s .. "; caused by: " .. one_line(text_of(cause))
-    end
+-- `tostring(err)`: the entry's line, then detail, then the causes, appended to `out`
+-- (out.n pieces, out.size bytes). A detail or cause that is itself an error object is
+-- rendered here, one level deeper, not through its own `tostring`: so the chain ends
+-- after MAX_CHAIN objects however it was built (`cause`, `detail = other_err`, both),
+-- and the walk stops as soon as the text is past MAX_OUTPUT, so a wide or deep tree of
+-- objects costs no more than the text that is shown.
+local concat = table.concat
+
+local function add(out, s)
+  local n = out.n + 1
+  out[n], out.n, out.size = s, n, out.size + #s
+end
+
+local render_into
+
+local function add_tail(out, label, v, depth)
+  if v == nil or out.size > MAX_OUTPUT then return end
+  add(out, label)
+  if not is_error(v) then
+    add(out, one_line(text_of(v)))
+  elseif depth >= MAX_CHAIN then
+    add(out, "...")
+  else
+    render_into(out, v, depth + 1)
   end
-  return s
 end
 
-local function err_tostring(err) return render(err, 1) end
+render_into = function(out, err, depth)
+  add(out, err[LINE] or line_of(err, rawget(err, "key")))
+  add_tail(out, "; detail: ", rawget(err, "detail"), depth)
+  add_tail(out, "; caused by: ", rawget(err, "cause"), depth)
+end
+
+local function render(err)
+  local detail, cause = rawget(err, "detail"), rawget(err, "cause")
+  if cause == nil and type(detail) == "string" then
+    -- The common case, a detail and nothing else: two safe pieces of at most
+    -- MAX_VALUE bytes each, already within MAX_OUTPUT.
+    return (err[LINE] or line_of(err, rawget(err, "key"))) .. "; detail: " .. one_line(detail)
+  end
+  local out = { n = 0, size = 0 }
+  render_into(out, err, 1)
+  return cut(concat(out, "", 1, out.n), MAX_OUTPUT)
+end
+
+local function err_tostring(err) return render(err) end
 
 -- `tostring` of an object with nothing of its own (`new(code)`: no detail, no cause)
 -- is its entry's line, made once and kept in the entry's fields under a private key,
@@ -78,30 +112,29 @@ local plain_tostring
 if rawget(_G, "jit") then
   plain_tostring = function(err)
     if rawget(err, "detail") == nil and rawget(err, "cause") == nil then return err[LINE] end
-    return render(err, 1)
+    return render(err)
   end
 else
   plain_tostring = function(err)
     if next(err) == nil then return err[LINE] end
-    return render(err, 1)
+    return render(err)
   end
 end
 
 local function err_concat(a, b)
-  return (is_error(a) and render(a, 1) or text_of(a)) .. (is_error(b) and render(b, 1) or text_of(b))
+  return (is_error(a) and render(a) or text_of(a)) .. (is_error(b) and render(b) or text_of(b))
 end
 internal.mark_errors(err_concat)   -- how `is_error` knows our metatables
 
 -- Four keys: the table has four slots and no more (docs/design-caches.md, "Error
 -- metatables"). An entry's line lives in its fields (`LINE`), not here.
 local function make_mt(fields, has_line)
-  local mt = {
+  return {
     __index = fields,
     __tostring = has_line and plain_tostring or err_tostring,
     __concat = err_concat,
     __metatable = "authcodes.error",
   }
-  return mt
 end
 
 -- What the fields of unknown and bad_reply objects do not hold: the methods, and
@@ -117,7 +150,7 @@ end }
 local unknown_fields = setmetatable({
   name = "unknown", class = "UNKNOWN", retry = "never", retryable = false, http = 500,
   action = "none", ok = false, source = "unknown",
-  summary = "The code is not in the catalog.",
+  summary = "The code is not in the catalog.", description = "错误码不在目录中。",
 }, synthetic_mt)
 local unknown_mt = make_mt(unknown_fields, false)
 
@@ -125,7 +158,7 @@ local unknown_mt = make_mt(unknown_fields, false)
 local bad_reply_fields = setmetatable({
   name = "bad_reply", class = "UNKNOWN", retry = "never", retryable = false, http = 502,
   action = "contact_vendor", ok = false, source = "unknown",
-  summary = "The vendor's reply could not be understood.",
+  summary = "The vendor's reply could not be understood.", description = "无法读懂供应商的回复。",
 }, synthetic_mt)
 local bad_reply_mt = make_mt(bad_reply_fields, false)
 
@@ -232,10 +265,30 @@ function M.new(key, opts)
   return fill(o, opts)
 end
 
--- An UNKNOWN error object for a key that names nothing.
+-- A client's error message ("connection refused", "timeout"...) that is no key: the
+-- `transport` entry it stands for (`authcodes.transport`), the message kept as the
+-- detail, or nil. Loaded on first use: only unknown strings get here.
+local name_of_transport
+local MAX_TRANSPORT_DETAIL = 1024
+local function transport_error(key)
+  if name_of_transport == nil then name_of_transport = require("authcodes.transport").name_of end
+  local name = name_of_transport(key)
+  if name == nil then return nil end
+  local e = lookup("transport", name)
+  if e == nil then return nil end
+  local detail = #key > MAX_TRANSPORT_DETAIL and key:sub(1, MAX_TRANSPORT_DETAIL) .. "..." or key
+  return setmetatable({ detail = detail }, mt_for(e))
+end
+
+-- An UNKNOWN error object for a key that names nothing (or the transport error a
+-- client's message stands for, when no domain was asked for).
 unknown = function(key, domain, why)
-  local o = { domain = domain, reason = why }
   local t = type(key)
+  if t == "string" and domain == nil then
+    local o = transport_error(key)
+    if o ~= nil then return o end
+  end
+  local o = { domain = domain, reason = why }
   if t == "number" and key == key and floor(key) == key and key > -2^53 and key < 2^53 then
     o.code = floor(key)
   elseif t == "string" then

@@ -16,8 +16,10 @@ end
 
 local internal = require "authcodes.internal"
 local fmt = require "authcodes.format"
+local text = require "authcodes.text"
 
-local type, tostring = type, tostring
+local type, tostring, rawget, ipairs, error = type, tostring, rawget, ipairs, error
+local find, lower, format = string.find, string.lower, string.format
 
 local M = {}
 
@@ -38,37 +40,89 @@ function M.level(err)
   return LEVEL[internal.severity(as_error(err).class)]
 end
 
+-- Add Accept-Language to the response's Vary header, keeping what is there: the body's
+-- language was chosen from that request header, so a cache must key on it.
+local function vary_on_language()
+  local h = ngx.header
+  local v = h["Vary"]
+  if v == nil then h["Vary"] = "Accept-Language"; return end
+  local list = type(v) == "table" and v or { v }
+  for _, x in ipairs(list) do
+    if type(x) == "string" and (x == "*" or find(lower(x), "accept-language", 1, true)) then return end
+  end
+  if type(v) == "table" then
+    local t = {}
+    for i, x in ipairs(v) do t[i] = x end
+    t[#t + 1] = "Accept-Language"
+    h["Vary"] = t
+  else
+    h["Vary"] = tostring(v) .. ", Accept-Language"
+  end
+end
+
 --- Answer the request with an RFC 9457 problem: sets the status,
--- `Content-Type: application/problem+json`, `Content-Language` (from `opts.lang`, else
--- the request's Accept-Language), `Retry-After` for rate-limited codes, writes the
--- body and returns `true` (or `nil, reason` when the headers were already sent).
--- The handler then returns, or calls `ngx.exit(ngx.status)`.
+-- `Content-Type: application/problem+json`, `Content-Language`, `Vary:
+-- Accept-Language` when the language came from the request, `Retry-After` for
+-- rate-limited codes and for errors that carry the vendor's own `Retry-After`, writes the body and returns `true` (or `nil, reason` when the
+-- headers were already sent). The handler then returns, or calls `ngx.exit(ngx.status)`.
+--
+-- The language is `opts.lang` when it is `"zh"` or `"en"`, else the request's
+-- Accept-Language (`authcodes.negotiate`); `Content-Language` is the language the
+-- title is really in (`"en"` for a code the vendor gave no Chinese text). The body's
+-- `status` is the response's status. The error's `detail` (a vendor's or a parser's
+-- own words, which a client should not see) is left out of the body unless
+-- `opts.expose_detail` is `true`; `log(err)` still writes it. `Retry-After` is the
+-- error's `retry_after` in whole seconds (at most a day), sent only when it is a
+-- finite number >= 0. The body keeps the caps of `authcodes.format`.
 -- @param err an error object (or anything `authcodes.new` accepts)
--- @tparam[opt] table opts `lang`, `instance`, `type_base`, `status` (overrides err.http)
+-- @tparam[opt] table opts `lang`, `instance`, `type_base`, `status` (an HTTP status
+-- from 100 to 599, instead of `err.http`), `expose_detail` (default `false`); read
+-- as plain fields (no metamethod runs)
 -- @treturn[1] boolean true, the response is written
 -- @return[2] nil
 -- @treturn[2] string `"headers already sent"` (nothing is written)
--- @raise `bad argument #2 to 'respond'` when opts is not a table
+-- @raise `bad argument #2 to 'respond'` when opts is not a table, opts.type_base is
+-- not a string or opts.status is not an HTTP status
 function M.respond(err, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #2 to 'respond' (table expected, got " .. type(opts) .. ")", 2)
   end
+  local lang, instance, type_base, status, expose
+  if opts ~= nil then
+    lang, instance, type_base = rawget(opts, "lang"), rawget(opts, "instance"), rawget(opts, "type_base")
+    status, expose = rawget(opts, "status"), rawget(opts, "expose_detail")
+    if type_base ~= nil and type(type_base) ~= "string" then
+      error("bad argument #2 to 'respond' (opts.type_base must be a string, got " .. type(type_base) .. ")", 2)
+    end
+    if status ~= nil then
+      local s = text.status(status)
+      if s == nil then
+        error("bad argument #2 to 'respond' (opts.status must be an HTTP status from 100 to 599, got "
+          .. (type(status) == "number" and tostring(status) or type(status)) .. ")", 2)
+      end
+      status = s
+    end
+  end
   err = as_error(err)
   if ngx.headers_sent then return nil, "headers already sent" end
-  local lang = opts and opts.lang
+  local negotiated = false
   if lang ~= "zh" and lang ~= "en" then
     lang = fmt.negotiate(ngx.var.http_accept_language)
+    negotiated = true
   end
-  local popts = { lang = lang, instance = opts and opts.instance, type_base = opts and opts.type_base }
-  local status = opts and opts.status or err.http or 500
-  ngx.status = status
+  -- No Chinese text for this code: the title is the English one, and says so.
+  if lang == "zh" and err:text("zh") == err:text("en") then lang = "en" end
+  ngx.status = status or text.status(err.http) or 500
   ngx.header["Content-Type"] = "application/problem+json"
   ngx.header["Content-Language"] = lang
-  local ra = err.retry_after
-  if type(ra) == "number" and err.retry == "after_delay" then
-    ngx.header["Retry-After"] = tostring(ra)
+  if negotiated then vary_on_language() end
+  local ra = text.seconds(err.retry_after)
+  -- A rate-limited code, or any error the vendor gave a Retry-After of its own (`check`).
+  if ra ~= nil and (err.retry == "after_delay" or rawget(err, "retry_after") ~= nil) then
+    ngx.header["Retry-After"] = format("%d", ra)
   end
-  ngx.print(fmt.format(err, "problem", popts))
+  ngx.print(fmt.format(err, "problem", { lang = lang, instance = instance, type_base = type_base,
+    status = status, expose_detail = expose == true }))
   return true
 end
 

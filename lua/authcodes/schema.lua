@@ -35,8 +35,10 @@ M.classes = {
 --- What a caller should do about retrying, in the order the C catalog numbers them.
 M.retry_kinds = { "never", "backoff", "after_delay", "reauth", "restart" }
 
---- Where a row came from, in the order the C catalog numbers them.
-M.sources = { "seed", "vendor_doc", "registered" }
+--- Where a row came from, in the order the C catalog numbers them: a vendor's seed
+-- table, a vendor's other documentation, `register`, or authcodes itself (the built-in
+-- `transport` domain, whose text is ours).
+M.sources = { "seed", "vendor_doc", "registered", "authcodes" }
 
 --- Columns of a curated `data/*.tsv` file, in order.
 M.columns = { "code", "name", "aliases", "class", "retry", "retry_after", "http",

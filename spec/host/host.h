@@ -1,5 +1,6 @@
 /*
- * host.h: what every C test host (sanitizer, threads, fuzzer) does to a Lua state.
+ * host.h: what the C spec hosts (sanitizer, threads) do to a Lua state. The fuzzers
+ * (fuzz/lua_fuzz.c) have their own copy, so that fuzz/ builds without spec/.
  * static inline, so a host that uses one of them does not warn about the other.
  */
 #ifndef AUTHCODES_HOST_H

@@ -17,7 +17,7 @@
 -- not fail the run. JIT_STRICT=1 makes them fail it, and makes a known case that
 -- passes fail it too (remove it from KNOWN). JIT_CASES="a b" runs only those cases.
 -- Exit status: 0 when every case passes (or is a known failure), 1 otherwise.
--- Not a busted spec: tools/suites/integration.sh runs it (suite "jit").
+-- Not a busted spec: spec/integration/jit.sh runs it (suite "jit", make check-jit).
 
 local jit = rawget(_G, "jit")
 if not jit then

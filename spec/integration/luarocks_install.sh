@@ -6,13 +6,16 @@
 #   sh spec/integration/luarocks_install.sh luajit   # LuaJIT (rocks for Lua 5.1, luajit2 headers)
 #
 # Checks: the build runs without the network (in a network namespace of its own when
-# `unshare -n` is allowed; luarocks is also given no rocks server, and --deps-mode=none);
+# `unshare -n` is allowed; luarocks is also given no rocks server). The rockspec declares
+# lua-cjson, which here comes from Debian's lua-cjson package, invisible to LuaRocks: so
+# `--deps-mode=none`, as the README tells Debian users; the script checks that the
+# dependency is declared (and that without --deps-mode=none LuaRocks would want it);
 # every module of lua/ and the C core land in the tree, and bin/authcodes; a process
 # started outside the checkout, with only `luarocks path --tree` for paths, loads
 # authcodes from the tree (never from the checkout), looks codes up and formats a
 # problem; the installed authcodes command answers. Works on a copy of the checkout
 # (luarocks writes objects next to the sources). Exit status 0 when all is well.
-# tools/suites/integration.sh runs it: suites "luarocks:5.4" and "luarocks:luajit".
+# Suites "luarocks:5.4" and "luarocks:luajit" of tools/test.sh; make check-luarocks.
 set -eu
 
 flavour=${1:?usage: luarocks_install.sh 5.4|luajit}
@@ -52,7 +55,7 @@ command -v "$lua" >/dev/null || fail "$lua is not installed"
 
 # The sources the rockspec names, copied (git's view is not needed: the working tree).
 mkdir -p "$work/src"
-for d in rockspec src lua bin; do
+for d in rockspec src lua bin docs library man completions; do
   [ -e "$root/$d" ] && cp -R "$root/$d" "$work/src/"
 done
 [ -f "$work/src/bin/authcodes" ] || fail "bin/authcodes is missing, and the rockspec installs it (build.install.bin)"
@@ -77,14 +80,30 @@ start=$(date +%s)
    --tree "$tree" --deps-mode=none) >"$work/make.log" 2>&1 || { cat "$work/make.log"; fail "luarocks make failed"; }
 grep -q "is now installed" "$work/make.log" || { cat "$work/make.log"; fail "luarocks make did not install"; }
 
+# lua-cjson is declared: the installed rock lists it, and LuaRocks left to itself
+# (no --deps-mode=none, no rocks server) refuses to build without it.
+luarocks --lua-version "$abi" show authcodes --tree "$tree" >"$work/show.log" 2>&1 ||
+  { cat "$work/show.log"; fail "luarocks show authcodes failed"; }
+grep -q "lua-cjson" "$work/show.log" || { cat "$work/show.log"; fail "the rock does not declare lua-cjson"; }
+if (cd "$work/src" && $offline luarocks --lua-version "$abi" make rockspec/authcodes-scm-1.rockspec \
+    --tree "$work/tree-deps") >"$work/deps.log" 2>&1; then
+  cat "$work/deps.log"; fail "luarocks make without --deps-mode=none built with no lua-cjson rock to be had"
+fi
+grep -q "lua-cjson" "$work/deps.log" || { cat "$work/deps.log"; fail "luarocks did not ask for lua-cjson"; }
+# The LuaLS definitions travel with the rock (build.copy_directories).
+ls "$tree"/lib/luarocks/rocks-"$abi"/authcodes/scm-1/library/authcodes.lua >/dev/null 2>&1 ||
+  fail "the rock lacks library/authcodes.lua (the LuaLS definitions; build.copy_directories)"
+
 # Every module of the checkout, and the C core, and the command.
 [ -f "$tree/share/lua/$abi/authcodes.lua" ] || fail "authcodes.lua not installed"
-for f in "$root"/lua/authcodes/*.lua; do
-  m=$(basename "$f")
+for f in "$root"/lua/authcodes/*.lua "$root"/lua/authcodes/cli/*.lua; do
+  m=${f#"$root"/lua/authcodes/}
   [ -f "$tree/share/lua/$abi/authcodes/$m" ] ||
-    fail "lua/authcodes/$m is not installed: add authcodes.${m%.lua} to the rockspec's build.modules"
+    fail "lua/authcodes/$m is not installed: add it to the rockspec's build.modules"
   cmp -s "$f" "$tree/share/lua/$abi/authcodes/$m" || fail "installed authcodes/$m differs from lua/authcodes/$m"
 done
+ls "$tree"/lib/luarocks/rocks*/authcodes/*/man/authcodes.1 >/dev/null 2>&1 ||
+  fail "man/authcodes.1 is not in the rock (the rockspec's build.copy_directories)"
 [ -f "$tree/lib/lua/$abi/authcodes/core.so" ] || fail "authcodes/core.so not installed"
 [ -x "$tree/bin/authcodes" ] || fail "bin/authcodes not installed"
 if [ "$flavour" = luajit ]; then

@@ -1,4 +1,4 @@
--- wrk script for spec/integration/nginx_example.lua: a mix of vendor answers sent to
+-- wrk script for spec/integration/nginx_spec.lua: a mix of vendor answers sent to
 -- examples/nginx, and every response checked (wrk itself only counts them).
 --
 --   wrk -t1 -c8 -d60s -s spec/integration/wrk_mix.lua http://127.0.0.1:PORT -- 20000
@@ -35,7 +35,7 @@ local MIX = {
   { "/login/wilddog", "success", 200 },
   { "/login/imsdk?code=3", "restore_sns_account", 200 },
   { "/login/imsdk?code=-99999", "unknown", 500 },
-  { "/login/wilddog?garbage=html", "bad_reply", 502 },
+  { "/login/wilddog?garbage=html", "bad_gateway", 502 },   -- an HTTP 502 page: transport
   { "/login/imsdk?garbage=truncated", "bad_reply", 502 },
   { "/login/wilddog?garbage=strcode", "bad_reply", 502 },
 }

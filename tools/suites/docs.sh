@@ -1,19 +1,39 @@
-# docs.sh: the documentation (issue #8); sourced by tools/test.sh, suites "docs: ...".
+#!/bin/sh
+# The documentation suites (issue #8). Run by tools/test.sh; `make docs-check` runs the
+# first.
 #
-#   docs: make docs-check     docs/codes.md and docs/api are what `make docs` makes of the
-#                             catalog and the doc comments now (and LDoc does not warn)
-#   docs: README in nginx     spec/readme_spec.lua with the README's OpenResty example in a
-#                             real nginx (Debian nginx + libnginx-mod-http-lua, LuaJIT build)
+#   sh tools/suites/docs.sh check         docs/codes.md and docs/api are what `make docs`
+#                                         makes of the catalog and the doc comments now
+#                                         (and LDoc does not warn)
+#   sh tools/suites/docs.sh readme-nginx  spec/readme_spec.lua with the README's OpenResty
+#                                         example in a real nginx (Debian nginx +
+#                                         libnginx-mod-http-lua, LuaJIT build)
 #
 # The README's Lua examples and the codes.md check also run in every "specs:<runtime>"
 # suite (spec/readme_spec.lua, spec/docs_spec.lua).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+MAKE=${MAKE:-make}
+BUILD=${BUILD:-build}
 
-suite "docs: make docs-check" $MAKE --no-print-directory docs-check
-
-docs_readme_nginx() {
-  $MAKE --no-print-directory LUA=luajit all >/dev/null &&
-  AUTHCODES_README_NGINX=1 AUTHCODES_LUA=luajit \
-    LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="./build/luajit/?.so;;" \
-    luajit /usr/bin/busted spec/readme_spec.lua
-}
-suite "docs: README in nginx" docs_readme_nginx
+case ${1:-} in
+  check)
+    out=$BUILD/docs-check
+    rm -rf "$out"
+    $MAKE --no-print-directory docs DOCS_DIR="$out" >/dev/null || exit 1
+    cmp -s "$out/codes.md" docs/codes.md || {
+      diff -u docs/codes.md "$out/codes.md" | head -40
+      echo "docs-check: docs/codes.md is out of date with data/: run make docs and commit docs/"; exit 1; }
+    diff -r docs/api "$out/api" >"$BUILD/docs-check.diff" 2>&1 || {
+      head -60 "$BUILD/docs-check.diff"
+      echo "docs-check: docs/api is out of date with the doc comments: run make docs and commit docs/"; exit 1; }
+    echo "docs-check: docs/codes.md and docs/api are up to date"
+    ;;
+  readme-nginx)
+    $MAKE --no-print-directory LUA=luajit all >/dev/null || exit 1
+    AUTHCODES_README_NGINX=1 AUTHCODES_LUA=luajit \
+      LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="./build/luajit/?.so;;" \
+      luajit /usr/bin/busted spec/readme_spec.lua || exit 1   # busted exits with a count
+    ;;
+  *) echo "usage: sh tools/suites/docs.sh check|readme-nginx" >&2; exit 2;;
+esac

@@ -1,0 +1,270 @@
+--- Text safety: the library's one place that makes any text safe for where it goes.
+--
+-- Private: not part of the API (not in the reference, no stability promise). Users get
+-- safe output from `authcodes.format`, `authcodes.ngx` and `tostring(err)`, which all
+-- go through here; the escape syntax and the cut marker are policy that may change, so
+-- they are not offered as functions of their own. The CLI (`bin/authcodes`) calls it too.
+--
+-- Four destinations, one walk over the bytes:
+--
+-- * `utf8(s, max)`: valid UTF-8 (what `check` keeps of a vendor's text): every byte
+--   that does not start a well-formed sequence becomes U+FFFD;
+-- * `json(s, max)`: the same, and `max` counts the bytes lua-cjson will write for the
+--   string (a control character takes 6, `"` `\` `/` take 2);
+-- * `log(s, max)`: one log value: every C0 and C1 control, DEL, U+2028/U+2029, the
+--   bidi controls (U+061C, U+200E/F, U+202A-202E, U+2066-2069), `"` and `\` escaped
+--   (`\n \r \t \" \\`, other bytes `\xNN`, code points `\u{XXXX}`), and every byte that
+--   is not well-formed UTF-8 as `\xNN` (so a raw 0x9B, a C1 CSI, never reaches a log);
+-- * `terminal(s, max)`: what `tostring` and the CLI print: the same escapes as `log`
+--   except `"` and `\`, which are harmless on a terminal and keep the text readable.
+--
+-- Every result is valid UTF-8 and at most `max` bytes (`max` >= 4); a longer text is
+-- cut on a character (or escape) boundary and ends in `...`. The work is linear: the
+-- input is first cut to `max` bytes (no input byte gives less than one output byte, so
+-- nothing past that could be shown), then walked once, jumping over safe runs with a
+-- single-class `find`; no pattern backtracks.
+-- @module authcodes.text
+-- @local
+
+local byte, sub, find, gsub, char, format =
+  string.byte, string.sub, string.find, string.gsub, string.char, string.format
+local type, floor, concat, rawget = type, math.floor, table.concat, rawget
+
+local M = {}
+
+--- The caps every output style keeps (documented in `authcodes.format`'s header).
+M.MAX_VALUE = 2048     -- one free-text value: detail, cause, title, instance, a log value
+M.MAX_NAME = 256       -- one identifier-like value: domain, name, class, key, a context key
+M.MAX_OUTPUT = 16384   -- a whole tostring, log line, JSON or problem body
+M.MAX_CHAIN = 8        -- error objects followed through `cause` and `detail`
+
+local MARK = "..."
+M.MARK = MARK
+
+-- The bytes each destination must look at; every other byte is copied as it is.
+local UNSAFE = {
+  utf8 = "[\128-\255]",
+  json = '[%z\1-\31"/\\\127-\255]',
+  log = '[%z\1-\31"\\\127-\255]',
+  terminal = "[%z\1-\31\127-\255]",
+}
+
+-- What an ASCII byte the class above catches becomes (or, for JSON, what it costs:
+-- lua-cjson writes the escape itself).
+local LOG_ESC, TERM_ESC, JSON_COST = {}, {}, {}
+for b = 0, 127 do
+  local hex = format("\\x%02x", b)
+  LOG_ESC[b], TERM_ESC[b], JSON_COST[b] = hex, hex, 6
+end
+for c, e in pairs { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" } do
+  LOG_ESC[byte(c)], TERM_ESC[byte(c)] = e, e
+end
+LOG_ESC[34], LOG_ESC[92] = '\\"', "\\\\"
+for _, b in ipairs { 8, 9, 10, 12, 13, 34, 47, 92 } do JSON_COST[b] = 2 end
+local BAD_BYTE = {}   -- an ill-formed byte, in a log or on a terminal
+for b = 128, 255 do BAD_BYTE[b] = format("\\x%02x", b) end
+local REPLACEMENT = "\239\191\189"   -- U+FFFD
+
+-- The length and code point of the well-formed UTF-8 sequence that starts with byte
+-- `b` at `i` (Unicode table 3-7: no overlongs, no surrogates, nothing past U+10FFFF);
+-- nil when there is none.
+local function sequence_at(s, i, b)
+  if b < 0xC2 or b > 0xF4 then return nil end
+  local b2 = byte(s, i + 1)
+  if b2 == nil then return nil end
+  if b < 0xE0 then
+    if b2 < 0x80 or b2 > 0xBF then return nil end
+    return 2, (b - 0xC0) * 64 + (b2 - 0x80)
+  end
+  local lo, hi = 0x80, 0xBF
+  if b == 0xE0 then lo = 0xA0 elseif b == 0xED then hi = 0x9F
+  elseif b == 0xF0 then lo = 0x90 elseif b == 0xF4 then hi = 0x8F end
+  if b2 < lo or b2 > hi then return nil end
+  local b3 = byte(s, i + 2)
+  if b3 == nil or b3 < 0x80 or b3 > 0xBF then return nil end
+  if b < 0xF0 then return 3, ((b - 0xE0) * 64 + (b2 - 0x80)) * 64 + (b3 - 0x80) end
+  local b4 = byte(s, i + 3)
+  if b4 == nil or b4 < 0x80 or b4 > 0xBF then return nil end
+  return 4, (((b - 0xF0) * 64 + (b2 - 0x80)) * 64 + (b3 - 0x80)) * 64 + (b4 - 0x80)
+end
+
+-- Code points above U+007F that end a line or reorder text where they are shown.
+local function hidden(cp)
+  return cp <= 0x9F                                   -- C1 controls (U+0085 NEL among them)
+    or cp == 0x061C                                   -- ARABIC LETTER MARK
+    or cp == 0x200E or cp == 0x200F                   -- LRM, RLM
+    or (cp >= 0x2028 and cp <= 0x202E)                -- LS, PS, LRE..RLO
+    or (cp >= 0x2066 and cp <= 0x2069)                -- LRI..PDI
+end
+
+-- Is `s` well-formed UTF-8? The check of the fast path below, in C: Lua 5.3+'s
+-- utf8.len (5.4's is strict; 5.3's lets surrogates through, hence the find), else one
+-- gsub per well-formed shape, each replacing the sequences it matches by an ASCII
+-- byte: a match is always a real sequence (a lead byte is never a continuation byte)
+-- and a replaced one cannot join its neighbours, so what is left above 0x7F is
+-- ill-formed. Every pattern has a fixed length: linear, no backtracking.
+local valid_utf8
+local utf8_lib = rawget(_G, "utf8")
+if type(utf8_lib) == "table" and type(utf8_lib.len) == "function" then
+  local len = utf8_lib.len
+  valid_utf8 = function(s) return len(s) ~= nil and not find(s, "\237[\160-\191]") end
+else
+  local SHAPES = {
+    "[\194-\223][\128-\191]",
+    "\224[\160-\191][\128-\191]", "[\225-\236\238\239][\128-\191][\128-\191]", "\237[\128-\159][\128-\191]",
+    "\240[\144-\191][\128-\191][\128-\191]", "[\241-\243][\128-\191][\128-\191][\128-\191]",
+    "\244[\128-\143][\128-\191][\128-\191]",
+  }
+  valid_utf8 = function(s)
+    for i = 1, #SHAPES do
+      s = gsub(s, SHAPES[i], "a")
+      if not find(s, "[\128-\255]") then return true end
+    end
+    return false
+  end
+end
+
+-- A character `hidden` names, anywhere in well-formed `s`.
+local function has_hidden(s)
+  if not find(s, "[\194\216\226]") then return false end
+  return find(s, "\194[\128-\159]") ~= nil or find(s, "\216\156", 1, true) ~= nil
+    or find(s, "\226\128[\142\143\168-\174]") ~= nil or find(s, "\226\129[\166-\169]") ~= nil
+end
+
+-- The ASCII bytes each escaping destination changes.
+local ASCII_UNSAFE = { log = '[%z\1-\31"\\\127]', terminal = "[%z\1-\31\127]" }
+
+-- The same escapes, by character, for gsub.
+local ESC_BY_CHAR = { log = {}, terminal = {} }
+for b = 0, 127 do
+  ESC_BY_CHAR.log[char(b)], ESC_BY_CHAR.terminal[char(b)] = LOG_ESC[b], TERM_ESC[b]
+end
+
+-- Can `s` (n bytes) go out as it is? All in C: for text that needs nothing (most
+-- does, and a vendor's Chinese text too) no Lua loop runs.
+local function as_is(s, n, max, mode)
+  if n > max then return false end
+  if mode == "json" then
+    if n * 6 > max then   -- it may not fit once lua-cjson escapes it: count
+      local _, quoted = gsub(s, '["/\\]', "")
+      local _, controls = gsub(s, "[%z\1-\31\127]", "")
+      if n + quoted + 5 * controls > max then return false end
+    end
+  elseif mode ~= "utf8" and find(s, ASCII_UNSAFE[mode]) then
+    return false
+  end
+  if find(s, "[\128-\255]") then
+    if not valid_utf8(s) then return false end
+    if mode ~= "utf8" and mode ~= "json" and has_hidden(s) then return false end
+  end
+  return true
+end
+
+-- The walk. `parts` holds the output pieces; `sizes[i]` is what piece i costs, negated
+-- for a run of safe ASCII bytes (which may be cut anywhere), positive for an atomic
+-- piece (a character or an escape, never split).
+local function clean(s, max, mode)
+  local n = #s
+  if as_is(s, n, max, mode) then return s end
+  local escaping = mode == "log" or mode == "terminal"
+  -- Well-formed, nothing hidden, only ASCII to escape (a quote, a line break): one gsub.
+  if escaping and n <= max and (not find(s, "[\128-\255]") or (valid_utf8(s) and not has_hidden(s))) then
+    local r = gsub(s, ASCII_UNSAFE[mode], ESC_BY_CHAR[mode])
+    if #r <= max then return r end
+  end
+  local unsafe = UNSAFE[mode]
+  local cut = n > max
+  if cut then s = sub(s, 1, max); n = max end
+  local esc = mode == "log" and LOG_ESC or TERM_ESC
+  local parts, sizes, np, used = {}, {}, 0, 0
+  local i = 1
+  while i <= n do
+    local j = find(s, unsafe, i) or n + 1
+    if j > i then
+      np = np + 1
+      parts[np], sizes[np] = sub(s, i, j - 1), i - j
+      used = used + (j - i)
+    end
+    if j > n then break end
+    local b = byte(s, j)
+    local piece, size
+    local len = 1
+    if b < 0x80 then
+      if escaping then piece = esc[b] else piece, size = char(b), JSON_COST[b] end
+    else
+      local l, cp = sequence_at(s, j, b)
+      if l == nil then
+        piece = escaping and BAD_BYTE[b] or REPLACEMENT
+      else
+        len = l
+        if escaping and hidden(cp) then piece = format("\\u{%04x}", cp)
+        else piece = sub(s, j, j + l - 1) end
+      end
+    end
+    size = size or #piece
+    np = np + 1
+    parts[np], sizes[np] = piece, size
+    used = used + size
+    i = j + len
+    if used > max then break end
+  end
+  if not cut and used <= max then return concat(parts, "", 1, np) end
+  -- Too long: drop pieces from the end until the marker fits.
+  local limit = max - #MARK
+  while used > limit and np > 0 do
+    local size = sizes[np]
+    if size < 0 and used + size < limit then   -- a safe run: keep its head
+      parts[np] = sub(parts[np], 1, limit - (used + size))
+      used = limit
+    else
+      used = used - (size < 0 and -size or size)
+      np = np - 1
+    end
+  end
+  parts[np + 1] = MARK
+  return concat(parts, "", 1, np + 1)
+end
+
+--- Valid UTF-8, at most `max` bytes (ill-formed bytes become U+FFFD).
+function M.utf8(s, max) return clean(s, max, "utf8") end
+
+--- Valid UTF-8 whose JSON string body (as lua-cjson writes it) is at most `max` bytes.
+function M.json(s, max) return clean(s, max, "json") end
+
+--- One log value: no control, line-breaking or bidi character, `"` and `\` escaped.
+function M.log(s, max) return clean(s, max, "log") end
+
+--- Text for a terminal (`tostring`, the CLI): no control, line-breaking or bidi character.
+function M.terminal(s, max) return clean(s, max, "terminal") end
+
+--- Cut a text that is already safe (valid UTF-8) to at most `max` bytes, on a character
+-- boundary, ending in `...`: for a whole output made of safe pieces.
+function M.cut(s, max)
+  if #s <= max then return s end
+  local i = max - #MARK
+  -- back to the start of the character at i + 1 (at most 3 continuation bytes)
+  while i > 0 do
+    local b = byte(s, i + 1)
+    if b < 0x80 or b >= 0xC0 then break end
+    i = i - 1
+  end
+  return sub(s, 1, i) .. MARK
+end
+
+--- A delay in whole seconds that is safe to send (`Retry-After`, the `retry_after`
+-- member): a finite number >= 0, rounded up, at most a day; nil for anything else.
+function M.seconds(v)
+  if type(v) ~= "number" or v ~= v or v < 0 or v == 1 / 0 then return nil end
+  if v > 86400 then return 86400 end
+  local c = floor(v)
+  if c < v then c = c + 1 end
+  return c
+end
+
+--- An HTTP status that is safe to send: an integer from 100 to 599, else nil.
+function M.status(v)
+  if type(v) == "number" and v >= 100 and v <= 599 and floor(v) == v then return floor(v) end
+  return nil
+end
+
+return M
