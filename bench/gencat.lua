@@ -1,5 +1,5 @@
 -- bench/gencat.lua N: CPU microseconds per row of tools/gencatalog.lua on a catalog of
--- N Wilddog rows (and the spec fixture's iMSDK rows), in a fresh process. The data is
+-- N Wilddog rows (and the spec fixture's other domains), in a fresh process. The data is
 -- written to build/bench/gencat-N/ first, outside the clock. Run by bench/run.lua at
 -- 1k and 100k rows: the per-row cost must not grow with N (issue #13).
 local n = assert(tonumber(arg[1]), "usage: gencat.lua ROWS")
@@ -18,9 +18,11 @@ end
 
 assert(os.execute("mkdir -p " .. dir .. "/vendor"))
 local fix = "spec/fixtures/gen/good/"
-copy(fix .. "imsdk.tsv", dir .. "/imsdk.tsv")
-copy(fix .. "vendor/imsdk-seed.md", dir .. "/vendor/imsdk-seed.md")
-copy(fix .. "vendor/imsdk-additions.tsv", dir .. "/vendor/imsdk-additions.tsv")
+-- Every domain but Wilddog as the spec fixture has it.
+for _, f in ipairs { "imsdk.tsv", "transport.tsv", "transport-text.tsv", "vendor/imsdk-seed.md",
+                     "vendor/imsdk-additions.tsv" } do
+  copy(fix .. f, dir .. "/" .. f)
+end
 local curated = { "code\tname\taliases\tclass\tretry\tretry_after\thttp\taction\tok\tseed_quirk\tsummary\tnote" }
 local seed = { "| 错误码 | 错误信息 | 描述 |", "| ---- | ---- | ---- |" }
 local sdk = { "code\tios_enum\tvendor_message_en" }
