@@ -21,7 +21,8 @@ local type, tostring, ipairs, error = type, tostring, ipairs, error
 local rawget = rawget
 local huge = math.huge
 local sort, concat = table.sort, table.concat
-local format, lower, find, sub, gsub = string.format, string.lower, string.find, string.sub, string.gsub
+local format, lower, find, sub, gsub, byte =
+  string.format, string.lower, string.find, string.sub, string.gsub, string.byte
 local find_code, find_key, core_fields, core_code = core.find_code, core.find_key, core.fields, core.code
 
 local M = {}
@@ -126,6 +127,65 @@ end
 local JIT = rawget(_G, "jit") ~= nil
 local function cache_bare(k, e) put(by_key, by_small, k, e) end
 
+-- LuaJIT: what the C core's two searches answer, as Lua tables made on the first miss,
+-- so that a miss compiles (calling a C function ends a trace): a bare miss is a few
+-- table indexes. Codes 0..1024 apart, as in every code-indexed table (no array part).
+-- PUC Lua calls the core: a C call costs no more than a Lua one there, and the tables
+-- would cost memory (docs/design-caches.md, "Misses").
+local jit_codes, jit_small, jit_keys
+local function jit_tables()
+  jit_codes, jit_small, jit_keys = {}, {}, {}
+  for i = 1, core.count do
+    local f = core.entry(i)
+    if is_small(f.code) then jit_small[f.code] = i else jit_codes[f.code] = i end
+    local names = f.aliases
+    names[#names + 1] = f.name
+    for _, k in ipairs(names) do
+      local low = lower(k)
+      local v = jit_keys[low]
+      if v == nil then
+        jit_keys[low] = i
+      elseif type(v) == "number" then
+        if v ~= i then jit_keys[low] = { v, i } end
+      else
+        v[#v + 1] = i
+      end
+    end
+  end
+end
+
+-- The built-in entry index of a code, or nil (the core's answer).
+local function builtin_code(code)
+  if not JIT then return find_code(code) end
+  if jit_codes == nil then jit_tables() end
+  if code >= 0 and code <= 1024 then return jit_small[code] end
+  return jit_codes[code]
+end
+
+-- The built-in entry indices of a name or alias in any case (`low`: its lower case, on
+-- LuaJIT), at most two of them, or nil (the core's answer).
+local function builtin_key(key, low)
+  if not JIT then return find_key(key) end
+  if jit_codes == nil then jit_tables() end
+  local v = jit_keys[low]
+  if type(v) == "table" then return v[1], v[2] end
+  return v
+end
+
+-- True when key[1 .. dot-1] could be a domain name (`%a[%w_]*`): a byte loop, which
+-- LuaJIT compiles (a pattern `find` it does not).
+local function domain_like(key, dot)
+  local b = byte(key, 1)
+  if not ((b >= 65 and b <= 90) or (b >= 97 and b <= 122)) then return false end
+  for i = 2, dot - 1 do
+    b = byte(key, i)
+    if not ((b >= 65 and b <= 90) or (b >= 97 and b <= 122) or (b >= 48 and b <= 57) or b == 95) then
+      return false
+    end
+  end
+  return true
+end
+
 -- Why a key is no key at all, or nil when it is worth resolving.
 local function bad_key(key)
   local t = type(key)
@@ -204,17 +264,25 @@ local function lookup_any(key)
   if t == "string" then
     -- LuaJIT: an any-case spelling of a cached one, with no C call, so that this path
     -- compiles (LuaJIT interns every string: `lower` of a lower-case key makes none).
+    local low
     if JIT and #key <= longest then
-      local e = by_key[lower(key)]
+      low = lower(key)
+      local e = by_key[low]
       if e ~= nil then return e end
     end
     code = nil
-    if #key <= 12 then code = parse_code(key) end   -- (no decimal code is longer)
+    if #key <= 12 then   -- (no decimal code is longer, and one starts with a sign or digit)
+      local b = byte(key, 1)
+      if b == 43 or b == 45 or (b >= 48 and b <= 57) then code = parse_code(key) end
+    end
     if code == nil then
       -- A name: the C core matches it in any case without making a string (and a key
       -- longer than every built-in name and alias is not asked about).
       local i, j
-      if #key <= LONGEST_BUILTIN then i, j = find_key(key) end
+      if #key <= LONGEST_BUILTIN then
+        if JIT and low == nil then low = lower(key) end
+        i, j = builtin_key(key, low)
+      end
       if i ~= nil then
         if j ~= nil then
           local list = { find_key(key) }
@@ -224,7 +292,7 @@ local function lookup_any(key)
         local e = materialise(i)
         -- Its lower case is a spelling of e's (the core matched a name or an alias
         -- ignoring case); the key as given, when it is the name or an alias as written.
-        local low = lower(key)
+        low = low or lower(key)
         if by_key[low] == nil then
           cache_bare(low, e)
           if key ~= low and is_spelling(e, key) then cache_bare(key, e) end
@@ -239,9 +307,11 @@ local function lookup_any(key)
       if dot ~= nil then
         local same_length = by_length[dot - 1]
         if same_length ~= nil then
+          -- (LuaJIT compares the lower-cased head: a pattern `find` ends its trace.)
+          local head = JIT and lower(sub(key, 1, dot - 1))
           for n = 1, #same_length do
             local d = same_length[n]
-            if find(key, prefix[d]) then
+            if (JIT and head == d) or (not JIT and find(key, prefix[d])) then
               local rest = sub(key, dot + 1)
               local e, w = lookup_in(d, rest)
               if e ~= nil and sub(key, 1, dot - 1) == d and by_domain[d][rest] == e then cache_bare(key, e) end
@@ -249,10 +319,10 @@ local function lookup_any(key)
             end
           end
         end
-        if dot <= 65 and find(key, "^%a[%w_]*%.") then return nil, "unknown domain" end
+        if dot <= 65 and domain_like(key, dot) then return nil, "unknown domain" end
       end
       if n_registered > 0 and #key <= reg_longest then
-        local low = lower(key)
+        low = low or lower(key)
         local e, more = reg_bare(low)
         if more ~= nil then return ambiguous("key", key, more) end
         if e ~= nil then
@@ -264,7 +334,7 @@ local function lookup_any(key)
     end
   end
   -- A code: a number, or a decimal string.
-  local i = find_code(code)
+  local i = builtin_code(code)
   if i ~= nil then
     local e = materialise(i, code)
     if key ~= code and key == tostring(code) then put(by_key, by_small, key, e) end
