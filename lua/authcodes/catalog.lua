@@ -154,10 +154,14 @@ local function jit_tables()
   end
 end
 
--- The built-in entry index of a code, or nil (the core's answer).
+-- The built-in entry index of a code, or nil (the core's answer). Until the first miss
+-- the core is asked (a VM that never misses never makes the tables).
 local function builtin_code(code)
-  if not JIT then return find_code(code) end
-  if jit_codes == nil then jit_tables() end
+  if jit_codes == nil then
+    local i = find_code(code)
+    if i == nil and JIT then jit_tables() end
+    return i
+  end
   if code >= 0 and code <= 1024 then return jit_small[code] end
   return jit_codes[code]
 end
@@ -165,8 +169,11 @@ end
 -- The built-in entry indices of a name or alias in any case (`low`: its lower case, on
 -- LuaJIT), at most two of them, or nil (the core's answer).
 local function builtin_key(key, low)
-  if not JIT then return find_key(key) end
-  if jit_codes == nil then jit_tables() end
+  if jit_codes == nil then
+    local i, j = find_key(key)
+    if i == nil and JIT then jit_tables() end
+    return i, j
+  end
   local v = jit_keys[low]
   if type(v) == "table" then return v[1], v[2] end
   return v
