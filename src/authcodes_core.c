@@ -174,12 +174,12 @@ static int core_find_code(lua_State *L) {
 static int core_find_key(lua_State *L) {
   size_t len, out[MAX_KEY_MATCHES], n, i;
   int pushed = 0;
-  lua_Integer first = 1, last = (lua_Integer)ac_entry_count();
+  lua_Integer first = 1, count = (lua_Integer)ac_entry_count();
   const char *s;
   if (lua_type(L, 1) != LUA_TSTRING) return 0;
   if (!lua_isnoneornil(L, 2)) {
     first = luaL_checkinteger(L, 2);
-    last = first + luaL_checkinteger(L, 3) - 1;
+    count = luaL_checkinteger(L, 3);
   }
   s = lua_tolstring(L, 1, &len);
   n = ac_find_key(s, len, out, MAX_KEY_MATCHES);
@@ -187,7 +187,10 @@ static int core_find_key(lua_State *L) {
   luaL_checkstack(L, (int)n, "authcodes.core.find_key");
   for (i = 0; i < n; i++) {
     lua_Integer idx = (lua_Integer)out[i] + 1;
-    if (idx < first || idx > last) continue;
+    /* first <= idx < first + count, without computing first + count (any integers may
+     * come in): idx - first is exact in unsigned arithmetic once idx >= first. */
+    if (idx < first || count < 1) continue;
+    if ((unsigned long long)idx - (unsigned long long)first >= (unsigned long long)count) continue;
     lua_pushinteger(L, idx);
     pushed++;
   }

@@ -15,6 +15,7 @@ local function check(cond, ...)
   if not cond then error(table.concat({ "core_drive: ", ... }), 2) end
 end
 
+local unpack = table.unpack or unpack -- luacheck: ignore 143
 local function pack(...) return { n = select("#", ...), ... } end
 
 -- Hostile values of every type; the numbers are the ones C casts get wrong.
@@ -193,6 +194,40 @@ for _, d in ipairs(core.domains()) do
   for e in authcodes.each(d) do n = n + 1; check(e.domain == d, "each") end
   check(n == core.domains()[d].count, "each count")
 end
+
+-- What the Lua side reads on demand (issue #13): the hot fields, one text field, the
+-- code, the aliases, an entry box, find_key restricted to one domain's range.
+local TEXT = { "summary", "message", "description", "sdk_message", "doc_message", "doc_description", "note" }
+for i = 1, core.count do
+  local full, hot = core.entry(i), core.fields(i)
+  check(hot.code == full.code and hot.name == full.name and hot.index == i and hot.summary == nil, "fields ", i)
+  for _, f in ipairs(TEXT) do check(core.text(i, f) == full[f], "text ", i, " ", f) end
+  check(core.text(i, "name") == nil and core.text(i, "") == nil, "text of a hot field ", i)
+  check(core.code(i) == full.code, "code ", i)
+  local al = core.aliases(i)
+  check(#al == #full.aliases, "aliases ", i)
+  for _, k in ipairs { full.name, unpack(full.aliases) } do
+    local d = core.domains()[full.domain]
+    local found = false
+    for _, j in ipairs(pack(core.find_key(k, d.first, d.count))) do found = found or j == i end
+    check(found, "find_key in range ", k)
+    check(#k <= core.longest_key, "longest_key ", k)
+  end
+end
+for _, v in ipairs(numbers) do
+  for _, fn in ipairs { core.fields, core.code, core.aliases } do
+    local r = pack(pcall(fn, v))   -- an entry in range, nothing out of it, or bad argument
+    check(not r[1] or r[2] == nil or (v >= 1 and v <= core.count), "out of range ", tostring(v))
+  end
+  pcall(core.text, v, "summary")
+  pcall(core.find_key, "failure", v, v)
+  pcall(core.find_key, "failure", 1, v)
+end
+for _, v in ipairs(others) do
+  pcall(core.fields, v); pcall(core.text, 1, v); pcall(core.code, v); pcall(core.aliases, v)
+  pcall(core.find_key, "failure", v, 1)
+end
+check(type(core.box()) == "userdata" and core.box() ~= core.box(), "box")
 
 collectgarbage()
 io.stderr:write(string.format("core_drive: %d checks passed (%d entries, %d keys, cjson %s)\n",
