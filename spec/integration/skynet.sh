@@ -204,6 +204,9 @@ variants=$SLEEP_VARIANTS
 # Long strings ([[...]]): a path needs no escaping. skynet's config loader replaces
 # $NAME by environment variables, so paths holding a '$' are refused.
 case "$root$sk$run" in *'$'*|*']]'*) fail "paths holding \$ or ]] cannot go into a skynet config" ;; esac
+# The plain-table catalog the heap phase compares with (bench/gen_peer.lua), and the code list.
+$clean_env LUA_PATH="$root/lua/?.lua;;" LUA_CPATH="$root/build/lua5.4/?.so;;" \
+  lua5.4 bench/gen_peer.lua "$run/acpeer.lua" "$run/codes.lua" 2>/dev/null || fail "bench/gen_peer.lua"
 cat >"$run/config" <<EOF
 thread = 4
 harbor = 0
