@@ -56,9 +56,9 @@ for i, s in ipairs(M.sources) do M.source_index[s] = i - 1 end
 
 -- What a code is (range, decimal spelling): `authcodes.code`, which the lookup path
 -- uses without loading this module.
-local code = require "authcodes.code"
-M.code_min, M.code_max = code.min, code.max
-M.is_code, M.parse_code = code.is_code, code.parse_code
+local code_rules = require "authcodes.code"
+M.code_min, M.code_max = code_rules.min, code_rules.max
+M.is_code, M.parse_code = code_rules.is_code, code_rules.parse_code
 
 local function valid_name(s)
   return type(s) == "string" and #s <= 128 and s:find("^[A-Za-z][A-Za-z0-9_]*$") ~= nil
