@@ -41,10 +41,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 
 # The sleep variants of the login service the services run checks, in one place.
-# "explicit": policy.sleep = skynet.sleep, as users must write it today. Add "default"
-# (no policy.sleep) once `retry` uses skynet.sleep by itself inside skynet (issue #11
-# item 4); AUTHCODES_SKYNET_SLEEP="explicit default" tries it before then.
-SLEEP_VARIANTS=${AUTHCODES_SKYNET_SLEEP:-explicit}
+# "explicit": policy.sleep = skynet.sleep; "default": no policy.sleep, so `retry` must
+# find skynet.sleep by itself (issue #11 item 4). Unless AUTHCODES_SKYNET_CONTROL=0, a
+# control run "blocking" (the C sleep) must be seen late by the probes: proof they can fail.
+SLEEP_VARIANTS=${AUTHCODES_SKYNET_SLEEP:-explicit default}
 
 case $tag in
   f19d160) lua_version="Lua 5.5" ;;
@@ -200,7 +200,7 @@ skynet.start(function()
 end)
 EOF
 variants=$SLEEP_VARIANTS
-[ "${AUTHCODES_SKYNET_CONTROL:-0}" = 1 ] && variants="$variants blocking"
+[ "${AUTHCODES_SKYNET_CONTROL:-1}" = 1 ] && variants="$variants blocking"
 # Long strings ([[...]]): a path needs no escaping. skynet's config loader replaces
 # $NAME by environment variables, so paths holding a '$' are refused.
 case "$root$sk$run" in *'$'*|*']]'*) fail "paths holding \$ or ]] cannot go into a skynet config" ;; esac
