@@ -47,6 +47,18 @@ local function not_fn(v) return v ~= nil and type(v) ~= "function" end
 
 local NO_POLICY = {}  -- what a missing policy reads as; never written
 
+-- issue 16: begin. A Redis budget or a breaker can only exist once its module is loaded.
+local package_loaded = package.loaded
+local function remote_budget(b)
+  local m = package_loaded["authcodes.redis_budget"]
+  return m ~= nil and m.is_budget(b)
+end
+local function is_breaker(b)
+  local m = package_loaded["authcodes.breaker"]
+  return m ~= nil and m.is_breaker(b)
+end
+-- issue 16: end
+
 -- Read and check a policy table once; returns a private copy of the fields it knows
 -- (nothing reads any other). No loop: LuaJIT compiles should_retry into its caller's
 -- trace only when no loop runs per call (a root trace cannot leave or contain a loop
@@ -61,6 +73,7 @@ local function read_policy(policy, fname, n)
     reauth = rawget(policy, "reauth"), reauthed = rawget(policy, "reauthed"),
     on_retry = rawget(policy, "on_retry"), random = rawget(policy, "random"),
     now = rawget(policy, "now"), budget = rawget(policy, "budget"),
+    breaker = rawget(policy, "breaker"),  -- issue 16
   }
   p.attempts = floor(number_field(p, "attempts", fname, n, 1))
   p.base = number_field(p, "base", fname, n, 0)
@@ -73,9 +86,15 @@ local function read_policy(policy, fname, n)
   if not_fn(p.on_retry) then bad(fname, n, "policy.on_retry must be a function") end
   if not_fn(p.random) then bad(fname, n, "policy.random must be a function") end
   if not_fn(p.now) then bad(fname, n, "policy.now must be a function") end
-  if p.budget ~= nil and p.budget ~= false and getmetatable(p.budget) ~= Budget then
+  if p.budget ~= nil and p.budget ~= false and getmetatable(p.budget) ~= Budget
+     and not remote_budget(p.budget) then  -- issue 16
     bad(fname, n, "policy.budget must be a budget (authcodes.budget()) or false")
   end
+  -- issue 16: begin
+  if p.breaker ~= nil and p.breaker ~= false and not is_breaker(p.breaker) then
+    bad(fname, n, "policy.breaker must be a breaker (authcodes.breaker()) or false")
+  end
+  -- issue 16: end
   return p
 end
 
@@ -215,14 +234,23 @@ function M.retry(fn, policy)
   local now = p.now or core.now
   local start = now()
   local attempt, last = 0, nil
+  local breaker = p.breaker  -- issue 16
   while attempt < p.attempts do
+    -- issue 16: begin. An open breaker answers at once, fn not called.
+    if breaker then
+      local go, wait = breaker:allow()
+      if not go then return nil, breaker:open_error(wait, last), attempt, "breaker_open" end
+    end
+    -- issue 16: end
     attempt = attempt + 1
     local res = pack(fn(attempt))
     if res[1] ~= nil then
+      if breaker then breaker:success() end  -- issue 16
       if p.budget then p.budget:refund() end
       return unpack(res, 1, res.n)
     end
     last = as_error(res[2])
+    if breaker then breaker:record(last) end  -- issue 16
     local ok, delay = decide(last, attempt, p, p.deadline and now() - start)
     if not ok then break end
     if last.retry == "reauth" then
@@ -320,6 +348,14 @@ function M.budget(opts)
     bad("budget", 1, "dict must be a lua_shared_dict")
   end
   b.level = b.capacity
+  -- issue 16: begin. With `redis`, a budget shared by a fleet; `b` (from the same
+  -- options) is its local fallback.
+  if rawget(opts, "redis") ~= nil then
+    local rb, err = require("authcodes.redis_budget").new(opts, b)
+    if not rb then bad("budget", 1, err) end
+    return rb
+  end
+  -- issue 16: end
   return b
 end
 
