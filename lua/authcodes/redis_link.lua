@@ -85,11 +85,16 @@ local function is_noscript(err)
   return type(err) == "string" and err:find("NOSCRIPT", 1, true) ~= nil
 end
 
--- One script call on a client: reply, or nil and an error message. May raise.
+-- One script call on a client: reply, or nil and an error message. May raise. A
+-- client that raises on error replies (redis-lua, skynet) raises NOSCRIPT too.
 local function call(client, script, nkeys, ...)
   if client.evalsha ~= nil and script.sha then
-    local res, err = client:evalsha(script.sha, nkeys, ...)
-    if res or not is_noscript(err) then return res, err end
+    local ok, res, err = pcall(client.evalsha, client, script.sha, nkeys, ...)
+    if not ok then res, err = nil, res end
+    if res or not is_noscript(err) then
+      if not ok then error(err, 0) end
+      return res, err
+    end
   end
   return client:eval(script.source, nkeys, ...)
 end
