@@ -113,11 +113,13 @@ describe("breaker (per VM, fake clock)", function()
     local b = new()
     local calls = 0
     local function vendor() calls = calls + 1; return nil, BACKOFF end
-    local policy = { breaker = b, budget = false, attempts = 3, sleep = function() end, random = function() return 0 end }
+    local policy = { breaker = b, budget = false, attempts = 3, sleep = function() end,
+                     random = function() return 0 end }
     local res, err, n, why = authcodes.retry(vendor, policy)   -- 3 calls, 3 failures
     assert.is_nil(res); assert.are.equal(3, n); assert.is_nil(why)
     assert.are.equal(-207, err.code)
     res, err, n, why = authcodes.retry(vendor, policy)         -- 2 more: open
+    assert.is_nil(res)
     assert.are.equal(5, calls)
     assert.are.equal("breaker_open", why)
     assert.are.equal(2, n)
@@ -142,7 +144,8 @@ describe("breaker (per VM, fake clock)", function()
       assert.are.equal(5, p.retry_after)
     end
     clock.t = clock.t + 4.2
-    _, err = authcodes.retry(vendor, policy)
+    res, err = authcodes.retry(vendor, policy)
+    assert.is_nil(res)
     assert.are.equal(1, err.retry_after)                        -- whole seconds, rounded up
     clock.t = clock.t + 1
     res = authcodes.retry(function() calls = calls + 1; return "ok" end, policy)
@@ -158,7 +161,8 @@ describe("breaker (per VM, fake clock)", function()
     assert.has_error(function() authcodes.breaker { name = "x", rate = 2 } end,
       "bad argument #1 to 'breaker' (opts.rate must be a number >= 0 and <= 1)")
     assert.has_error(function() authcodes.breaker { name = "x", redis = 42 } end,
-      "bad argument #1 to 'breaker' (opts.redis must be a Redis client (with an eval method) or a function returning one)")
+      "bad argument #1 to 'breaker' (opts.redis must be a Redis client (with an eval method) "
+        .. "or a function returning one)")
     assert.has_error(function() authcodes.retry(function() end, { breaker = {} }) end,
       "bad argument #2 to 'retry' (policy.breaker must be a breaker (authcodes.breaker()) or false)")
     assert.is_true(breaker_mod.is_breaker(authcodes.breaker { name = "x" }))
@@ -310,7 +314,8 @@ describe("with a real redis-server", function()
         if not ok then return nil, c end
         return c
       end
-      local b = authcodes.budget { redis = down, key = "t:down", capacity = 20, cost = 5, log = log, log_interval = 0.3 }
+      local b = authcodes.budget { redis = down, key = "t:down", capacity = 20, cost = 5, log = log,
+                                   log_interval = 0.3 }
       local t0 = core.now()
       local got = 0
       for _ = 1, 10 do if b:acquire() then got = got + 1 end end
@@ -399,7 +404,8 @@ describe("with a real redis-server", function()
       assert.are.equal(3, tries)               -- 2 retries: 10 tokens / 5
       assert.are.equal(0, b:available())
       assert.has_error(function() authcodes.budget { redis = 42 } end,
-        "bad argument #1 to 'budget' (opts.redis must be a Redis client (with an eval method) or a function returning one)")
+        "bad argument #1 to 'budget' (opts.redis must be a Redis client (with an eval method) "
+          .. "or a function returning one)")
       assert.has_error(function() authcodes.budget { redis = connect(), timeout = -1 } end,
         "bad argument #1 to 'budget' (opts.timeout must be a number >= 0)")
       assert.has_error(function() authcodes.budget { redis = connect(), key = "" } end,
