@@ -37,3 +37,10 @@ check-luarocks-5.4:
 
 check-luarocks-luajit:
 	sh spec/integration/luarocks_install.sh luajit
+
+# Issue #16: the Redis budget and breaker in two nginx instances sharing a real
+# redis-server (spec/integration/redis.sh; suite "redis" of tools/test.sh).
+.PHONY: check-redis
+check-redis:
+	@$(MAKE) --no-print-directory LUA=luajit GEN_LUA=lua5.4 BUILD=build all
+	sh spec/integration/redis.sh

@@ -11,6 +11,7 @@ lua5.1 lua5.2 lua5.3 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev
 luajit2 libluajit2-5.1-dev
 lua-busted lua-check lua-ldoc lua-markdown luarocks
 nginx libnginx-mod-http-lua lua-resty-core wrk curl procps iproute2
+redis-server lua-nginx-redis lua-redis
 clang-14 libclang-rt-14-dev valgrind binutils"
 
 case "${1:-test}" in

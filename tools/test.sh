@@ -46,6 +46,7 @@ suite "generated: catalog up to date" sh -c '
 for rt in $RUNTIMES; do
   suite "specs:$rt" specs_on "$rt"
 done
+suite "redis" $MAKE --no-print-directory check-redis  # issue 16: 2 nginx x 2 workers + redis-server (mk/integration.mk)
 # Further suites (nginx, luarocks, sanitizers, fuzzing...), one file per concern.
 for f in tools/suites/*.sh; do [ -f "$f" ] && . "$f"; done
 
