@@ -203,8 +203,10 @@ end
 -- Policy: `attempts`, `base`, `cap`, `deadline` (seconds in all), `sleep` (default
 -- `ngx.sleep` inside nginx, else the C core's), `reauth(err)` (sign in again; return
 -- a true value on success), `on_retry(err, attempt, delay)`, `budget` (default: the
--- process-wide budget; `false` for none). Returns fn's results, or
--- `nil, last_err, attempts_made`.
+-- process-wide budget; `false` for none), `breaker` (an `authcodes.breaker`: issue 16;
+-- while it is open, fn is not called and retry returns `nil`, a `circuit_open` error
+-- (UNAVAILABLE, 503, `retry_after` = seconds to the next probe), the attempts made and
+-- `"breaker_open"`). Returns fn's results, or `nil, last_err, attempts_made`.
 --
 --     local reply, err, attempts = authcodes.retry(function(attempt)
 --       return authcodes.check(call_vendor(), "imsdk")    -- reply, entry | nil, err
@@ -318,8 +320,13 @@ end
 --
 --     local shared = authcodes.budget { dict = ngx.shared.authcodes }
 --     authcodes.retry(call, { budget = shared })
+--
+-- (issue 16) With `redis`, one budget for a whole fleet, kept in Redis under `key`:
+-- `redis` is a client or a function giving one, with `release`, `timeout` (0.05 s),
+-- `recheck`, `log_interval`, `log` (see `authcodes.redis`); while Redis fails, the
+-- budget made from the other options (`dict`, else this VM's) stands in.
 -- @tparam[opt] table opts `capacity`, `cost`, `refund` (numbers >= 0), `dict` (a
--- shared dict), `key` (string, default `"authcodes:retry_budget"`)
+-- shared dict), `key` (string, default `"authcodes:retry_budget"`), `redis`...
 -- @return a new budget, full: methods `acquire`, `refund`, `available`
 -- @raise `bad argument #1 to 'budget'` when opts is not a table, a number field is
 -- not a number >= 0, or dict is neither a table nor a userdata
