@@ -126,7 +126,8 @@ function M.start()
   if not sh_ok("command -v redis-server") then
     return nil, "redis-server is not installed (Debian: apt-get install redis-server; make deps)"
   end
-  local _, dir = run("mktemp -d " .. helpers.shell_quote((os.getenv("AUTHCODES_TMP") or "/tmp") .. "/authcodes-redis.XXXXXX"))
+  local tmp = os.getenv("AUTHCODES_TMP") or "/tmp"
+  local _, dir = run("mktemp -d " .. helpers.shell_quote(tmp .. "/authcodes-redis.XXXXXX"))
   local srv = setmetatable({ dir = dir:gsub("%s+$", "") }, Server)
   local ok, err
   for _ = 1, 5 do   -- a free port is picked, not reserved: pick again when it was taken
