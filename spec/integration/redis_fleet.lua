@@ -14,6 +14,7 @@
 -- * the breaker opens fleet-wide (failures on one instance, the other answers 503
 --   circuit_open with Retry-After, without calling the vendor), lets one probe through
 --   after the cool-down, and closes on its success;
+-- * Redis down: each instance's breaker and budget go on in its shared dict;
 -- * Redis killed in the middle of a load: every request still gets its answer, no Lua
 --   error in the logs, the fallback is logged once per interval (not per call), and
 --   once Redis is back the budget is Redis's again (100 retries for a new outage).
@@ -304,6 +305,26 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
       assert.are.equal(200, (get(inst, "/login?backend=redis&breaker=1")))
     end
     assert_no_lua_error()
+  end)
+
+  it("keeps a breaker per instance in its shared dict while Redis is down", function()
+    if not need() then return end
+    local A, B = instances[1], instances[2]
+    redis_srv:kill()
+    local opened
+    for _ = 1, 6 do
+      local status, h = get(A, "/login?backend=redis&breaker=1&code=-207")
+      assert.are.equal(503, status)
+      if h["x-stop"] == "breaker_open" then opened = true; break end
+    end
+    assert.is_true(opened, "A's breaker (its shared dict) opened")
+    local status, h = get(B, "/login?backend=redis&breaker=1&code=-207")
+    assert.are.equal(503, status)
+    assert.is_nil(h["x-stop"])                       -- B's own breaker: still closed
+    assert.are.equal("3", h["x-auth-attempts"])      -- and B's own budget
+    redis_srv:restart()
+    rclient = server.redis.connect { host = "127.0.0.1", port = redis_srv.port, timeout = 2 }
+    assert_no_lua_error(16)
   end)
 
   it("keeps answering when Redis is killed mid-run, falls back, and resumes when it returns", function()
