@@ -86,11 +86,13 @@ function Server:launch()
   }, " ")
   local ok, out = run(args)
   if not ok then return nil, out end
-  if not wait_until(5, function() return listening()[self.port] end) then
+  -- Redis listens first and writes its pid file after: wait for both.
+  local function pid() return tonumber((helpers.read(self.dir .. "/redis.pid") or ""):match("%d+")) end
+  if not wait_until(5, function() return listening()[self.port] and pid() ~= nil end) then
+    self.pid = pid()
     return nil, "redis-server does not listen: " .. (helpers.read(self.dir .. "/redis.log") or "")
   end
-  self.pid = tonumber((helpers.read(self.dir .. "/redis.pid") or ""):match("%d+"))
-  if not self.pid then return nil, "no pid file" end
+  self.pid = pid()
   return true
 end
 
