@@ -305,6 +305,26 @@ describe("with a real redis-server", function()
       assert.are.equal(3, calls)
     end)
 
+    it("works with a client that makes a command of any method name (as skynet's does)", function()
+      if not need() then return end
+      local c = connect()
+      local asked = {}
+      local any = setmetatable({}, { __index = function(_, k)
+        asked[#asked + 1] = k
+        return function(_, ...)
+          local f = c[k]
+          if f == nil then error("redis error: ERR unknown command '" .. k .. "'") end
+          return f(c, ...)
+        end
+      end })
+      local log, lines = log_sink()
+      local b = authcodes.budget { redis = any, key = "t:any", capacity = 10, cost = 5, log = log }
+      assert.is_true(b:acquire())
+      assert.are.equal("5", connect():get("t:any"))
+      assert.are.same({}, lines)
+      for _, k in ipairs(asked) do assert.is_truthy(k == "eval" or k == "evalsha", k) end
+    end)
+
     it("falls back to the local budget when Redis is down, logs once per interval, never raises", function()
       if not need() then return end
       local log, lines = log_sink()

@@ -20,10 +20,20 @@
 -- not hold; then `eval` is sent (which also loads the script). Debian's
 -- `lua-nginx-redis` (`require "nginx.redis"`, lua-resty-redis), `lua-redis`
 -- (`require "redis"`, redis-lua) and skynet's `skynet.db.redis` all fit as they are.
--- Before each operation the time left is set on the client when it can take it:
--- `client:set_timeout(ms)` (lua-resty-redis; 0.27 has no `set_timeouts`), else
--- `client.network.socket:settimeout(seconds)` (redis-lua). Another client must bound
--- its own calls.
+-- Before each operation the time left is set on the client when it is one of those
+-- two: `client:set_timeout(ms)` (lua-resty-redis; 0.27 has no `set_timeouts`), or
+-- `client.network.socket:settimeout(seconds)` (redis-lua). Any other client must
+-- bound its own calls (skynet: `skynet.db.redis` calls yield the service's coroutine,
+-- not the process, so a slow Redis holds that login only).
+--
+-- A skynet service plugs in its connection as it is:
+--
+--     local redis = require "skynet.db.redis"
+--     local db = redis.connect { host = "10.0.0.5", port = 6379 }
+--     local budget = authcodes.budget { redis = db, key = "authcodes:budget:imsdk" }
+--
+-- or, for a client of its own, any table with `eval` (and `evalsha`) that returns the
+-- reply, or `nil, err`, or raises.
 --
 -- **Failing open.** An operation that fails (no client, a connection error, a timeout,
 -- an error reply, an answer later than `timeout`, a raise) never reaches the caller:

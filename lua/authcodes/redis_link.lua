@@ -69,16 +69,18 @@ function M.link(opts, what)
   return link
 end
 
--- Set the time left on a client that can take it.
+-- Set the time left on a client that can take it: lua-resty-redis (its object holds
+-- `_sock`) and redis-lua (`network.socket`). Not by asking for a `set_timeout` method:
+-- skynet's client makes a Redis command of any method name.
 local function set_timeout(client, seconds)
   if type(client) ~= "table" then return end
-  if type(client.set_timeout) == "function" then
+  if rawget(client, "_sock") ~= nil and type(client.set_timeout) == "function" then
     client:set_timeout(floor(seconds * 1000) + 1)
-  else
-    local net = rawget(client, "network")
-    local sock = type(net) == "table" and net.socket
-    if sock and type(sock.settimeout) == "function" then sock:settimeout(seconds) end
+    return
   end
+  local net = rawget(client, "network")
+  local sock = type(net) == "table" and rawget(net, "socket")
+  if sock and type(sock.settimeout) == "function" then sock:settimeout(seconds) end
 end
 
 local function is_noscript(err)
