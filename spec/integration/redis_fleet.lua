@@ -14,6 +14,8 @@
 -- * the breaker opens fleet-wide (failures on one instance, the other answers 503
 --   circuit_open with Retry-After, without calling the vendor), lets one probe through
 --   after the cool-down, and closes on its success;
+-- * a Redis that accepts connections and never answers: each operation gives up after
+--   its timeout and the local budget stands in; logged once per interval;
 -- * Redis down: each instance's breaker and budget go on in its shared dict;
 -- * Redis killed in the middle of a load: every request still gets its answer, no Lua
 --   error in the logs, the fallback is logged once per interval (not per call), and
@@ -48,6 +50,7 @@ local HERE = ROOT .. "/spec/integration/redis"
 local CAPACITY, COST = 500, 5
 
 local redis_srv, rclient
+local mute, mute_port    -- a listening socket that never accepts: a Redis that never answers
 local instances = {}
 local metrics = {}
 
@@ -73,7 +76,8 @@ local function start_nginx(name)
     local conf = template:gsub("127%.0%.0%.1:8080", "127.0.0.1:" .. inst.port)
       :gsub("AUTHCODES_ROOT/", (ROOT:gsub("%%", "%%%%")) .. "/")
     writefile(inst.dir .. "/nginx.conf", conf)
-    ok, out = run("AUTHCODES_REDIS_PORT=" .. redis_srv.port .. " " .. NGINX .. " -p " .. quote(inst.dir .. "/")
+    ok, out = run("AUTHCODES_REDIS_PORT=" .. redis_srv.port .. " AUTHCODES_MUTE_PORT=" .. mute_port
+      .. " " .. NGINX .. " -p " .. quote(inst.dir .. "/")
       .. " -c nginx.conf" .. g)
     if ok or not out:find("Address already in use", 1, true) then break end
   end
@@ -216,6 +220,8 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
       return
     end
     assert(readfile(ROOT .. "/build/luajit/authcodes/core.so"), "build/luajit/authcodes/core.so: run make LUA=luajit")
+    mute = assert(require("socket").bind("127.0.0.1", 0))
+    mute_port = select(2, mute:getsockname())
     start_nginx("A")
     start_nginx("B")
   end)
@@ -227,6 +233,7 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
     end
     if rclient then pcall(rclient.quit, rclient) end
     if redis_srv then redis_srv:stop() end
+    if mute then mute:close() end
     local f = os.getenv("REDIS_METRICS")
     if f then
       local lines = {}
@@ -304,6 +311,27 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
     for _, inst in ipairs { A, B, A, B } do
       assert.are.equal(200, (get(inst, "/login?backend=redis&breaker=1")))
     end
+    assert_no_lua_error()
+  end)
+
+  it("gives up on a Redis that never answers within the timeout, and uses the local budget", function()
+    if not need() then return end
+    local A = instances[1]
+    for _ = 1, 6 do
+      local ok, out = run("curl -sS --max-time 10 -o /dev/null -w '%{http_code} %{time_total} "
+        .. "%header{x-auth-attempts}' " .. quote(A.base .. "/login?backend=mute&code=-207"))
+      assert(ok, out)
+      local status, seconds, attempts = out:match("^(%d+) ([%d.]+) (%d+)")
+      assert.are.equal("503", status)
+      assert.are.equal("3", attempts)                 -- the local budget allowed the retries
+      -- Bounded: at most a 50 ms timeout per budget operation (and a worker pays it
+      -- once per recheck interval), not a hang. Generous: the machine may be loaded.
+      assert.is_true(tonumber(seconds) < 1, out)
+    end
+    local log = log_of(A)
+    assert.matches("retry budget mute_budget: Redis failed %(timeout", log)
+    -- once per worker per 2 s interval (not per operation: that would be 12 or more)
+    assert.is_true(count(log, "retry budget mute_budget: Redis failed") <= 4, "log lines")
     assert_no_lua_error()
   end)
 

@@ -1,7 +1,7 @@
 --- The handler of spec/integration/redis/nginx.conf (issue #16): a login through the
 -- simulated iMSDK with authcodes.retry, its budget chosen by the query string.
 --
---   /login?backend=vm|dict|redis[&breaker=1][&code=N]   code goes to the vendor
+--   /login?backend=vm|dict|redis|mute[&breaker=1][&code=N]   code goes to the vendor
 --                       (-207: a transient failure, the outage); answers 200 or the
 --                       problem of the last error; X-Auth-Attempts: vendor calls made,
 --                       X-Stop: retry's stop reason (breaker_open) when there is one
@@ -30,6 +30,13 @@ local BUDGETS = {
   dict = authcodes.budget { dict = shared, key = "budget" },
   redis = authcodes.budget(on_redis { dict = shared, key = "authcodes:test:budget" }),
 }
+-- A Redis that accepts connections and never answers (the spec holds the socket).
+local mute_port = tonumber(os.getenv("AUTHCODES_MUTE_PORT"))
+if mute_port then
+  local mconnect, mrelease = require("authcodes.redis").nginx { host = "127.0.0.1", port = mute_port }
+  BUDGETS.mute = authcodes.budget { redis = mconnect, release = mrelease, recheck = 0.5, log_interval = 2,
+                                    dict = shared, key = "mute_budget" }
+end
 local BREAKER = authcodes.breaker(on_redis {
   name = "imsdk", dict = shared, key = "authcodes:test:breaker:{imsdk}", cooldown = 3, probe_timeout = 3,
 })
