@@ -398,11 +398,11 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
     assert_no_lua_error(16)
   end)
 
-  it("measures a budget acquire: shared dict vs Redis, per worker CPU-second", function()
+  it("measures a budget acquire and a breaker's allow+record: shared dict vs Redis, per worker CPU-second", function()
     if not need() then return end
     local A = instances[1]
     local out = {}
-    for _, b in ipairs { "noop", "dict", "redis" } do
+    for _, b in ipairs { "noop", "dict", "redis", "breaker_dict", "breaker_redis" } do
       local c0 = cpu(A)
       local ok, text = run(("wrk -t1 -c8 -d%ds %s"):format(BENCH_SECONDS, quote(A.base .. "/bench?b=" .. b)))
       assert(ok, text)
@@ -412,7 +412,8 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
       out[#out + 1] = ("%s %.0f req/worker-CPU-s (%d requests, %.2f CPU-s)"):format(b, reqs / math.max(c1 - c0, 0.01),
         reqs, c1 - c0)
     end
-    metrics.bench = "redis: budget acquire in nginx (2 workers, wrk -t1 -c8): " .. table.concat(out, "; ")
+    metrics.bench = "redis: budget acquire, breaker allow+record in nginx (2 workers, wrk -t1 -c8): "
+      .. table.concat(out, "; ")
     print(metrics.bench)
     assert_no_lua_error(16)
   end)

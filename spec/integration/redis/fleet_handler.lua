@@ -7,6 +7,7 @@
 --                       X-Stop: retry's stop reason (breaker_open) when there is one
 --   /stats              {"vendor_calls":N,"logins":N} of this nginx
 --   /bench?b=noop|dict|redis   one acquire on a budget that never runs out
+--   /bench?b=breaker_dict|breaker_redis   a breaker's allow and record of a success
 
 local authcodes = require "authcodes"
 local acngx = require "authcodes.ngx"
@@ -44,6 +45,10 @@ local BENCH = {
   dict = authcodes.budget { dict = shared, key = "bench", capacity = 1e9 },
   redis = authcodes.budget(on_redis { dict = shared, key = "authcodes:test:bench", capacity = 1e9 }),
 }
+local BENCH_BREAKER = {
+  breaker_dict = authcodes.breaker { name = "bench", dict = shared },
+  breaker_redis = authcodes.breaker(on_redis { name = "bench", dict = shared, key = "authcodes:test:bench_breaker" }),
+}
 
 local function call_vendor()
   local res = ngx.location.capture("/_vendor", { args = { code = ngx.var.arg_code } })
@@ -75,8 +80,14 @@ function M.stats()
 end
 
 function M.bench()
-  local b = BENCH[ngx.var.arg_b]
+  local which = ngx.var.arg_b
+  local b = BENCH[which]
   if b and not b:acquire() then return ngx.exit(500) end
+  local br = BENCH_BREAKER[which]       -- what a successful call costs: allow, then record
+  if br then
+    if not br:allow() then return ngx.exit(500) end
+    br:record(nil)
+  end
   ngx.print("ok")
 end
 
