@@ -264,9 +264,14 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
       end
     end
     local per = CAPACITY / COST
-    assert.are.equal(per, got.redis)                -- one budget for the fleet; slack 0
+    for _, inst in ipairs(instances) do            -- Redis answered every operation...
+      assert.is_nil(log_of(inst):find("Redis failed", 1, true), log_of(inst))
+    end
+    assert.are.equal(per, got.redis)                -- ...so: one budget for the fleet, slack 0
     assert.are.equal(2 * per, got.dict)             -- one per instance
-    assert.is_true(got.vm > 2 * per and got.vm <= 4 * per, "per worker: " .. got.vm)
+    -- One per worker: 4 x 100 when each worker had 50 logins or more (with reuseport,
+    -- the kernel chooses), 2 x 100 at least.
+    assert.is_true(got.vm >= 2 * per and got.vm <= 4 * per, "per worker: " .. got.vm)
     assert.are.equal("0", redis_cmd("get", "authcodes:test:budget"))
     metrics.outage = ("redis: outage of %d logins on 2 instances x 2 workers: retries per worker budget %d, " ..
       "shared dict %d, Redis %d (capacity %d, cost %d)"):format(2 * LOGINS, got.vm, got.dict, got.redis, CAPACITY, COST)
