@@ -27,6 +27,7 @@
 -- * `should_retry(err, attempt [, policy])` (`authcodes.retry.should_retry`)
 -- * `retry(fn [, policy])`: call until success or the policy says stop (`authcodes.retry.retry`)
 -- * `budget([opts])`: a retry budget (`authcodes.retry.budget`)
+-- * `breaker(opts)`: a circuit breaker (`authcodes.breaker.breaker`)
 -- * `format(err, style [, opts])`: text, log, JSON or problem (`authcodes.format.format`)
 -- * `problem(err [, opts])`: RFC 9457 table (`authcodes.format.problem`)
 -- * `negotiate(accept_language)`: `"zh"` or `"en"` (`authcodes.format.negotiate`)
@@ -61,6 +62,7 @@ local M = {
 -- Functions that live in submodules loaded on first use.
 local lazy = {
   should_retry = "authcodes.retry", retry = "authcodes.retry", budget = "authcodes.retry",
+  breaker = "authcodes.breaker",
   format = "authcodes.format", problem = "authcodes.format", negotiate = "authcodes.format",
 }
 

@@ -134,4 +134,13 @@ function M.shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
+--- The interpreter the specs run on (`AUTHCODES_LUA`, set by tools/suites/specs.sh,
+-- else the one running this), for specs that start another process on the same one.
+function M.runtime()
+  local env = os.getenv("AUTHCODES_LUA")
+  if env and env ~= "" then return env end
+  if rawget(_G, "jit") then return "luajit" end
+  return "lua" .. _VERSION:match("%d+%.%d+")
+end
+
 return M

@@ -30,13 +30,7 @@ local function sh(cmd)
 end
 
 -- The interpreter this spec runs on, so that examples run on the same one.
-local function runtime()
-  local env = os.getenv("AUTHCODES_LUA")
-  if env and env ~= "" then return env end
-  if rawget(_G, "jit") then return "luajit" end
-  return "lua" .. _VERSION:match("%d+%.%d+")
-end
-local RT = runtime()
+local RT = require("spec.helpers").runtime()
 local RT_ENV = "LUA_PATH=" .. q("./lua/?.lua;./lua/?/init.lua;" .. package.path)
   .. " LUA_CPATH=" .. q(package.cpath)
 

@@ -891,8 +891,7 @@ describe("authcodes.retry in an event loop", function()
       assert.equal(a, math.random())   -- the caller's sequence is untouched
       assert.is_true(d1 >= 0 and d1 < 1)
       -- two fresh processes: different first delays
-      local lua = os.getenv("AUTHCODES_LUA")
-        or (rawget(_G, "jit") and "luajit" or "lua" .. _VERSION:match("%d+%.%d+"))
+      local lua = require("spec.helpers").runtime()
       local cmd = lua .. [[ -e 'print(select(2, require("authcodes").should_retry(-207, 1, {base=1,cap=1})))']]
       local p1 = io.popen(cmd):read("*a")
       local p2 = io.popen(cmd):read("*a")

@@ -108,6 +108,17 @@ local function in_set(set, err)
   return code ~= nil and set.keys[tostring(err.domain) .. "\0" .. tostring(code)] == true
 end
 
+-- A Redis budget or a breaker can only exist once its module is loaded.
+local package_loaded = package.loaded
+local function remote_budget(b)
+  local m = package_loaded["authcodes.redis_budget"]
+  return m ~= nil and m.is_budget(b)
+end
+local function is_breaker(b)
+  local m = package_loaded["authcodes.breaker"]
+  return m ~= nil and m.is_breaker(b)
+end
+
 -- Read and check a policy table once; returns a private copy of the fields it knows
 -- (nothing reads any other). No loop unless the policy names rules: LuaJIT compiles
 -- should_retry into its caller's trace only when no loop runs per call (a root trace
@@ -125,6 +136,7 @@ local function read_policy(policy, fname, n)
     random = rawget(policy, "random"), now = rawget(policy, "now"), budget = rawget(policy, "budget"),
     retry_on = rawget(policy, "retry_on"), no_retry_on = rawget(policy, "no_retry_on"),
     idempotent = rawget(policy, "idempotent"),
+    breaker = rawget(policy, "breaker"),
   }
   p.attempts = floor(number_field(p, "attempts", fname, n, 1))
   p.base = number_field(p, "base", fname, n, 0)
@@ -147,7 +159,8 @@ local function read_policy(policy, fname, n)
   if not_fn(p.on_give_up) then bad(fname, n, "policy.on_give_up must be a function") end
   if not_fn(p.random) then bad(fname, n, "policy.random must be a function") end
   if not_fn(p.now) then bad(fname, n, "policy.now must be a function") end
-  if p.budget ~= nil and p.budget ~= false and getmetatable(p.budget) ~= Budget then
+  if p.budget ~= nil and p.budget ~= false and getmetatable(p.budget) ~= Budget
+     and not remote_budget(p.budget) then
     bad(fname, n, "policy.budget must be a budget (authcodes.budget()) or false")
   end
   if p.idempotent ~= nil and type(p.idempotent) ~= "boolean" then
@@ -159,6 +172,9 @@ local function read_policy(policy, fname, n)
       no_retry = p.no_retry_on ~= nil and rule_set(p.no_retry_on, "no_retry_on", fname, n) or nil,
       idempotent = p.idempotent,
     }
+  end
+  if p.breaker ~= nil and p.breaker ~= false and not is_breaker(p.breaker) then
+    bad(fname, n, "policy.breaker must be a breaker (authcodes.breaker()) or false")
   end
   return p
 end
@@ -435,8 +451,9 @@ end
 -- Why it stopped, the fourth result (also given to `on_give_up`): `"attempts"` (none
 -- left), `"not_retryable"` (the code, or `no_retry_on`), `"reauth"` (no `policy.reauth`,
 -- already done once, or it failed), `"deadline"`, `"budget"` (retry budget spent),
--- `"cannot_wait"` (a wait this runtime cannot make). `"breaker_open"` is reserved for a
--- circuit breaker.
+-- `"cannot_wait"` (a wait this runtime cannot make), `"breaker_open"` (`policy.breaker`
+-- is open: fn is not called, and the error is a `circuit_open` one, UNAVAILABLE, 503,
+-- `retry_after` the seconds to the next probe, `cause` the vendor's last error).
 -- @tparam function fn called as `fn(attempt, left)`: attempt 1, 2, ...; left the seconds
 -- to the deadline, or nil
 -- @tparam[opt] table policy fields of `should_retry`'s policy (`attempts`, `base`,
@@ -447,8 +464,9 @@ end
 -- the default, or `"request"`), `deadline_at` (a time of `now`'s clock), `sleep`
 -- (function(seconds)), `on_retry` (function(err, attempt, delay), called before each
 -- wait), `on_give_up` (function(err, attempts, why, reason), called once when `retry`
--- returns a failure), `now` (function giving seconds, see `now`); `budget = false` for
--- none (default: the process-wide budget)
+-- returns a failure), `now` (function giving seconds, see `now`), `breaker` (an
+-- `authcodes.breaker`, told of every success and failure); `budget = false` for none
+-- (default: the process-wide budget)
 -- @return[1] ... fn's results, as fn returned them
 -- @return[2] nil
 -- @return[2] the last error, an error object (what fn returned as its second result,
@@ -470,7 +488,16 @@ function M.retry(fn, policy)
   local start = now()
   local deadline, running = deadline_of(p, start, "retry")
   local attempt, last, why, reason = 0  -- set before every break below
+  local breaker = p.breaker
   while true do
+    -- An open breaker answers at once, fn not called (authcodes.breaker).
+    if breaker then
+      local go, wait = breaker:allow()
+      if not go then
+        last, why, reason = breaker:open_error(wait, last), "breaker_open", "circuit breaker open"
+        break
+      end
+    end
     local left
     if deadline ~= nil then
       left = deadline - (attempt == 0 and start or now())
@@ -484,12 +511,14 @@ function M.retry(fn, policy)
     attempt = attempt + 1
     local res = pack(fn(attempt, left))
     if res[1] ~= nil then
+      if breaker then breaker:success() end
       if budget then budget:refund() end
       return unpack(res, 1, res.n)
     end
     local e = res[2]
     if e == nil then e = errors.new(nil, { detail = "fn returned nil and no error" }) end
     last = as_error(e)
+    if breaker then breaker:record(last) end
     local ok, delay, kind, no = judge(last, attempt, p)
     if not ok then why, reason = no, kind; break end
     if deadline ~= nil and now() + delay >= deadline then
@@ -579,8 +608,13 @@ end
 --
 --     local shared = authcodes.budget { dict = ngx.shared.authcodes }
 --     authcodes.retry(call, { budget = shared })
+--
+-- With `redis`, one budget for a whole fleet, kept in Redis under `key`:
+-- `redis` is a client or a function giving one, with `release`, `timeout` (0.05 s),
+-- `recheck`, `log_interval`, `log` (see `authcodes.redis`); while Redis fails, the
+-- budget made from the other options (`dict`, else this VM's) stands in.
 -- @tparam[opt] table opts `capacity`, `cost`, `refund` (numbers >= 0), `dict` (a
--- shared dict), `key` (string, default `"authcodes:retry_budget"`)
+-- shared dict), `key` (string, default `"authcodes:retry_budget"`), `redis`...
 -- @return a new budget, full: methods `acquire`, `refund`, `available`
 -- @raise `bad argument #1 to 'budget'` when opts is not a table, a number field is
 -- not a number >= 0, or dict is neither a table nor a userdata
@@ -609,6 +643,13 @@ function M.budget(opts)
     bad("budget", 1, "dict must be a lua_shared_dict")
   end
   b.level = b.capacity
+  -- With `redis`, a budget shared by a fleet; `b` (from the same
+  -- options) is its local fallback.
+  if rawget(opts, "redis") ~= nil then
+    local rb, err = require("authcodes.redis_budget").new(opts, b)
+    if not rb then bad("budget", 1, err) end
+    return rb
+  end
   return b
 end
 
