@@ -4,7 +4,7 @@
 --   /login?backend=vm|dict|redis|mute[&breaker=1][&code=N]   code goes to the vendor
 --                       (-207: a transient failure, the outage); answers 200 or the
 --                       problem of the last error; X-Auth-Attempts: vendor calls made,
---                       X-Stop: retry's stop reason (breaker_open) when there is one
+--                       X-Stop: why retry stopped (attempts, budget, breaker_open...)
 --   /stats              {"vendor_calls":N,"logins":N} of this nginx
 --   /bench?b=noop|dict|redis   one acquire on a budget that never runs out
 --   /bench?b=breaker_dict|breaker_redis   a breaker's allow and record of a success
