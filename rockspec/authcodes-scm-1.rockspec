@@ -48,6 +48,7 @@ build = {
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
     ["authcodes.format"] = "lua/authcodes/format.lua",
     ["authcodes.ngx"] = "lua/authcodes/ngx.lua",
+    ["authcodes.budget"] = "lua/authcodes/budget.lua",
     ["authcodes.breaker"] = "lua/authcodes/breaker.lua",
     ["authcodes.redis"] = "lua/authcodes/redis.lua",
     ["authcodes.redis_link"] = "lua/authcodes/redis_link.lua",

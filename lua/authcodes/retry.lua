@@ -4,18 +4,19 @@
 -- their own; `reauth` codes once, and only when the caller says how to sign in again;
 -- `never` and `restart` codes are not. Delays are AWS-style full-jitter exponential
 -- backoff, `rand(0,1) * min(cap, base * 2^attempt)`, never shorter than a code's
--- `retry_after`. A token-bucket retry budget keeps an outage from becoming a retry
--- storm: each retry costs tokens, each success refunds one.
+-- `retry_after`. A retry budget (`authcodes.budget`) keeps an outage from becoming a
+-- retry storm: each retry costs tokens, each success refunds one.
 -- @module authcodes.retry
 
 local internal = require "authcodes.internal"
 local core = require "authcodes.core"
 local catalog = require "authcodes.catalog"
 local errors = require "authcodes.errors"
+local budgets = require "authcodes.budget"
 
-local type, error, select, tostring, setmetatable, getmetatable, rawget, ipairs, next, pcall =
-  type, error, select, tostring, setmetatable, getmetatable, rawget, ipairs, next, pcall
-local min, floor, ceil, huge = math.min, math.floor, math.ceil, math.huge
+local type, error, select, tostring, rawget, ipairs, next, pcall =
+  type, error, select, tostring, rawget, ipairs, next, pcall
+local floor, ceil, huge = math.floor, math.ceil, math.huge
 local format = string.format
 local unpack = table.unpack or unpack  -- luacheck: ignore 143
 
@@ -32,15 +33,9 @@ local M = {}
 -- @table defaults
 M.defaults = { attempts = 3, base = 0.05, cap = 20, request_deadline = 1, sleep = nil }
 
---- Budget defaults: AWS's retry quota (500 tokens, 5 a retry, 1 back per success).
-M.budget_defaults = { capacity = 500, cost = 5, refund = 1 }
-
 local function bad(fname, n, msg)
   error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
 end
-
-local Budget = {}
-Budget.__index = Budget
 
 local MAX_DELAY = 86400  -- a day: no answer is longer (the C sleep's own bound)
 
@@ -108,12 +103,8 @@ local function in_set(set, err)
   return code ~= nil and set.keys[tostring(err.domain) .. "\0" .. tostring(code)] == true
 end
 
--- A Redis budget or a breaker can only exist once its module is loaded.
+-- A breaker can only exist once its module is loaded.
 local package_loaded = package.loaded
-local function remote_budget(b)
-  local m = package_loaded["authcodes.redis_budget"]
-  return m ~= nil and m.is_budget(b)
-end
 local function is_breaker(b)
   local m = package_loaded["authcodes.breaker"]
   return m ~= nil and m.is_breaker(b)
@@ -159,8 +150,7 @@ local function read_policy(policy, fname, n)
   if not_fn(p.on_give_up) then bad(fname, n, "policy.on_give_up must be a function") end
   if not_fn(p.random) then bad(fname, n, "policy.random must be a function") end
   if not_fn(p.now) then bad(fname, n, "policy.now must be a function") end
-  if p.budget ~= nil and p.budget ~= false and getmetatable(p.budget) ~= Budget
-     and not remote_budget(p.budget) then
+  if p.budget ~= nil and p.budget ~= false and not budgets.is_budget(p.budget) then
     bad(fname, n, "policy.budget must be a budget (authcodes.budget()) or false")
   end
   if p.idempotent ~= nil and type(p.idempotent) ~= "boolean" then
@@ -480,7 +470,7 @@ end
 function M.retry(fn, policy)
   if type(fn) ~= "function" then bad("retry", 1, "function expected, got " .. type(fn)) end
   local p = read_policy(policy, "retry", 2)
-  if p.budget == nil then p.budget = M.default_budget() end
+  if p.budget == nil then p.budget = budgets.default_budget() end
   local budget = p.budget
   local sleep, cannot = p.sleep, nil
   if sleep == nil then sleep, cannot = choose_sleep("retry") end
@@ -538,128 +528,6 @@ function M.retry(fn, policy)
   end
   if p.on_give_up then p.on_give_up(last, attempt, why, reason) end
   return nil, last, attempt, why, reason
-end
-
--- A token amount given to a budget method: nil (its default) or a finite number >= 0.
--- NaN would make the level NaN (unlimited retries), a negative one lift it over the
--- capacity, a string raise from a comparison: all are the caller's mistake.
-local function amount(v, default, fname)
-  if v == nil then return default end
-  if type(v) ~= "number" or v ~= v or v < 0 or v == huge then
-    bad(fname, 1, "amount must be a finite number >= 0, got " .. (type(v) == "number" and tostring(v) or type(v)))
-  end
-  return v
-end
-
---- Retry budgets.
--- A budget is a token bucket shared by every `retry` that uses it: a retry takes
--- `cost` tokens and is not made when too few are left, a success gives back `refund`.
--- Make one with `budget`; it has the methods below (call them with a colon).
--- @section budget
-
---- Take the cost of one retry; false when the budget is spent.
--- @tparam[opt] number cost tokens to take (default: the budget's `cost`)
--- @treturn boolean true when taken, false when too few were left (nothing taken)
--- @raise `bad argument #1 to 'acquire'` when cost is not a finite number >= 0
-function Budget:acquire(cost)
-  cost = amount(cost, self.cost, "acquire")
-  local dict = self.dict
-  if dict then
-    local level = dict:incr(self.key, -cost, self.capacity)
-    if level == nil or level < 0 then
-      if level ~= nil then dict:incr(self.key, cost, self.capacity) end
-      return false
-    end
-    return true
-  end
-  if self.level < cost then return false end
-  self.level = self.level - cost
-  return true
-end
-
---- Give back tokens after a success (default `refund`), up to the capacity.
--- @tparam[opt] number n tokens to give back
--- @raise `bad argument #1 to 'refund'` when n is not a finite number >= 0
-function Budget:refund(n)
-  n = amount(n, self.refund_amount, "refund")
-  local dict = self.dict
-  if dict then
-    local level = dict:incr(self.key, n, self.capacity)
-    if level and level > self.capacity then dict:incr(self.key, self.capacity - level, self.capacity) end
-    return
-  end
-  self.level = min(self.capacity, self.level + n)
-end
-
---- Tokens left.
--- @treturn number
-function Budget:available()
-  if self.dict then
-    local v = self.dict:get(self.key)
-    if v == nil then return self.capacity end
-    return v
-  end
-  return self.level
-end
-
---- A new retry budget. `opts`: `capacity` (500), `cost` (5 a retry), `refund` (1 a
--- success), and to share one budget between nginx workers, `dict` (a
--- `lua_shared_dict`, e.g. `ngx.shared.authcodes`) with `key`.
---
---     local shared = authcodes.budget { dict = ngx.shared.authcodes }
---     authcodes.retry(call, { budget = shared })
---
--- With `redis`, one budget for a whole fleet, kept in Redis under `key`:
--- `redis` is a client or a function giving one, with `release`, `timeout` (0.05 s),
--- `recheck`, `log_interval`, `log` (see `authcodes.redis`); while Redis fails, the
--- budget made from the other options (`dict`, else this VM's) stands in.
--- @tparam[opt] table opts `capacity`, `cost`, `refund` (numbers >= 0), `dict` (a
--- shared dict), `key` (string, default `"authcodes:retry_budget"`), `redis`...
--- @return a new budget, full: methods `acquire`, `refund`, `available`
--- @raise `bad argument #1 to 'budget'` when opts is not a table, a number field is
--- not a number >= 0, or dict is neither a table nor a userdata
-function M.budget(opts)
-  if opts ~= nil and type(opts) ~= "table" then bad("budget", 1, "table expected, got " .. type(opts)) end
-  opts = opts or {}
-  local d = M.budget_defaults
-  local function opt(k, default)
-    local v = rawget(opts, k)
-    if v == nil then return default end
-    return v
-  end
-  local b = setmetatable({
-    capacity = opt("capacity", d.capacity),
-    cost = opt("cost", d.cost),
-    refund_amount = opt("refund", d.refund),
-    dict = opt("dict"),
-    key = opt("key", "authcodes:retry_budget"),
-  }, Budget)
-  for _, k in ipairs { "capacity", "cost", "refund_amount" } do
-    if type(b[k]) ~= "number" or b[k] ~= b[k] or b[k] < 0 then
-      bad("budget", 1, k:gsub("_amount", "") .. " must be a number >= 0")
-    end
-  end
-  if b.dict ~= nil and type(b.dict) ~= "table" and type(b.dict) ~= "userdata" then
-    bad("budget", 1, "dict must be a lua_shared_dict")
-  end
-  b.level = b.capacity
-  -- With `redis`, a budget shared by a fleet; `b` (from the same
-  -- options) is its local fallback.
-  if rawget(opts, "redis") ~= nil then
-    local rb, err = require("authcodes.redis_budget").new(opts, b)
-    if not rb then bad("budget", 1, err) end
-    return rb
-  end
-  return b
-end
-
-local process_budget
---- The process-wide budget `retry` uses when its policy names none.
--- Made on first use, one per Lua state (so one per nginx worker).
--- @return the budget
-function M.default_budget()
-  if process_budget == nil then process_budget = M.budget() end
-  return process_budget
 end
 
 return M
