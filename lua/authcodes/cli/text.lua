@@ -65,7 +65,7 @@ local function char_width(cp)
   return 1
 end
 
---- Columns `s` takes on a terminal (an invalid byte counts as one, like its U+FFFD).
+--- Columns `s` takes on a terminal (a byte that starts no character counts as one).
 local function width(s)
   local w, i, n = 0, 1, #s
   while i <= n do
