@@ -49,6 +49,7 @@ build = {
     ["authcodes.format"] = "lua/authcodes/format.lua",
     ["authcodes.ngx"] = "lua/authcodes/ngx.lua",
     ["authcodes.budget"] = "lua/authcodes/budget.lua",
+    ["authcodes.loop"] = "lua/authcodes/loop.lua",
     ["authcodes.breaker"] = "lua/authcodes/breaker.lua",
     ["authcodes.redis"] = "lua/authcodes/redis.lua",
     ["authcodes.redis_link"] = "lua/authcodes/redis_link.lua",

@@ -13,10 +13,11 @@ local core = require "authcodes.core"
 local catalog = require "authcodes.catalog"
 local errors = require "authcodes.errors"
 local budgets = require "authcodes.budget"
+local loop = require "authcodes.loop"
 
-local type, error, select, tostring, rawget, ipairs, next, pcall =
-  type, error, select, tostring, rawget, ipairs, next, pcall
-local floor, ceil, huge = math.floor, math.ceil, math.huge
+local type, error, select, tostring, rawget, ipairs, next =
+  type, error, select, tostring, rawget, ipairs, next
+local floor, huge = math.floor, math.huge
 local format = string.format
 local unpack = table.unpack or unpack  -- luacheck: ignore 143
 
@@ -287,103 +288,30 @@ end
 
 local function pack(...) return { n = select("#", ...), ... } end
 
--- Where waiting is possible, and how: the runtime `retry` finds itself in.
--- nginx phases whose handlers may yield (ngx.sleep works there); every other phase
--- (init, init_worker, set, header_filter, body_filter, log, balancer, exit_worker...)
--- runs outside a coroutine, and any sleep there would freeze the whole worker.
-local YIELDABLE = { rewrite = true, server_rewrite = true, access = true, content = true,
-  timer = true, ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
-  preread = true }
--- Phases that serve a client who waits for the answer: a default deadline applies.
-local REQUEST = { rewrite = true, server_rewrite = true, access = true, content = true }
-
--- ngx.sleep counts whole milliseconds: a shorter delay is a sleep(0), which nginx
--- without OpenResty's delayed-events patch (Debian's libnginx-mod-http-lua) answers with
--- a warning in the error log, on every call. So inside nginx, wait at least 1 ms.
-local function at_least_1ms(sleep)
-  return function(seconds) return sleep(seconds < 0.001 and 0.001 or seconds) end
-end
-
--- skynet.sleep counts ticks of 10 ms; a wait is at least one tick (0 would not yield
--- to the other coroutines of the service, and rounding down would come back early).
-local function in_ticks(sleep)
-  return function(seconds)
-    local ticks = ceil(seconds * 100)
-    return sleep(ticks < 1 and 1 or ticks)
-  end
-end
-
-local function ngx_api()
-  local ngx = rawget(_G, "ngx")
-  if type(ngx) == "table" and type(ngx.sleep) == "function" and type(ngx.get_phase) == "function" then
-    return ngx
-  end
-  return nil
-end
-
-local function skynet_api()
-  local loaded = rawget(package, "loaded")
-  local sk = type(loaded) == "table" and rawget(loaded, "skynet")
-  if type(sk) == "table" and type(rawget(sk, "sleep")) == "function" then return sk end
-  return nil
-end
-
--- The sleep to use, or nil and why there is none: inside nginx, ngx.sleep in a phase
--- that can yield and none elsewhere; then `defaults.sleep` (another event loop's);
--- inside skynet, skynet.sleep inside a coroutine that can yield; else the C core's
--- blocking sleep (plain scripts only).
-local function choose_sleep(fname)
-  local ngx = ngx_api()
-  if ngx then
-    local phase = ngx.get_phase()
-    if YIELDABLE[phase] then return at_least_1ms(ngx.sleep) end
-    return nil, "cannot wait in phase " .. tostring(phase)
-  end
-  local d = M.defaults.sleep
-  if d ~= nil then
-    if type(d) ~= "function" then bad(fname, 2, "authcodes.retry.defaults.sleep must be a function") end
-    return d
-  end
-  local sk = skynet_api()
-  if sk then
-    local yieldable = coroutine.isyieldable  -- Lua 5.3+; skynet runs 5.4
-    if yieldable and not yieldable() then return nil, "cannot wait outside a skynet coroutine" end
-    return in_ticks(sk.sleep)
-  end
-  return core.sleep
-end
-
-local function ngx_now()
-  local ngx = rawget(_G, "ngx")
-  ngx.update_time()
-  return ngx.now()
-end
-
 --- The clock `retry` reads when its policy gives no `now`, in seconds: inside nginx
 -- `ngx.now()` (wall clock, refreshed first; the clock of `ngx.req.start_time()`),
 -- elsewhere a monotonic clock of the C core. A `deadline_at` is a time of this clock.
+-- @function now
 -- @treturn number seconds
-function M.now()
-  local ngx = ngx_api()
-  if ngx and type(ngx.now) == "function" and type(ngx.update_time) == "function" then return ngx_now() end
-  return core.now()
+M.now = loop.now
+
+-- The sleep to use, or nil and why there is none (`authcodes.loop`): `defaults.sleep`
+-- (another event loop's) comes after nginx's and before skynet's.
+local function choose_sleep(fname)
+  local d = M.defaults.sleep
+  if d ~= nil and type(d) ~= "function" then
+    bad(fname, 2, "authcodes.retry.defaults.sleep must be a function")
+  end
+  return loop.sleep(d)
 end
 
 local function clock_of(p)
-  if p.now then return p.now end
-  local ngx = ngx_api()
-  if ngx and type(ngx.now) == "function" and type(ngx.update_time) == "function" then return ngx_now end
-  return core.now
+  return p.now or loop.clock()
 end
 
 local function request_start(fname)
-  local ngx = ngx_api()
-  local req = ngx and rawget(ngx, "req")
-  local ok, t = false, nil
-  if type(req) == "table" and type(req.start_time) == "function" then ok, t = pcall(req.start_time) end
-  if not ok or type(t) ~= "number" then
-    bad(fname, 2, 'policy.deadline_from = "request" needs an nginx request')
-  end
+  local t = loop.request_start()
+  if t == nil then bad(fname, 2, 'policy.deadline_from = "request" needs an nginx request') end
   return t
 end
 
@@ -395,9 +323,8 @@ local function deadline_of(p, start, fname)
     if p.deadline_from == "request" then return request_start(fname) + p.deadline, true end
     return start + p.deadline, false
   end
-  local ngx = ngx_api()
   local d = M.defaults.request_deadline
-  if ngx and type(d) == "number" and REQUEST[ngx.get_phase()] then return start + d, false end
+  if type(d) == "number" and loop.in_request() then return start + d, false end
   return nil, false
 end
 
