@@ -11,12 +11,14 @@
 --    runtime, authcodes and peer alternating;
 -- 5. nginx: bench/nginx.sh (authcodes.ngx.respond against a hand-made handler);
 -- 6. the C module: readelf on both builds;
+-- 7. skynet: bench/skynet_mem.sh, Lua heap per service in a real skynet (f19d160 and
+--    v1.8.0; skipped, loudly, without the third-party sources);
 -- then prints every ratio with its target and PASS/MISS, and writes the same table as
 -- Markdown to build/bench/results.md. Exits 0 whatever the verdicts: only a crash fails.
 --
 -- Variables: BENCH_ROUNDS, BENCH_RUN_MS (bench.lua), BENCH_STARTS, NGINX_ROUNDS,
--- NGINX_SECONDS, WRK_THREADS, WRK_CONNS (nginx.sh), BENCH_SKIP (words: cpu mem startup
--- nginx elf).
+-- NGINX_SECONDS, WRK_THREADS, WRK_CONNS (nginx.sh), BENCH_SKYNET_N, BENCH_SKYNET_THREADS
+-- (skynet_mem.sh), BENCH_SKIP and BENCH_ONLY (words: cpu mem startup nginx elf skynet).
 
 package.path = "./lua/?.lua;" .. package.path
 package.cpath = "./build/lua5.4/?.so;" .. package.cpath
@@ -29,6 +31,10 @@ local OUT = "build/bench"
 local STARTS = tonumber(os.getenv("BENCH_STARTS")) or 50
 local skip = {}
 for w in (os.getenv("BENCH_SKIP") or ""):gmatch("%S+") do skip[w] = true end
+-- BENCH_ONLY: run only the sections named (`make bench-skynet` is BENCH_ONLY=skynet).
+local only = {}
+for w in (os.getenv("BENCH_ONLY") or ""):gmatch("%S+") do only[w] = true end
+if next(only) then setmetatable(skip, { __index = function(_, k) return not only[k] end }) end
 
 local function say(...) io.write(fmt(...), "\n"); io.flush() end
 
@@ -211,6 +217,23 @@ if not skip.elf then
       writable <= 1024 and "PASS" or "MISS" }
     add_row { label, "dynamic relocations", "readelf -r", fmt("%d", relocs), "into the catalog",
       fmt("%d", into_catalog), "", "-", "0 into the catalog", into_catalog == 0 and "PASS" or "MISS" }
+  end
+end
+
+---------------------------------------------------------------------------------------
+if not skip.skynet then
+  say("== skynet: Lua heap per service, authcodes against the plain-table catalog (bench/skynet_mem.sh)")
+  for _, tag in ipairs { "f19d160", "v1.8.0" } do
+    local cmd = "sh bench/skynet_mem.sh " .. tag
+    local p = assert(io.popen(cmd .. " 2>&1", "r"))
+    for l in p:lines() do collect(l) end
+    local ok, how, code = p:close()
+    if code == 77 then   -- no third-party sources: said loudly above; a row says so too
+      add_row { "skynet " .. tag, "heap per service (SKIPPED: set AUTHCODES_THIRD_PARTY)", "authcodes", "-",
+        "plain-table catalog", "-", "KB", "-", "<= 1.00", "SKIP" }
+    elseif ok ~= true and ok ~= 0 then
+      error(fmt("bench: command failed (%s %s): %s", tostring(how), tostring(code), cmd), 0)
+    end
   end
 end
 
