@@ -261,8 +261,9 @@ for _, r in ipairs(rows) do
   say("%s", line(r))
   counts[r[10]] = (counts[r[10]] or 0) + 1
 end
-say("== %d PASS, %d MISS, %d MISS? (missed by the median, met by a quarter of the rounds: noise)",
-  counts.PASS, counts.MISS, counts["MISS?"])
+say("== %d PASS, %d MISS, %d MISS? (missed by the median, met by a quarter of the rounds: noise)%s",
+  counts.PASS, counts.MISS, counts["MISS?"],
+  counts.SKIP and fmt("; %d SKIP (NOT measured: see above)", counts.SKIP) or "")
 say("   benchmarks are not tests: make bench exits 0 either way")
 
 local f = assert(io.open(OUT .. "/results.md", "wb"))

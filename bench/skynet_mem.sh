@@ -28,7 +28,7 @@ LIMIT=${BENCH_SKYNET_TIMEOUT:-120}
 fail() { echo "bench skynet $tag: FAIL: $*" >&2; exit 1; }
 
 . "$root/spec/integration/skynet_build.sh"
-skynet_build "$tag" "bench skynet $tag (heap per service)"
+skynet_build "$tag" "bench skynet $tag, heap per service,"
 label="skynet $tag ($got)"
 make --no-print-directory LUA=lua5.4 all >/dev/null 2>&1 || fail "make LUA=lua5.4 all (gen_peer runs on it)"
 
