@@ -12,6 +12,7 @@ local KIND = assert(skynet.getenv("bench_kind"))
 local N = assert(tonumber(skynet.getenv("bench_n")))
 local PAGE_KB = assert(tonumber(skynet.getenv("bench_page_bytes"))) / 1024
 local OUT = assert(skynet.getenv("bench_out"))
+local CACHE = assert(skynet.getenv("bench_codecache"))
 
 local function rss_kb()
   local f = assert(io.open("/proc/self/statm", "r"))
@@ -21,11 +22,11 @@ local function rss_kb()
 end
 
 local function measure()
-  local warm = skynet.newservice("memsvc", KIND)
+  local warm = skynet.newservice("memsvc", KIND, CACHE)
   local _, entries, mode = skynet.call(warm, "lua", "heap")
   local before = rss_kb()
   local services = {}
-  for i = 1, N do services[i] = skynet.newservice("memsvc", KIND) end
+  for i = 1, N do services[i] = skynet.newservice("memsvc", KIND, CACHE) end
   local heaps = {}
   for i = 1, N do
     local heap, n, m = skynet.call(services[i], "lua", "heap")

@@ -1,6 +1,6 @@
--- memsvc KIND: one service of bench/skynet_mem.sh. At start it does KIND's work, then
+-- memsvc KIND CACHE: one service of bench/skynet_mem.sh. At start it does KIND's work, then
 -- answers "heap" with its Lua heap (KB, after a full collection), the number of entries
--- it went through and skynet's code-cache mode.
+-- it went through and skynet's code-cache mode (CACHE: ON, or OFF from here on).
 --   bare    nothing (the baseline: skynet's own lualib and lua-cjson)
 --   lookup  authcodes: each(domain) over every domain, every entry looked up by
 --           lookup(domain, code) and by "domain.name"
@@ -8,10 +8,12 @@
 --   peer    the plain-table catalog (bench/gen_peer.lua): every entry looked up by
 --           lookup(code) and lookup_name("domain.name")
 -- Every answer is checked, so a lookup that finds nothing cannot make a kind look light.
+local kind, cache = ...
+-- CACHE "OFF" (bench/skynet_mem.sh with BENCH_SKYNET_CODECACHE=OFF, for comparison):
+-- from here on this service loads its code into its own heap. skynet's default is ON.
+local codecache = require "skynet.codecache"   -- preloaded by snlua
+if cache ~= "ON" then codecache.mode(cache) end
 local skynet = require "skynet"
-local codecache = require "skynet.codecache"
-
-local kind = ...
 
 local function walk_authcodes(also_errors)
   local authcodes = require "authcodes"
