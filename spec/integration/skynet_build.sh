@@ -1,3 +1,5 @@
+# shellcheck shell=sh
+# shellcheck disable=SC2034,SC2154  # sets variables for its caller; $root is the caller's
 # skynet_build.sh: sourced (`. spec/integration/skynet_build.sh`), not run. One place that
 # finds the third-party sources and builds skynet, lua-cjson and authcodes' C core for
 # skynet's Lua; spec/integration/skynet.sh (the suite) and bench/skynet_mem.sh (the
@@ -75,7 +77,7 @@ EOM
   skynet_build_step "$dir/skynet.stamp" "$skynet_key" "$dir/skynet-build.log" skynet_unpack_skynet
   skynet_build_step "$dir/cjson.stamp" "$cjson_key" "$dir/cjson-build.log" skynet_unpack_cjson
   interp=$sk/3rd/lua/lua
-  [ -x "$interp" ] && [ -x "$sk/skynet" ] || fail "skynet's build left no $interp or $sk/skynet"
+  if [ ! -x "$interp" ] || [ ! -x "$sk/skynet" ]; then fail "skynet's build left no $interp or $sk/skynet"; fi
   got=$("$interp" -e 'io.write(_VERSION)') || fail "$interp does not run"
   [ "$got" = "$lua_version" ] || fail "skynet $tag embeds $got, expected $lua_version"
   lua=lua$(printf '%s' "$got" | sed 's/^Lua //')        # lua5.5 or lua5.4: the Makefile's LUA
