@@ -2,6 +2,7 @@
 -- answers "heap" with its Lua heap (KB, after a full collection), the number of entries
 -- it went through and skynet's code-cache mode (CACHE: ON, or OFF from here on).
 --   bare    nothing (the baseline: skynet's own lualib and lua-cjson)
+--   require require "authcodes" and nothing more
 --   lookup  authcodes: each(domain) over every domain, every entry looked up by
 --           lookup(domain, code) and by "domain.name"
 --   error   the same, and new(entry), tostring and format(err, "problem") of each
@@ -36,6 +37,10 @@ end
 
 local work = {
   bare = function() return 0 end,
+  require = function()
+    assert(require("authcodes").lookup, "authcodes")
+    return 0
+  end,
   lookup = function() return walk_authcodes(false) end,
   error = function() return walk_authcodes(true) end,
   peer = function()

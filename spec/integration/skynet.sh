@@ -47,6 +47,7 @@ fail() { echo "skynet $mode $tag: FAIL: $*" >&2; exit 1; }
 
 # Sources, skynet, its lua-cjson and authcodes' C core for its Lua (or exit 77): sets
 # dir, sk, offline, interp, got, lua, core_cpath, cjson_cpath (see skynet_build.sh).
+# shellcheck source=spec/integration/skynet_build.sh
 . "$root/spec/integration/skynet_build.sh"
 skynet_build "$tag" "skynet $mode $tag"
 lua5.4 -e 'require "cjson"' 2>/dev/null || fail "lua-cjson for lua5.4 is not installed (make deps): it gives the reference walk"
