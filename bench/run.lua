@@ -17,8 +17,8 @@
 -- Markdown to build/bench/results.md. Exits 0 whatever the verdicts: only a crash fails.
 --
 -- Variables: BENCH_ROUNDS, BENCH_RUN_MS (bench.lua), BENCH_STARTS, NGINX_ROUNDS,
--- NGINX_SECONDS, WRK_THREADS, WRK_CONNS (nginx.sh), BENCH_SKYNET_N, BENCH_SKYNET_THREADS
--- (skynet_mem.sh), BENCH_SKIP and BENCH_ONLY (words: cpu mem startup nginx elf skynet).
+-- NGINX_SECONDS, WRK_THREADS, WRK_CONNS (nginx.sh), BENCH_SKIP (words: cpu mem startup
+-- nginx elf).
 
 package.path = "./lua/?.lua;" .. package.path
 package.cpath = "./build/lua5.4/?.so;" .. package.cpath
@@ -32,6 +32,8 @@ local STARTS = tonumber(os.getenv("BENCH_STARTS")) or 50
 local skip = {}
 for w in (os.getenv("BENCH_SKIP") or ""):gmatch("%S+") do skip[w] = true end
 -- BENCH_ONLY: run only the sections named (`make bench-skynet` is BENCH_ONLY=skynet).
+-- Section 7 is `skynet` (BENCH_SKIP and BENCH_ONLY words); bench/skynet_mem.sh reads
+-- BENCH_SKYNET_N, BENCH_SKYNET_THREADS and BENCH_SKYNET_CODECACHE.
 local only = {}
 for w in (os.getenv("BENCH_ONLY") or ""):gmatch("%S+") do only[w] = true end
 if next(only) then setmetatable(skip, { __index = function(_, k) return not only[k] end }) end
