@@ -27,6 +27,7 @@ cd "$root" || exit 1
 N=${BENCH_SKYNET_N:-200}
 THREADS=${BENCH_SKYNET_THREADS:-4}
 LIMIT=${BENCH_SKYNET_TIMEOUT:-120}
+case $N in ''|*[!0-9]*|0) echo "BENCH_SKYNET_N must be a number of services, 1 or more" >&2; exit 1 ;; esac
 CACHE=${BENCH_SKYNET_CODECACHE:-ON}
 case $CACHE in ON|OFF) ;; *) echo "BENCH_SKYNET_CODECACHE must be ON or OFF" >&2; exit 1 ;; esac
 
