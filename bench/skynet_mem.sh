@@ -18,7 +18,8 @@
 # skynet), lookup/peer (target <= 1.00) and error/peer (target <= 1.50); RSS growth above
 # bare, lookup/peer and error/peer (info). The peer's figure is the same in each: a
 # plain table holds every entry from `require` on.
-# A kind whose services fail, or a code cache not in the mode asked, fails the script.
+# A kind whose services fail, or a code cache not in the mode asked, fails the script;
+# so does a skynet still running after BENCH_SKYNET_TIMEOUT (120) s (TERM, then KILL).
 set -u
 
 tag=${1:?usage: skynet_mem.sh f19d160|v1.8.0}
