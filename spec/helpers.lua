@@ -143,4 +143,12 @@ function M.runtime()
   return "lua" .. _VERSION:match("%d+%.%d+")
 end
 
+--- A CPU-time bound of `seconds` for the complexity checks (hostile_spec, text_spec),
+-- scaled by AUTHCODES_TIME_SCALE where the interpreter runs instrumented: valgrind
+-- runs Lua 30-50 times slower, and tools/suites/hardening.sh says so. Not a speed test:
+-- a quadratic path still takes minutes, far past any scaled bound.
+function M.cpu_limit(seconds)
+  return seconds * (tonumber(os.getenv("AUTHCODES_TIME_SCALE")) or 1)
+end
+
 return M
