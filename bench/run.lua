@@ -13,6 +13,8 @@
 --    runtime, authcodes and peer alternating;
 -- 5. nginx: bench/nginx.sh (authcodes.ngx.respond against a hand-made handler);
 -- 6. the C module: readelf on both builds;
+-- 7. skynet: bench/skynet_mem.sh, Lua heap per service in a real skynet (f19d160 and
+--    v1.8.0; skipped, loudly, without the third-party sources);
 -- then prints every ratio with its target and PASS/MISS, and writes the same table as
 -- Markdown to build/bench/results.md. Exits 0 whatever the verdicts: only a crash fails.
 --
@@ -31,6 +33,12 @@ local OUT = "build/bench"
 local STARTS = tonumber(os.getenv("BENCH_STARTS")) or 50
 local skip = {}
 for w in (os.getenv("BENCH_SKIP") or ""):gmatch("%S+") do skip[w] = true end
+-- BENCH_ONLY: run only the sections named (`make bench-skynet` is BENCH_ONLY=skynet).
+-- Section 7 is `skynet` (BENCH_SKIP and BENCH_ONLY words); bench/skynet_mem.sh reads
+-- BENCH_SKYNET_N, BENCH_SKYNET_THREADS and BENCH_SKYNET_CODECACHE.
+local only = {}
+for w in (os.getenv("BENCH_ONLY") or ""):gmatch("%S+") do only[w] = true end
+if next(only) then setmetatable(skip, { __index = function(_, k) return not only[k] end }) end
 
 local function say(...) io.write(fmt(...), "\n"); io.flush() end
 
@@ -252,6 +260,23 @@ if not skip.elf then
 end
 
 ---------------------------------------------------------------------------------------
+if not skip.skynet then
+  say("== skynet: Lua heap per service, authcodes against the plain-table catalog (bench/skynet_mem.sh)")
+  for _, tag in ipairs { "f19d160", "v1.8.0" } do
+    local cmd = "sh bench/skynet_mem.sh " .. tag
+    local p = assert(io.popen(cmd .. " 2>&1", "r"))
+    for l in p:lines() do collect(l) end
+    local ok, how, code = p:close()
+    if code == 77 then   -- no third-party sources: said loudly above; a row says so too
+      add_row { "skynet " .. tag, "heap per service (SKIPPED: set AUTHCODES_THIRD_PARTY)", "authcodes", "-",
+        "plain-table catalog", "-", "KB", "-", "<= 1.00", "SKIP" }
+    elseif ok ~= true and ok ~= 0 then
+      error(fmt("bench: command failed (%s %s): %s", tostring(how), tostring(code), cmd), 0)
+    end
+  end
+end
+
+---------------------------------------------------------------------------------------
 -- The table.
 local head = { "runtime", "measure", "authcodes", "value", "against", "value", "unit", "ratio", "target", "result" }
 local widths = {}
@@ -275,8 +300,9 @@ for _, r in ipairs(rows) do
   say("%s", line(r))
   counts[r[10]] = (counts[r[10]] or 0) + 1
 end
-say("== %d PASS, %d MISS, %d MISS? (missed by the median, met by a quarter of the rounds: noise)",
-  counts.PASS, counts.MISS, counts["MISS?"])
+say("== %d PASS, %d MISS, %d MISS? (missed by the median, met by a quarter of the rounds: noise)%s",
+  counts.PASS, counts.MISS, counts["MISS?"],
+  counts.SKIP and fmt("; %d SKIP (NOT measured: see above)", counts.SKIP) or "")
 say("   benchmarks are not tests: make bench exits 0 either way")
 
 local f = assert(io.open(OUT .. "/results.md", "wb"))

@@ -131,6 +131,7 @@ function Entry:totable() end
 ---@field retry_on? (string|integer)[] class names, codes, names or `domain.name`s to retry with backoff although the catalog says not
 ---@field no_retry_on? (string|integer)[] class names, codes or names never to retry (wins over `retry_on`)
 ---@field idempotent? boolean also retry INTERNAL and UNKNOWN errors with a 5xx status
+---@field breaker? authcodes.Breaker|false told of every outcome; while open, `retry` answers `circuit_open` at once
 ---@field reauth? fun(err: authcodes.Error): any sign in again (true: retry once); none: no reauth retry
 ---@field reauthed? boolean true once the caller has signed in again: no second time
 ---@field budget? authcodes.Budget|false a retry budget; `retry` uses the process-wide one by default, `false` for none
@@ -165,7 +166,58 @@ function Budget:available() end
 ---@field cost? number tokens a retry takes (5)
 ---@field refund? number tokens a success gives back (1)
 ---@field dict? table|userdata a `lua_shared_dict` (`ngx.shared.x`): one budget for all workers
----@field key? string the key in `dict` (default `"authcodes:retry_budget"`)
+---@field key? string the key in `dict` (default `"authcodes:retry_budget"`); with `redis`, the Redis key
+---@field redis? table|fun(timeout_ms: number): table a Redis client (any object with `eval`), or a function giving one per operation: one budget for a fleet
+---@field release? fun(client: table, ok: boolean) given each client back after an operation (nginx: the keepalive pool)
+---@field timeout? number seconds a Redis operation may take before the local budget stands in (0.05)
+---@field recheck? number seconds Redis is left alone after a failure (1)
+---@field log_interval? number seconds between two log lines about the fallback (10)
+---@field log? fun(msg: string) where those lines go (default: `ngx.log` or stderr)
+
+---A circuit breaker (closed, open, half-open) for one vendor.
+---@class authcodes.Breaker
+---@field name string the vendor (or vendor:call) it guards
+local Breaker = {}
+
+---May a call go now? `true`, or `false` and the seconds until a probe may go.
+---@return boolean go
+---@return number? wait
+function Breaker:allow() end
+
+---Record a call's outcome: nil for a success, else its error object.
+---@param err? authcodes.Error
+function Breaker:record(err) end
+
+---Record a call that worked.
+function Breaker:success() end
+
+---Record a failure of the vendor.
+function Breaker:failure() end
+
+---`"closed"`, `"open"` (and seconds left) or `"half_open"`.
+---@return "closed"|"open"|"half_open" state
+---@return number? left
+function Breaker:state() end
+
+---The `circuit_open` error `retry` returns while the breaker is open.
+---@param seconds number
+---@param cause? authcodes.Error
+---@return authcodes.Error
+function Breaker:open_error(seconds, cause) end
+
+---Options of `authcodes.breaker`.
+---@class authcodes.BreakerOptions
+---@field name string the vendor (required)
+---@field failures? integer consecutive retryable failures that open it (5)
+---@field rate? number failure rate over `window` that opens it (0.5)
+---@field min_calls? integer calls in a window before `rate` counts (20)
+---@field window? number seconds (10)
+---@field cooldown? number seconds open before one probe (5)
+---@field probe_timeout? number seconds a probe may take before another may go (5)
+---@field counts? fun(err: authcodes.Error): boolean which errors are failures (default: retryable ones)
+---@field now? fun(): number a clock, for the local backends
+---@field dict? table|userdata a `lua_shared_dict`: the state shared by the workers
+---@field redis? table|fun(timeout_ms: number): table a Redis client: the state shared by a fleet
 
 ---Options of `authcodes.format` and `authcodes.problem`.
 ---@class authcodes.FormatOptions
@@ -275,7 +327,7 @@ function authcodes.has_json() end
 ---@return boolean retry
 ---@return number? delay seconds to wait first
 ---@return string? reason why not, e.g. `no attempts left`
----@return string? why `attempts`, `not_retryable`, `reauth`, `deadline`, `budget` or `cannot_wait`
+---@return string? why `attempts`, `not_retryable`, `reauth`, `deadline`, `budget`, `cannot_wait` or `breaker_open`
 function authcodes.should_retry(err, attempt, policy) end
 
 ---Call `fn(attempt, left)` until it succeeds (a first result other than nil) or the policy
@@ -290,6 +342,11 @@ function authcodes.retry(fn, policy) end
 ---@param opts? authcodes.BudgetOptions
 ---@return authcodes.Budget
 function authcodes.budget(opts) end
+
+---A new circuit breaker (per VM, `lua_shared_dict` or Redis).
+---@param opts authcodes.BreakerOptions
+---@return authcodes.Breaker
+function authcodes.breaker(opts) end
 
 ---Format an error: `"text"`, `"log"` (one line), `"json"` or `"problem"` (RFC 9457 body).
 ---`"json"` and `"problem"` need lua-cjson.

@@ -27,7 +27,8 @@
 -- * `has_json()`: can lua-cjson be loaded? (`authcodes.reply.has_json`)
 -- * `should_retry(err, attempt [, policy])` (`authcodes.retry.should_retry`)
 -- * `retry(fn [, policy])`: call until success or the policy says stop (`authcodes.retry.retry`)
--- * `budget([opts])`: a retry budget (`authcodes.retry.budget`)
+-- * `budget([opts])`: a retry budget (`authcodes.budget.budget`)
+-- * `breaker(opts)`: a circuit breaker (`authcodes.breaker.breaker`)
 -- * `format(err, style [, opts])`: text, log, JSON or problem (`authcodes.format.format`)
 -- * `problem(err [, opts])`: RFC 9457 table (`authcodes.format.problem`)
 -- * `negotiate(accept_language)`: `"zh"` or `"en"` (`authcodes.format.negotiate`)
@@ -57,7 +58,8 @@ local M = {
 local lazy = {
   new = "authcodes.errors", is_error = "authcodes.errors",
   check = "authcodes.reply", has_json = "authcodes.reply",
-  should_retry = "authcodes.retry", retry = "authcodes.retry", budget = "authcodes.retry",
+  should_retry = "authcodes.retry", retry = "authcodes.retry", budget = "authcodes.budget",
+  breaker = "authcodes.breaker",
   format = "authcodes.format", problem = "authcodes.format", negotiate = "authcodes.format",
 }
 

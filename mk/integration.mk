@@ -35,3 +35,9 @@ check-luarocks-5.4:
 
 check-luarocks-luajit:
 	@sh spec/integration/luarocks_install.sh luajit
+
+# The Redis budget and breaker in two nginx instances sharing a real redis-server
+# (suite "redis" of tools/test.sh).
+.PHONY: check-redis
+check-redis:
+	@sh spec/integration/redis.sh

@@ -47,6 +47,12 @@ build = {
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
     ["authcodes.format"] = "lua/authcodes/format.lua",
     ["authcodes.ngx"] = "lua/authcodes/ngx.lua",
+    ["authcodes.budget"] = "lua/authcodes/budget.lua",
+    ["authcodes.loop"] = "lua/authcodes/loop.lua",
+    ["authcodes.breaker"] = "lua/authcodes/breaker.lua",
+    ["authcodes.redis"] = "lua/authcodes/redis.lua",
+    ["authcodes.redis_link"] = "lua/authcodes/redis_link.lua",
+    ["authcodes.redis_budget"] = "lua/authcodes/redis_budget.lua",
     -- the authcodes command (bin/authcodes is its launcher)
     ["authcodes.cli"] = "lua/authcodes/cli/init.lua",
     ["authcodes.cli.args"] = "lua/authcodes/cli/args.lua",

@@ -2,14 +2,14 @@
 -- cli_install_spec.lua): run it in-process (`run`, `run_with`: `main` with fake
 -- streams and a fake environment: LC_ALL=C, NO_COLOR unset, stdout not a terminal
 -- unless a case says so) or as a process (`run_process`, `sh`, with the interpreter
--- named by AUTHCODES_LUA, default lua5.4), and read what it printed.
+-- named by AUTHCODES_LUA, else the one running the specs), and read what it printed.
 local cli = require "authcodes.cli"
 local authcodes = require "authcodes"
 
 local spec_helpers = require "spec.helpers"
 local shell_quote, slurp = spec_helpers.shell_quote, spec_helpers.slurp
 
-local LUA = os.getenv("AUTHCODES_LUA") or "lua5.4"
+local LUA = require("spec.helpers").runtime()
 
 -- Is `cmd` installed?
 local function have(cmd)

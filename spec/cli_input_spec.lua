@@ -59,7 +59,7 @@ describe("authcodes command (" .. LUA .. ")", function()
     it("invalid UTF-8 and control characters are escaped in messages", function()
       local r = run("\255\254\1abc")
       assert.equal(1, r.status)
-      assert.truthy(r.err:find('"\\xFF\\xFE\\x01abc"', 1, true))
+      assert.truthy(r.err:find('"\\xff\\xfe\\x01abc"', 1, true))   -- authcodes.text.log's escapes
       local j = run("--json", "\255\27[31m")
       assert.equal(1, j.status)
       local list = cjson.decode(j.out)      -- still valid JSON (and valid UTF-8)
@@ -303,10 +303,12 @@ describe("authcodes command (" .. LUA .. ")", function()
           assert_safe(r.err, table.concat(args, " "))
         end
         local r = run("7")
-        assert.truthy(r.out:find("\\x1B[2J", 1, true))        -- shown, not acted on
-        assert.truthy(r.out:find("\\u{202E}", 1, true))
+        -- shown, not acted on, as authcodes.text.terminal escapes them
+        assert.truthy(r.out:find("\\x1b[2J", 1, true))
+        assert.truthy(r.out:find("\\u{202e}", 1, true))
         assert.truthy(r.out:find("\\u{2066}", 1, true))
-        assert.truthy(r.out:find("\239\191\189", 1, true))    -- U+FFFD for the invalid bytes
+        assert.truthy(r.out:find("\\xff", 1, true))                -- each invalid byte
+        assert.truthy(r.out:find("\\xed\\xa0\\x80", 1, true))      -- a surrogate's bytes
         assert.truthy(r.out:find("过期", 1, true))
         -- JSON keeps the text, as escapes: decoding gives the characters back
         local j = cjson.decode(run("--json", "7").out)[1]
@@ -329,7 +331,9 @@ describe("authcodes command (" .. LUA .. ")", function()
         end
       end
       local r = run("a\226\128\174b\226\129\166c")
-      assert.truthy(r.err:find('"a\\u{202E}b\\u{2066}c"', 1, true))
+      assert.truthy(r.err:find('"a\\u{202e}b\\u{2066}c"', 1, true))
+      -- a zero-width character in a key is shown too, in the same syntax
+      assert.truthy(run("a\226\128\139b").err:find('"a\\u{200b}b"', 1, true))
     end)
   end)
 

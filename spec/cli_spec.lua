@@ -424,6 +424,30 @@ describe("authcodes command (" .. LUA .. ")", function()
       assert.is_nil(run("--color=always", "--no-color", "22002").out:find("\27", 1, true))
     end)
 
+    it("colours a class by its severity, the class table's third column", function()
+      local severity = {}
+      for _, c in ipairs(schema.classes) do severity[c[1]] = c[3] end
+      local by_severity, seen = {}, 0
+      for _, l in ipairs(lines(run("--color=always", "-l").out)) do
+        local sgr, class = l:match("\27%[(%d+)m([A-Z_]+) *\27%[0m")
+        if severity[class] then
+          local sev = severity[class]
+          by_severity[sev] = by_severity[sev] or sgr
+          assert.equal(by_severity[sev], sgr, class .. " is coloured as the other " .. sev .. " classes")
+          seen = seen + 1
+        end
+      end
+      assert.truthy(seen > 100)
+      assert.equal("31", by_severity.error)        -- red
+      local distinct = {}
+      for _, sgr in pairs(by_severity) do distinct[sgr] = true end
+      local n, m = 0, 0
+      for _ in pairs(distinct) do n = n + 1 end
+      for _ in pairs(by_severity) do m = m + 1 end
+      assert.equal(m, n, "one colour per severity")
+      assert.equal("32", by_severity.debug)        -- green: OK
+    end)
+
     it("NO_COLOR turns off the automatic colour", function()
       local r = sh(LUA .. " bin/authcodes 22002", nil, "NO_COLOR=1 TERM=xterm")
       assert.equal(0, r.status)

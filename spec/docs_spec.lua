@@ -141,10 +141,7 @@ describe("docs/codes.md", function()
   end)
 
   it("runs as a script: --check passes on the committed file", function()
-    local rt = os.getenv("AUTHCODES_LUA")
-    if not rt or rt == "" then
-      rt = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
-    end
+    local rt = require("spec.helpers").runtime()
     local cmd = "LUA_PATH='" .. package.path .. "' LUA_CPATH='" .. package.cpath .. "' "
       .. rt .. " tools/gendocs_codes.lua --check docs/codes.md 2>&1; echo EXIT:$?"
     local p = assert(io.popen(cmd))

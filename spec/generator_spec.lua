@@ -7,10 +7,10 @@
 -- the generator must exit 1 printing exactly the expected `file:line: reason` lines
 -- and write nothing.
 --
--- The interpreter is $AUTHCODES_LUA (tools/test.sh sets it per runtime), lua5.4 by
--- default.
+-- The interpreter is $AUTHCODES_LUA (tools/test.sh sets it per runtime), else the one
+-- running the specs (spec/helpers.lua runtime).
 
-local LUA = os.getenv("AUTHCODES_LUA") or "lua5.4"
+local LUA = require("spec.helpers").runtime()
 
 local ROOT do
   local src = debug.getinfo(1, "S").source

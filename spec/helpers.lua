@@ -134,4 +134,21 @@ function M.shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
+--- The interpreter the specs run on (`AUTHCODES_LUA`, set by tools/suites/specs.sh,
+-- else the one running this), for specs that start another process on the same one.
+function M.runtime()
+  local env = os.getenv("AUTHCODES_LUA")
+  if env and env ~= "" then return env end
+  if rawget(_G, "jit") then return "luajit" end
+  return "lua" .. _VERSION:match("%d+%.%d+")
+end
+
+--- A CPU-time bound of `seconds` for the complexity checks (hostile_spec, text_spec),
+-- scaled by AUTHCODES_TIME_SCALE where the interpreter runs instrumented: valgrind
+-- runs Lua 30-50 times slower, and tools/suites/hardening.sh says so. Not a speed test:
+-- a quadratic path still takes minutes, far past any scaled bound.
+function M.cpu_limit(seconds)
+  return seconds * (tonumber(os.getenv("AUTHCODES_TIME_SCALE")) or 1)
+end
+
 return M

@@ -21,7 +21,7 @@ local authcodes = require "authcodes"
 local cjson = require "cjson.safe"
 local helpers = require "spec.helpers"
 
-local LIMIT = 2              -- seconds of CPU any one call may take (see above)
+local LIMIT = helpers.cpu_limit(2)   -- seconds of CPU any one call may take (see above)
 local MAX_OUTPUT = 16384     -- a whole tostring, log line, text, JSON or problem body
 local MAX_VALUE = 2048       -- one free-text value (detail, title, instance...)
 

@@ -30,13 +30,7 @@ local function sh(cmd)
 end
 
 -- The interpreter this spec runs on, so that examples run on the same one.
-local function runtime()
-  local env = os.getenv("AUTHCODES_LUA")
-  if env and env ~= "" then return env end
-  if rawget(_G, "jit") then return "luajit" end
-  return "lua" .. _VERSION:match("%d+%.%d+")
-end
-local RT = runtime()
+local RT = require("spec.helpers").runtime()
 local RT_ENV = "LUA_PATH=" .. q("./lua/?.lua;./lua/?/init.lua;" .. package.path)
   .. " LUA_CPATH=" .. q(package.cpath)
 
@@ -556,9 +550,9 @@ describe("README.md facts", function()
     assert.are.equal(retry.defaults.cap, tonumber(cap))
     assert.are.equal(retry.defaults.attempts, tonumber(attempts))
     local capacity, cost, refund = text:match("budget %((%d+) tokens, (%d+) a\n?%s*retry, (%d+) back per success")
-    assert.are.equal(retry.budget_defaults.capacity, tonumber(capacity))
-    assert.are.equal(retry.budget_defaults.cost, tonumber(cost))
-    assert.are.equal(retry.budget_defaults.refund, tonumber(refund))
+    assert.are.equal(require("authcodes.budget").defaults.capacity, tonumber(capacity))
+    assert.are.equal(require("authcodes.budget").defaults.cost, tonumber(cost))
+    assert.are.equal(require("authcodes.budget").defaults.refund, tonumber(refund))
   end)
 
   it("gives the nginx lines for a make install under /opt/authcodes (run in the real nginx test)", function()

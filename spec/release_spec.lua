@@ -12,13 +12,7 @@ local function sh(cmd)
   return tonumber(out:match("EXIT:(%d+)%s*$")), (out:gsub("EXIT:%d+%s*$", ""))
 end
 
-local function runtime()
-  local env = os.getenv("AUTHCODES_LUA")
-  if env and env ~= "" then return env end
-  if rawget(_G, "jit") then return "luajit" end
-  return "lua" .. _VERSION:match("%d+%.%d+")
-end
-local RT = runtime()
+local RT = require("spec.helpers").runtime()
 
 local FILES = { "lua/authcodes.lua", "rockspec", "CHANGELOG.md", "LICENSE", "data/vendor" }
 

@@ -382,8 +382,8 @@ describe("authcodes.retry", function()
     end)
 
     it("the default budget is process-wide", function()
-      local shared = require("authcodes.retry").default_budget()
-      assert.equal(shared, require("authcodes.retry").default_budget())
+      local shared = require("authcodes.budget").default_budget()
+      assert.equal(shared, require("authcodes.budget").default_budget())
       shared:refund(1000)
       local before = shared:available()
       local policy = fake()
@@ -891,8 +891,7 @@ describe("authcodes.retry in an event loop", function()
       assert.equal(a, math.random())   -- the caller's sequence is untouched
       assert.is_true(d1 >= 0 and d1 < 1)
       -- two fresh processes: different first delays
-      local lua = os.getenv("AUTHCODES_LUA")
-        or (rawget(_G, "jit") and "luajit" or "lua" .. _VERSION:match("%d+%.%d+"))
+      local lua = require("spec.helpers").runtime()
       local cmd = lua .. [[ -e 'print(select(2, require("authcodes").should_retry(-207, 1, {base=1,cap=1})))']]
       local p1 = io.popen(cmd):read("*a")
       local p2 = io.popen(cmd):read("*a")

@@ -57,6 +57,7 @@ nginx             | nginx wrk curl lua5.4 luajit busted  | sh spec/integration/n
 jit               | luajit lua5.4                        | sh spec/integration/jit.sh
 luarocks:5.4      | luarocks lua5.4                      | sh spec/integration/luarocks_install.sh 5.4
 luarocks:luajit   | luarocks luajit                      | sh spec/integration/luarocks_install.sh luajit
+redis             | redis-server nginx curl luajit       | sh spec/integration/redis.sh
 install-prefix    | lua5.4 luajit git                    | sh spec/integration/install_prefix.sh lua5.4 luajit
 release-check     | lua5.4 luarocks                      | lua5.4 tools/release_check.lua
 dist              | git luarocks lua5.4                  | sh tools/dist.sh --check

@@ -173,6 +173,15 @@ local bad_reply_fields = setmetatable({
 }, synthetic_mt)
 local bad_reply_mt = make_mt(bad_reply_fields, false)
 
+-- The vendor's circuit breaker is open (`authcodes.breaker`, issue #16): no call was
+-- made; try again after `retry_after` seconds, when the breaker lets a probe through.
+local circuit_open_fields = setmetatable({
+  name = "circuit_open", class = "UNAVAILABLE", retry = "after_delay", retryable = true, http = 503,
+  action = "wait", ok = false, source = "authcodes",
+  summary = "Calls to the vendor are suspended after repeated failures (circuit breaker open).",
+}, synthetic_mt)
+local circuit_open_mt = make_mt(circuit_open_fields, false)
+
 -- The error metatable of an entry, made on its first error and kept in its fields
 -- (`MT`), so that `new(key)` finds it through the spelling cache with one more index.
 local function mt_for(e)
@@ -196,7 +205,7 @@ local function entry_of(v)
   if fields_of(v) ~= nil then return v end
   if is_error(v) then
     local f = getmetatable(v).__index
-    if f == unknown_fields or f == bad_reply_fields then return nil end
+    if f == unknown_fields or f == bad_reply_fields or f == circuit_open_fields then return nil end
     return lookup(f.domain, f.code)
   end
   return nil
@@ -324,6 +333,13 @@ local function bad_reply(domain, detail)
   return setmetatable({ domain = domain, detail = detail }, bad_reply_mt)
 end
 
+-- An error object for a call the open breaker of `domain` did not let through
+-- (UNAVAILABLE, http 503, retry_after whole seconds); `cause`, the last vendor error.
+local function circuit_open(domain, retry_after, cause)
+  return setmetatable({ domain = domain, retry_after = retry_after, cause = cause }, circuit_open_mt)
+end
+
 internal.unknown, internal.bad_reply, internal.mt_for = unknown, bad_reply, mt_for
+internal.circuit_open = circuit_open
 
 return M

@@ -129,9 +129,9 @@ function M.severity(class)
   return severity[class] or "info"
 end
 
--- `unknown`, `bad_reply` and `mt_for` are set by `authcodes.errors`, which `require
+-- `unknown`, `bad_reply`, `mt_for` and `circuit_open` are set by `authcodes.errors`, which `require
 -- "authcodes"` no longer loads up front: the first module to ask for one loads it.
-local FROM_ERRORS = { unknown = true, bad_reply = true, mt_for = true }
+local FROM_ERRORS = { unknown = true, bad_reply = true, mt_for = true, circuit_open = true }
 return setmetatable(M, { __index = function(t, k)
   if FROM_ERRORS[k] then
     require "authcodes.errors"

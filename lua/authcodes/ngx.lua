@@ -63,8 +63,9 @@ end
 --- Answer the request with an RFC 9457 problem: sets the status,
 -- `Content-Type: application/problem+json`, `Content-Language`, `Vary:
 -- Accept-Language` when the language came from the request, `Retry-After` for
--- rate-limited codes and for errors that carry the vendor's own `Retry-After`, writes the body and returns `true` (or `nil, reason` when the
--- headers were already sent). The handler then returns, or calls `ngx.exit(ngx.status)`.
+-- rate-limited codes and for errors that carry the vendor's own `Retry-After`, writes
+-- the body and returns `true` (or `nil, reason` when the headers were already sent).
+-- The handler then returns, or calls `ngx.exit(ngx.status)`.
 --
 -- The language is `opts.lang` when it is `"zh"` or `"en"`, else the request's
 -- Accept-Language (`authcodes.negotiate`); `Content-Language` is the language the

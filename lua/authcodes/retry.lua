@@ -4,18 +4,20 @@
 -- their own; `reauth` codes once, and only when the caller says how to sign in again;
 -- `never` and `restart` codes are not. Delays are AWS-style full-jitter exponential
 -- backoff, `rand(0,1) * min(cap, base * 2^attempt)`, never shorter than a code's
--- `retry_after`. A token-bucket retry budget keeps an outage from becoming a retry
--- storm: each retry costs tokens, each success refunds one.
+-- `retry_after`. A retry budget (`authcodes.budget`) keeps an outage from becoming a
+-- retry storm: each retry costs tokens, each success refunds one.
 -- @module authcodes.retry
 
 local internal = require "authcodes.internal"
 local core = require "authcodes.core"
 local catalog = require "authcodes.catalog"
 local errors = require "authcodes.errors"
+local budgets = require "authcodes.budget"
+local loop = require "authcodes.loop"
 
-local type, error, select, tostring, setmetatable, getmetatable, rawget, ipairs, next, pcall =
-  type, error, select, tostring, setmetatable, getmetatable, rawget, ipairs, next, pcall
-local min, floor, ceil, huge = math.min, math.floor, math.ceil, math.huge
+local type, error, select, tostring, rawget, ipairs, next =
+  type, error, select, tostring, rawget, ipairs, next
+local floor, huge = math.floor, math.huge
 local format = string.format
 local unpack = table.unpack or unpack  -- luacheck: ignore 143
 
@@ -32,15 +34,9 @@ local M = {}
 -- @table defaults
 M.defaults = { attempts = 3, base = 0.05, cap = 20, request_deadline = 1, sleep = nil }
 
---- Budget defaults: AWS's retry quota (500 tokens, 5 a retry, 1 back per success).
-M.budget_defaults = { capacity = 500, cost = 5, refund = 1 }
-
 local function bad(fname, n, msg)
   error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
 end
-
-local Budget = {}
-Budget.__index = Budget
 
 local MAX_DELAY = 86400  -- a day: no answer is longer (the C sleep's own bound)
 
@@ -108,6 +104,13 @@ local function in_set(set, err)
   return code ~= nil and set.keys[tostring(err.domain) .. "\0" .. tostring(code)] == true
 end
 
+-- A breaker can only exist once its module is loaded.
+local package_loaded = package.loaded
+local function is_breaker(b)
+  local m = package_loaded["authcodes.breaker"]
+  return m ~= nil and m.is_breaker(b)
+end
+
 -- Read and check a policy table once; returns a private copy of the fields it knows
 -- (nothing reads any other). No loop unless the policy names rules: LuaJIT compiles
 -- should_retry into its caller's trace only when no loop runs per call (a root trace
@@ -125,6 +128,7 @@ local function read_policy(policy, fname, n)
     random = rawget(policy, "random"), now = rawget(policy, "now"), budget = rawget(policy, "budget"),
     retry_on = rawget(policy, "retry_on"), no_retry_on = rawget(policy, "no_retry_on"),
     idempotent = rawget(policy, "idempotent"),
+    breaker = rawget(policy, "breaker"),
   }
   p.attempts = floor(number_field(p, "attempts", fname, n, 1))
   p.base = number_field(p, "base", fname, n, 0)
@@ -147,7 +151,7 @@ local function read_policy(policy, fname, n)
   if not_fn(p.on_give_up) then bad(fname, n, "policy.on_give_up must be a function") end
   if not_fn(p.random) then bad(fname, n, "policy.random must be a function") end
   if not_fn(p.now) then bad(fname, n, "policy.now must be a function") end
-  if p.budget ~= nil and p.budget ~= false and getmetatable(p.budget) ~= Budget then
+  if p.budget ~= nil and p.budget ~= false and not budgets.is_budget(p.budget) then
     bad(fname, n, "policy.budget must be a budget (authcodes.budget()) or false")
   end
   if p.idempotent ~= nil and type(p.idempotent) ~= "boolean" then
@@ -159,6 +163,9 @@ local function read_policy(policy, fname, n)
       no_retry = p.no_retry_on ~= nil and rule_set(p.no_retry_on, "no_retry_on", fname, n) or nil,
       idempotent = p.idempotent,
     }
+  end
+  if p.breaker ~= nil and p.breaker ~= false and not is_breaker(p.breaker) then
+    bad(fname, n, "policy.breaker must be a breaker (authcodes.breaker()) or false")
   end
   return p
 end
@@ -281,103 +288,30 @@ end
 
 local function pack(...) return { n = select("#", ...), ... } end
 
--- Where waiting is possible, and how: the runtime `retry` finds itself in.
--- nginx phases whose handlers may yield (ngx.sleep works there); every other phase
--- (init, init_worker, set, header_filter, body_filter, log, balancer, exit_worker...)
--- runs outside a coroutine, and any sleep there would freeze the whole worker.
-local YIELDABLE = { rewrite = true, server_rewrite = true, access = true, content = true,
-  timer = true, ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
-  preread = true }
--- Phases that serve a client who waits for the answer: a default deadline applies.
-local REQUEST = { rewrite = true, server_rewrite = true, access = true, content = true }
-
--- ngx.sleep counts whole milliseconds: a shorter delay is a sleep(0), which nginx
--- without OpenResty's delayed-events patch (Debian's libnginx-mod-http-lua) answers with
--- a warning in the error log, on every call. So inside nginx, wait at least 1 ms.
-local function at_least_1ms(sleep)
-  return function(seconds) return sleep(seconds < 0.001 and 0.001 or seconds) end
-end
-
--- skynet.sleep counts ticks of 10 ms; a wait is at least one tick (0 would not yield
--- to the other coroutines of the service, and rounding down would come back early).
-local function in_ticks(sleep)
-  return function(seconds)
-    local ticks = ceil(seconds * 100)
-    return sleep(ticks < 1 and 1 or ticks)
-  end
-end
-
-local function ngx_api()
-  local ngx = rawget(_G, "ngx")
-  if type(ngx) == "table" and type(ngx.sleep) == "function" and type(ngx.get_phase) == "function" then
-    return ngx
-  end
-  return nil
-end
-
-local function skynet_api()
-  local loaded = rawget(package, "loaded")
-  local sk = type(loaded) == "table" and rawget(loaded, "skynet")
-  if type(sk) == "table" and type(rawget(sk, "sleep")) == "function" then return sk end
-  return nil
-end
-
--- The sleep to use, or nil and why there is none: inside nginx, ngx.sleep in a phase
--- that can yield and none elsewhere; then `defaults.sleep` (another event loop's);
--- inside skynet, skynet.sleep inside a coroutine that can yield; else the C core's
--- blocking sleep (plain scripts only).
-local function choose_sleep(fname)
-  local ngx = ngx_api()
-  if ngx then
-    local phase = ngx.get_phase()
-    if YIELDABLE[phase] then return at_least_1ms(ngx.sleep) end
-    return nil, "cannot wait in phase " .. tostring(phase)
-  end
-  local d = M.defaults.sleep
-  if d ~= nil then
-    if type(d) ~= "function" then bad(fname, 2, "authcodes.retry.defaults.sleep must be a function") end
-    return d
-  end
-  local sk = skynet_api()
-  if sk then
-    local yieldable = coroutine.isyieldable  -- Lua 5.3+; skynet runs 5.4
-    if yieldable and not yieldable() then return nil, "cannot wait outside a skynet coroutine" end
-    return in_ticks(sk.sleep)
-  end
-  return core.sleep
-end
-
-local function ngx_now()
-  local ngx = rawget(_G, "ngx")
-  ngx.update_time()
-  return ngx.now()
-end
-
 --- The clock `retry` reads when its policy gives no `now`, in seconds: inside nginx
 -- `ngx.now()` (wall clock, refreshed first; the clock of `ngx.req.start_time()`),
 -- elsewhere a monotonic clock of the C core. A `deadline_at` is a time of this clock.
+-- @function now
 -- @treturn number seconds
-function M.now()
-  local ngx = ngx_api()
-  if ngx and type(ngx.now) == "function" and type(ngx.update_time) == "function" then return ngx_now() end
-  return core.now()
+M.now = loop.now
+
+-- The sleep to use, or nil and why there is none (`authcodes.loop`): `defaults.sleep`
+-- (another event loop's) comes after nginx's and before skynet's.
+local function choose_sleep(fname)
+  local d = M.defaults.sleep
+  if d ~= nil and type(d) ~= "function" then
+    bad(fname, 2, "authcodes.retry.defaults.sleep must be a function")
+  end
+  return loop.sleep(d)
 end
 
 local function clock_of(p)
-  if p.now then return p.now end
-  local ngx = ngx_api()
-  if ngx and type(ngx.now) == "function" and type(ngx.update_time) == "function" then return ngx_now end
-  return core.now
+  return p.now or loop.clock()
 end
 
 local function request_start(fname)
-  local ngx = ngx_api()
-  local req = ngx and rawget(ngx, "req")
-  local ok, t = false, nil
-  if type(req) == "table" and type(req.start_time) == "function" then ok, t = pcall(req.start_time) end
-  if not ok or type(t) ~= "number" then
-    bad(fname, 2, 'policy.deadline_from = "request" needs an nginx request')
-  end
+  local t = loop.request_start()
+  if t == nil then bad(fname, 2, 'policy.deadline_from = "request" needs an nginx request') end
   return t
 end
 
@@ -389,9 +323,8 @@ local function deadline_of(p, start, fname)
     if p.deadline_from == "request" then return request_start(fname) + p.deadline, true end
     return start + p.deadline, false
   end
-  local ngx = ngx_api()
   local d = M.defaults.request_deadline
-  if ngx and type(d) == "number" and REQUEST[ngx.get_phase()] then return start + d, false end
+  if type(d) == "number" and loop.in_request() then return start + d, false end
   return nil, false
 end
 
@@ -435,8 +368,9 @@ end
 -- Why it stopped, the fourth result (also given to `on_give_up`): `"attempts"` (none
 -- left), `"not_retryable"` (the code, or `no_retry_on`), `"reauth"` (no `policy.reauth`,
 -- already done once, or it failed), `"deadline"`, `"budget"` (retry budget spent),
--- `"cannot_wait"` (a wait this runtime cannot make). `"breaker_open"` is reserved for a
--- circuit breaker.
+-- `"cannot_wait"` (a wait this runtime cannot make), `"breaker_open"` (`policy.breaker`
+-- is open: fn is not called, and the error is a `circuit_open` one, UNAVAILABLE, 503,
+-- `retry_after` the seconds to the next probe, `cause` the vendor's last error).
 -- @tparam function fn called as `fn(attempt, left)`: attempt 1, 2, ...; left the seconds
 -- to the deadline, or nil
 -- @tparam[opt] table policy fields of `should_retry`'s policy (`attempts`, `base`,
@@ -447,8 +381,9 @@ end
 -- the default, or `"request"`), `deadline_at` (a time of `now`'s clock), `sleep`
 -- (function(seconds)), `on_retry` (function(err, attempt, delay), called before each
 -- wait), `on_give_up` (function(err, attempts, why, reason), called once when `retry`
--- returns a failure), `now` (function giving seconds, see `now`); `budget = false` for
--- none (default: the process-wide budget)
+-- returns a failure), `now` (function giving seconds, see `now`), `breaker` (an
+-- `authcodes.breaker`, told of every success and failure); `budget = false` for none
+-- (default: the process-wide budget)
 -- @return[1] ... fn's results, as fn returned them
 -- @return[2] nil
 -- @return[2] the last error, an error object (what fn returned as its second result,
@@ -462,7 +397,7 @@ end
 function M.retry(fn, policy)
   if type(fn) ~= "function" then bad("retry", 1, "function expected, got " .. type(fn)) end
   local p = read_policy(policy, "retry", 2)
-  if p.budget == nil then p.budget = M.default_budget() end
+  if p.budget == nil then p.budget = budgets.default_budget() end
   local budget = p.budget
   local sleep, cannot = p.sleep, nil
   if sleep == nil then sleep, cannot = choose_sleep("retry") end
@@ -470,7 +405,16 @@ function M.retry(fn, policy)
   local start = now()
   local deadline, running = deadline_of(p, start, "retry")
   local attempt, last, why, reason = 0  -- set before every break below
+  local breaker = p.breaker
   while true do
+    -- An open breaker answers at once, fn not called (authcodes.breaker).
+    if breaker then
+      local go, wait = breaker:allow()
+      if not go then
+        last, why, reason = breaker:open_error(wait, last), "breaker_open", "circuit breaker open"
+        break
+      end
+    end
     local left
     if deadline ~= nil then
       left = deadline - (attempt == 0 and start or now())
@@ -484,12 +428,14 @@ function M.retry(fn, policy)
     attempt = attempt + 1
     local res = pack(fn(attempt, left))
     if res[1] ~= nil then
+      if breaker then breaker:success() end
       if budget then budget:refund() end
       return unpack(res, 1, res.n)
     end
     local e = res[2]
     if e == nil then e = errors.new(nil, { detail = "fn returned nil and no error" }) end
     last = as_error(e)
+    if breaker then breaker:record(last) end
     local ok, delay, kind, no = judge(last, attempt, p)
     if not ok then why, reason = no, kind; break end
     if deadline ~= nil and now() + delay >= deadline then
@@ -509,116 +455,6 @@ function M.retry(fn, policy)
   end
   if p.on_give_up then p.on_give_up(last, attempt, why, reason) end
   return nil, last, attempt, why, reason
-end
-
--- A token amount given to a budget method: nil (its default) or a finite number >= 0.
--- NaN would make the level NaN (unlimited retries), a negative one lift it over the
--- capacity, a string raise from a comparison: all are the caller's mistake.
-local function amount(v, default, fname)
-  if v == nil then return default end
-  if type(v) ~= "number" or v ~= v or v < 0 or v == huge then
-    bad(fname, 1, "amount must be a finite number >= 0, got " .. (type(v) == "number" and tostring(v) or type(v)))
-  end
-  return v
-end
-
---- Retry budgets.
--- A budget is a token bucket shared by every `retry` that uses it: a retry takes
--- `cost` tokens and is not made when too few are left, a success gives back `refund`.
--- Make one with `budget`; it has the methods below (call them with a colon).
--- @section budget
-
---- Take the cost of one retry; false when the budget is spent.
--- @tparam[opt] number cost tokens to take (default: the budget's `cost`)
--- @treturn boolean true when taken, false when too few were left (nothing taken)
--- @raise `bad argument #1 to 'acquire'` when cost is not a finite number >= 0
-function Budget:acquire(cost)
-  cost = amount(cost, self.cost, "acquire")
-  local dict = self.dict
-  if dict then
-    local level = dict:incr(self.key, -cost, self.capacity)
-    if level == nil or level < 0 then
-      if level ~= nil then dict:incr(self.key, cost, self.capacity) end
-      return false
-    end
-    return true
-  end
-  if self.level < cost then return false end
-  self.level = self.level - cost
-  return true
-end
-
---- Give back tokens after a success (default `refund`), up to the capacity.
--- @tparam[opt] number n tokens to give back
--- @raise `bad argument #1 to 'refund'` when n is not a finite number >= 0
-function Budget:refund(n)
-  n = amount(n, self.refund_amount, "refund")
-  local dict = self.dict
-  if dict then
-    local level = dict:incr(self.key, n, self.capacity)
-    if level and level > self.capacity then dict:incr(self.key, self.capacity - level, self.capacity) end
-    return
-  end
-  self.level = min(self.capacity, self.level + n)
-end
-
---- Tokens left.
--- @treturn number
-function Budget:available()
-  if self.dict then
-    local v = self.dict:get(self.key)
-    if v == nil then return self.capacity end
-    return v
-  end
-  return self.level
-end
-
---- A new retry budget. `opts`: `capacity` (500), `cost` (5 a retry), `refund` (1 a
--- success), and to share one budget between nginx workers, `dict` (a
--- `lua_shared_dict`, e.g. `ngx.shared.authcodes`) with `key`.
---
---     local shared = authcodes.budget { dict = ngx.shared.authcodes }
---     authcodes.retry(call, { budget = shared })
--- @tparam[opt] table opts `capacity`, `cost`, `refund` (numbers >= 0), `dict` (a
--- shared dict), `key` (string, default `"authcodes:retry_budget"`)
--- @return a new budget, full: methods `acquire`, `refund`, `available`
--- @raise `bad argument #1 to 'budget'` when opts is not a table, a number field is
--- not a number >= 0, or dict is neither a table nor a userdata
-function M.budget(opts)
-  if opts ~= nil and type(opts) ~= "table" then bad("budget", 1, "table expected, got " .. type(opts)) end
-  opts = opts or {}
-  local d = M.budget_defaults
-  local function opt(k, default)
-    local v = rawget(opts, k)
-    if v == nil then return default end
-    return v
-  end
-  local b = setmetatable({
-    capacity = opt("capacity", d.capacity),
-    cost = opt("cost", d.cost),
-    refund_amount = opt("refund", d.refund),
-    dict = opt("dict"),
-    key = opt("key", "authcodes:retry_budget"),
-  }, Budget)
-  for _, k in ipairs { "capacity", "cost", "refund_amount" } do
-    if type(b[k]) ~= "number" or b[k] ~= b[k] or b[k] < 0 then
-      bad("budget", 1, k:gsub("_amount", "") .. " must be a number >= 0")
-    end
-  end
-  if b.dict ~= nil and type(b.dict) ~= "table" and type(b.dict) ~= "userdata" then
-    bad("budget", 1, "dict must be a lua_shared_dict")
-  end
-  b.level = b.capacity
-  return b
-end
-
-local process_budget
---- The process-wide budget `retry` uses when its policy names none.
--- Made on first use, one per Lua state (so one per nginx worker).
--- @return the budget
-function M.default_budget()
-  if process_budget == nil then process_budget = M.budget() end
-  return process_budget
 end
 
 return M

@@ -3,7 +3,8 @@
 -- Private: not part of the API (not in the reference, no stability promise). Users get
 -- safe output from `authcodes.format`, `authcodes.ngx` and `tostring(err)`, which all
 -- go through here; the escape syntax and the cut marker are policy that may change, so
--- they are not offered as functions of their own. The CLI (`bin/authcodes`) calls it too.
+-- they are not offered as functions of their own. The CLI (`authcodes.cli`) calls it
+-- for every text it prints, and walks characters with `decode` to measure display width.
 --
 -- Four destinations, one walk over the bytes:
 --
@@ -124,12 +125,22 @@ else
   end
 end
 
+-- The UTF-8 of the characters `hidden` names, one fixed-length pattern per lead byte.
+-- In well-formed text a match is always a whole character: no lead byte is ever a
+-- continuation byte.
+local HIDDEN = { "\194[\128-\159]", "\216\156", "\226\128[\142\143\168-\174]", "\226\129[\166-\169]" }
+
 -- A character `hidden` names, anywhere in well-formed `s`.
 local function has_hidden(s)
   if not find(s, "[\194\216\226]") then return false end
-  return find(s, "\194[\128-\159]") ~= nil or find(s, "\216\156", 1, true) ~= nil
-    or find(s, "\226\128[\142\143\168-\174]") ~= nil or find(s, "\226\129[\166-\169]") ~= nil
+  for k = 1, #HIDDEN do
+    if find(s, HIDDEN[k]) then return true end
+  end
+  return false
 end
+
+-- How `log` and `terminal` show a code point they must not print.
+local function escaped(cp) return format("\\u{%04x}", cp) end
 
 -- The ASCII bytes each escaping destination changes.
 local ASCII_UNSAFE = { log = '[%z\1-\31"\\\127]', terminal = "[%z\1-\31\127]" }
@@ -197,7 +208,7 @@ local function clean(s, max, mode)
         piece = escaping and BAD_BYTE[b] or REPLACEMENT
       else
         len = l
-        if escaping and hidden(cp) then piece = format("\\u{%04x}", cp)
+        if escaping and hidden(cp) then piece = escaped(cp)
         else piece = sub(s, j, j + l - 1) end
       end
     end
@@ -236,6 +247,37 @@ function M.log(s, max) return clean(s, max, "log") end
 
 --- Text for a terminal (`tostring`, the CLI): no control, line-breaking or bidi character.
 function M.terminal(s, max) return clean(s, max, "terminal") end
+
+--- The character at byte `i` of `s`: its code point and the index after it; nil and
+-- `i + 1` when the byte does not start a well-formed sequence, so that a caller walking
+-- a text (the CLI measuring display width) treats one bad byte and moves on.
+function M.decode(s, i)
+  local b = byte(s, i)
+  if b < 0x80 then return b, i + 1 end
+  local l, cp = sequence_at(s, i, b)
+  if l == nil then return nil, i + 1 end
+  return cp, i + l
+end
+
+--- Code point `cp` written as `log` and `terminal` write the characters they hide
+-- (`\u{200b}`): for a caller that hides more (the CLI shows zero-width characters of a
+-- key it echoes), in the same syntax.
+M.escaped = escaped
+
+local function json_escape(ch)
+  local _, cp = sequence_at(ch, 1, byte(ch))
+  return format("\\u%04x", cp)
+end
+
+--- A JSON text lua-cjson wrote (from `json` strings), with every character `terminal`
+-- hides that lua-cjson leaves raw (C1 controls, U+2028/2029, bidi controls) written as
+-- a `\uXXXX` escape: the same JSON value, safe to print on a terminal (the CLI's
+-- `--json`). At most 3 times as long; the bytes matched only occur inside strings.
+function M.json_printable(json)
+  if not has_hidden(json) then return json end
+  for k = 1, #HIDDEN do json = gsub(json, HIDDEN[k], json_escape) end
+  return json
+end
 
 --- Cut a text that is already safe (valid UTF-8) to at most `max` bytes, on a character
 -- boundary, ending in `...`: for a whole output made of safe pieces.

@@ -6,15 +6,10 @@
 #   sh spec/integration/skynet.sh smoke f19d160      skynet's plain interpreter (3rd/lua/lua,
 #                                                    Lua 5.5): the catalog walk
 #
-# Sources: the folder $AUTHCODES_THIRD_PARTY when set, else ../shared/third_party next to
-# the checkout (skynet-<tag>.tar.gz and lua-cjson-*.tar.gz; see that folder's README).
-# When there is neither, it says so loudly and exits 77 (skipped: nothing was tested).
-#
-# Builds, offline, under build/skynet/<tag>/ only (unpacked and built once, again when a
-# tarball changes): skynet (`make linux` without jemalloc), lua-cjson against skynet's
-# Lua headers, and authcodes' C core against them (make LUA=lua5.x LUA_INC=... BUILD=...).
-# The skynet and lua-cjson builds, and skynet itself, run in a network namespace of their
-# own (`unshare -n`) where that is allowed; the first build takes about a minute.
+# Sources and builds: spec/integration/skynet_build.sh (shared with bench/skynet_mem.sh):
+# $AUTHCODES_THIRD_PARTY or ../shared/third_party, else a loud SKIPPED and exit 77;
+# everything built offline under build/skynet/<tag>/. skynet itself runs in a network
+# namespace of its own (`unshare -n`) where that is allowed.
 #
 # smoke: spec/integration/skynet/lua_smoke.lua walks every entry of the catalog through
 #   the public API (lookup by every spelling, new, tostring, every format, problem, check
@@ -41,97 +36,23 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 
 # The sleep variants of the login service the services run checks, in one place.
-# "explicit": policy.sleep = skynet.sleep, as users must write it today. Add "default"
-# (no policy.sleep) once `retry` uses skynet.sleep by itself inside skynet (issue #11
-# item 4); AUTHCODES_SKYNET_SLEEP="explicit default" tries it before then.
-SLEEP_VARIANTS=${AUTHCODES_SKYNET_SLEEP:-explicit}
+# "explicit": policy.sleep = skynet.sleep; "default": no policy.sleep, so `retry` must
+# find skynet.sleep by itself (issue #11 item 4). Unless AUTHCODES_SKYNET_CONTROL=0, a
+# control run "blocking" (the C sleep) must be seen late by the probes: proof they can fail.
+SLEEP_VARIANTS=${AUTHCODES_SKYNET_SLEEP:-explicit default}
 
-case $tag in
-  f19d160) lua_version="Lua 5.5" ;;
-  v1.8.0) lua_version="Lua 5.4" ;;
-  *) echo "skynet: unknown tag $tag (f19d160 or v1.8.0)" >&2; exit 1 ;;
-esac
 case $mode in services|smoke) ;; *) echo "skynet: unknown mode $mode (services or smoke)" >&2; exit 1 ;; esac
 
 fail() { echo "skynet $mode $tag: FAIL: $*" >&2; exit 1; }
 
-if [ -n "${AUTHCODES_THIRD_PARTY:-}" ]; then
-  third_party=$AUTHCODES_THIRD_PARTY
-  [ -d "$third_party" ] || fail "AUTHCODES_THIRD_PARTY=$third_party is not a directory"
-elif [ -d "$root/../shared/third_party" ]; then
-  third_party=$(cd "$root/../shared/third_party" && pwd)
-else
-  cat <<EOF
-########################################################################
-SKIPPED: skynet $mode $tag ($lua_version) was NOT tested.
-  No third-party sources: $root/../shared/third_party does not exist.
-  Set AUTHCODES_THIRD_PARTY=/path/to/third_party (a folder holding
-  skynet-f19d160.tar.gz, skynet-v1.8.0.tar.gz and lua-cjson-*.tar.gz).
-########################################################################
-EOF
-  exit 77
-fi
-
-skynet_tar=$third_party/skynet-$tag.tar.gz
-cjson_tar=""
-for f in "$third_party"/lua-cjson-*.tar.gz; do [ -f "$f" ] && cjson_tar=$f && break; done
-[ -f "$skynet_tar" ] || fail "$skynet_tar is missing"
-[ -n "$cjson_tar" ] || fail "no lua-cjson-*.tar.gz in $third_party"
-for c in cc make tar sha256sum md5sum timeout lua5.4; do
-  command -v "$c" >/dev/null 2>&1 || fail "$c is not installed (make deps)"
-done
+# Sources, skynet, its lua-cjson and authcodes' C core for its Lua (or exit 77): sets
+# dir, sk, offline, interp, got, lua, core_cpath, cjson_cpath (see skynet_build.sh).
+# shellcheck source=spec/integration/skynet_build.sh
+. "$root/spec/integration/skynet_build.sh"
+skynet_build "$tag" "skynet $mode $tag"
 lua5.4 -e 'require "cjson"' 2>/dev/null || fail "lua-cjson for lua5.4 is not installed (make deps): it gives the reference walk"
-
-dir=$root/build/skynet/$tag
-sk=$dir/skynet
-mkdir -p "$dir"
-
-# Builds and skynet itself run without a network (a network namespace of their own) when
-# unshare is allowed here: proof that nothing is fetched, and skynet can reach nothing.
-offline=""
-if command -v unshare >/dev/null 2>&1; then
-  if unshare -n true 2>/dev/null; then offline="unshare -n"
-  elif unshare -rn true 2>/dev/null; then offline="unshare -rn"
-  fi
-fi
-
-# build STAMP_FILE KEY LOG COMMAND...: run COMMAND unless STAMP_FILE already holds KEY.
-# shellcheck disable=SC2317  # unpack_* are run through build
-build() {
-  stamp=$1 key=$2 log=$3; shift 3
-  [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] && return 0
-  rm -f "$stamp"
-  "$@" >"$log" 2>&1 || { tail -n 30 "$log" >&2; fail "building: $* (log: $log)"; }
-  printf '%s\n' "$key" >"$stamp"
-}
-
-unpack_skynet() {
-  rm -rf "$sk" && tar xzf "$skynet_tar" -C "$dir" && [ -d "$sk" ] &&
-  (cd "$sk" && $offline make linux MALLOC_STATICLIB= SKYNET_DEFINES=-DNOUSE_JEMALLOC)
-}
-unpack_cjson() {
-  rm -rf "$dir/lua-cjson" && tar xzf "$cjson_tar" -C "$dir" && [ -d "$dir/lua-cjson" ] &&
-  (cd "$dir/lua-cjson" && $offline cc -O2 -fPIC -shared -I"$sk/3rd/lua" lua_cjson.c strbuf.c fpconv.c -o cjson.so)
-}
-
-skynet_key=$(sha256sum <"$skynet_tar" | cut -c1-64)
-cjson_key="$(sha256sum <"$cjson_tar" | cut -c1-64) $skynet_key"
-build "$dir/skynet.stamp" "$skynet_key" "$dir/skynet-build.log" unpack_skynet
-build "$dir/cjson.stamp" "$cjson_key" "$dir/cjson-build.log" unpack_cjson
-interp=$sk/3rd/lua/lua
-[ -x "$interp" ] && [ -x "$sk/skynet" ] || fail "skynet's build left no $interp or $sk/skynet"
-got=$("$interp" -e 'io.write(_VERSION)') || fail "$interp does not run"
-[ "$got" = "$lua_version" ] || fail "skynet $tag embeds $got, expected $lua_version"
-lua=lua$(printf '%s' "$got" | sed 's/^Lua //')        # lua5.5 or lua5.4: the Makefile's LUA
-
-# authcodes' C core against skynet's headers, in a build directory of its own. The
-# catalog header is generated by lua5.4, as for every other build.
-make --no-print-directory LUA="$lua" LUA_INC="$sk/3rd/lua" GEN_LUA=lua5.4 BUILD="$dir/ac" all \
-  >"$dir/authcodes-build.log" 2>&1 || { cat "$dir/authcodes-build.log" >&2; fail "building authcodes' C core for $got"; }
 make --no-print-directory LUA=lua5.4 all >/dev/null 2>&1 || fail "make LUA=lua5.4 all (the reference build)"
 
-core_cpath="$dir/ac/$lua/?.so"
-cjson_cpath="$dir/lua-cjson/?.so"
 walk_path="$root/spec/integration/skynet/lualib/?.lua"
 
 # The reference: the walk with Debian's lua5.4 and lua-cjson.
@@ -200,13 +121,10 @@ skynet.start(function()
 end)
 EOF
 variants=$SLEEP_VARIANTS
-[ "${AUTHCODES_SKYNET_CONTROL:-0}" = 1 ] && variants="$variants blocking"
+[ "${AUTHCODES_SKYNET_CONTROL:-1}" = 1 ] && variants="$variants blocking"
 # Long strings ([[...]]): a path needs no escaping. skynet's config loader replaces
 # $NAME by environment variables, so paths holding a '$' are refused.
 case "$root$sk$run" in *'$'*|*']]'*) fail "paths holding \$ or ]] cannot go into a skynet config" ;; esac
-# The plain-table catalog the heap phase compares with (bench/gen_peer.lua), and the code list.
-$clean_env LUA_PATH="$root/lua/?.lua;;" LUA_CPATH="$root/build/lua5.4/?.so;;" \
-  lua5.4 bench/gen_peer.lua "$run/acpeer.lua" "$run/codes.lua" 2>/dev/null || fail "bench/gen_peer.lua"
 cat >"$run/config" <<EOF
 thread = 4
 harbor = 0

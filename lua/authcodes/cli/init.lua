@@ -6,8 +6,8 @@
 -- `bin/authcodes` is only a launcher that finds the modules and calls `main`; the specs
 -- call `main` in-process with fake streams. The parts: `args` (options, parsing),
 -- `query` (lookup, search, "did you mean"), `scan` (keys in log lines and replies),
--- `text` (UTF-8, width, escaping), `view` (records, tables, JSON), `words` (labels),
--- `doc` (help, man page, completions).
+-- `text` (display width, wrapping, quoting; the escaping itself is `authcodes.text`'s),
+-- `view` (records, tables, JSON), `words` (labels), `doc` (help, man page, completions).
 --
 -- No input may produce a traceback: `main` runs under xpcall; usage errors are raised
 -- as tables `{ status =, msg = }`; anything else is reported as an internal error.

@@ -1,37 +1,22 @@
---- Text for a terminal: UTF-8 decoding, display width, padding, cutting, wrapping, and
--- escaping of everything that could corrupt or forge what a terminal shows.
+--- Text on a terminal, what only the CLI needs: display width (East Asian wide and
+-- zero-width characters), padding, cutting to a width, wrapping, trimming, and user
+-- input quoted back in a message. Making text safe (invalid bytes, controls, bidi
+-- characters, JSON) is `authcodes.text`'s job, the library's one place for it; this
+-- module calls it and walks characters with its `decode`.
 --
--- Written by hand because Lua 5.1 and LuaJIT have no utf8 library. Every function here
--- runs in time linear in its input: the CLI sees hostile arguments and whole log files
--- on stdin, and Lua patterns such as `^%s*(.-)%s*$` are quadratic on long runs of
--- spaces (issue #12), so loops walk bytes and patterns are anchored or single-class.
+-- Every function here runs in time linear in its input: the CLI sees hostile arguments
+-- and whole log files on stdin, and Lua patterns such as `^%s*(.-)%s*$` are quadratic
+-- on long runs of spaces (issue #12), so loops walk bytes and patterns are anchored or
+-- single-class.
 -- @module authcodes.cli.text
 
-local byte, char, sub, find, format, rep = string.byte, string.char, string.sub, string.find,
-  string.format, string.rep
+local safe = require "authcodes.text"
+
+local byte, sub, format, rep = string.byte, string.sub, string.format, string.rep
 local concat, floor, tostring = table.concat, math.floor, tostring
+local decode, terminal, log, escaped = safe.decode, safe.terminal, safe.log, safe.escaped
 
 local M = {}
-
---- Decode the character at byte `i`: its code point and the index after it, or nil and
--- `i + 1` when the byte does not start a valid, shortest-form sequence (so that a
--- caller replaces exactly one byte and moves on).
-local function decode(s, i)
-  local c = byte(s, i)
-  if c < 0x80 then return c, i + 1 end
-  local n, cp, min
-  if c >= 0xC2 and c <= 0xDF then n, cp, min = 1, c - 0xC0, 0x80
-  elseif c >= 0xE0 and c <= 0xEF then n, cp, min = 2, c - 0xE0, 0x800
-  elseif c >= 0xF0 and c <= 0xF4 then n, cp, min = 3, c - 0xF0, 0x10000
-  else return nil, i + 1 end
-  for j = i + 1, i + n do
-    local b = byte(s, j)
-    if not b or b < 0x80 or b > 0xBF then return nil, i + 1 end
-    cp = cp * 64 + (b - 0x80)
-  end
-  if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return nil, i + 1 end
-  return cp, i + n + 1
-end
 
 -- East Asian Wide (W) and Fullwidth (F) ranges (Unicode EastAsianWidth.txt, condensed).
 local WIDE = {
@@ -80,17 +65,7 @@ local function char_width(cp)
   return 1
 end
 
--- Characters a terminal must never receive raw (issue #12): C0 and C1 controls and DEL
--- (escape sequences, cursor moves), line and paragraph separators (they break a line
--- where none is seen), and the bidi controls that reorder what follows them (U+061C,
--- U+200E/F, U+202A-202E, U+2066-2069: "Trojan Source" style forgery).
-local UNSAFE = {
-  { 0x00, 0x1F }, { 0x7F, 0x9F }, { 0x061C, 0x061C }, { 0x200E, 0x200F },
-  { 0x2028, 0x202E }, { 0x2066, 0x2069 },
-}
-local function unsafe(cp) return in_ranges(UNSAFE, cp) end
-
---- Columns `s` takes on a terminal (an invalid byte counts as one, like its U+FFFD).
+--- Columns `s` takes on a terminal (a byte that starts no character counts as one).
 local function width(s)
   local w, i, n = 0, 1, #s
   while i <= n do
@@ -119,76 +94,17 @@ function M.trim(s)
   return sub(s, i, j)
 end
 
-local REPLACEMENT = "\239\191\189"   -- U+FFFD
-
---- An escape that shows code point `cp` in ASCII: \x1B, \u{202E}.
-local function escape(cp)
-  return cp < 0x100 and format("\\x%02X", cp) or format("\\u{%X}", cp)
-end
-
---- Text for a terminal: invalid bytes become U+FFFD; tab, line breaks and separators
--- become a space (catalog text is one line per field); every other unsafe character is
--- shown escaped (\x1B, \u{202E}) so that it can be seen but does nothing.
+--- `s` (any value) as one safe value on a terminal, at most `authcodes.text`'s cap
+-- for a free-text value (catalog text, a message from lower down).
 function M.clean(s)
-  s = tostring(s)
-  if not find(s, "[^ -~]") then return s end
-  local out, i, n = {}, 1, #s
-  while i <= n do
-    local cp, j = decode(s, i)
-    if not cp then
-      out[#out + 1] = REPLACEMENT
-    elseif (cp >= 9 and cp <= 13) or cp == 0x85 or cp == 0x2028 or cp == 0x2029 then
-      out[#out + 1] = " "
-    elseif unsafe(cp) then
-      out[#out + 1] = escape(cp)
-    else
-      out[#out + 1] = sub(s, i, j - 1)
-    end
-    i = j
-  end
-  return concat(out)
+  return terminal(tostring(s), safe.MAX_VALUE)
 end
 
---- `s` as valid UTF-8: each invalid byte replaced by U+FFFD, nothing else changed
--- (for JSON, whose encoder copies bytes as they are).
-function M.valid(s)
-  local out, i, n, from = {}, 1, #s, 1
-  while i <= n do
-    if byte(s, i) < 0x80 then
-      i = i + 1
-    else
-      local cp, j = decode(s, i)
-      if not cp then
-        out[#out + 1] = sub(s, from, i - 1)
-        out[#out + 1] = REPLACEMENT
-        from = j
-      end
-      i = j
-    end
-  end
-  if from == 1 then return s end
-  out[#out + 1] = sub(s, from)
-  return concat(out)
-end
-
--- The raw UTF-8 of the unsafe characters above U+007F, as patterns, for JSON text.
-local UNSAFE_UTF8 = { "\194[\128-\159]", "\216\156", "\226\128[\142\143\168-\174]", "\226\129[\166-\169]" }
-
-local function json_escape(ch)
-  return format("\\u%04x", (decode(ch, 1)))
-end
-
---- JSON text (valid UTF-8, as lua-cjson wrote it) with every unsafe character that
--- lua-cjson leaves raw written as a \u escape: the same JSON value, but nothing in it
--- can act on a terminal. Safe because these bytes only occur inside JSON strings.
-function M.json_safe(json)
-  for _, p in ipairs(UNSAFE_UTF8) do json = json:gsub(p, json_escape) end
-  return json
-end
-
---- User input shown back in a message: quoted, every invalid byte, control, bidi or
--- zero-width character escaped, and cut after about `MAX_SHOWN` columns so that a
--- 1 MB argument gives a one-line message.
+--- User input shown back in a message: quoted, each character as `authcodes.text.log`
+-- shows it (`"`, `\`, controls, bidi characters and invalid bytes escaped), zero-width
+-- characters escaped too so that a key that looks right shows why it is not, and cut
+-- after about `MAX_SHOWN` columns so that a 1 MB argument gives a one-line message.
+-- Only the characters shown are walked.
 local MAX_SHOWN = 60
 function M.quote(s)
   s = tostring(s)
@@ -199,16 +115,9 @@ function M.quote(s)
       return concat(out)
     end
     local cp, j = decode(s, i)
-    local piece
-    if not cp then
-      piece = format("\\x%02X", byte(s, i))
-    elseif cp == 34 or cp == 92 then
-      piece = "\\" .. char(cp)
-    elseif unsafe(cp) or (cp >= 0x300 and char_width(cp) == 0) then
-      piece = escape(cp)
-    else
-      piece = sub(s, i, j - 1)
-    end
+    local ch = sub(s, i, j - 1)
+    local piece = log(ch, 16)   -- one character: its escape takes at most 8 bytes
+    if piece == ch and cp >= 0x300 and char_width(cp) == 0 then piece = escaped(cp) end
     out[#out + 1] = piece
     w = w + width(piece)
     i = j

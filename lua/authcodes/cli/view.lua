@@ -1,18 +1,24 @@
 --- How entries are shown: a record (one key), an aligned table (a list or a search),
--- or JSON. Every string from the catalog goes through text.clean or, in JSON, through
--- text.valid and text.json_safe, so that what reaches a terminal is valid UTF-8 with no
--- control, line-breaking or bidi character (issue #12).
+-- or JSON. Every string from the catalog goes through `authcodes.text`: `terminal`
+-- (by text.clean) or, in JSON, `json` then `json_printable`, so that what reaches a
+-- terminal is valid UTF-8 with no control, line-breaking or bidi character (issue #12).
 -- @module authcodes.cli.view
 
+local safe = require "authcodes.text"
+local internal = require "authcodes.internal"
 local text = require "authcodes.cli.text"
 local words = require "authcodes.cli.words"
 local query = require "authcodes.cli.query"
 
-local format, rep, sub = string.format, string.rep, string.sub
+local format, rep = string.format, string.rep
 local concat = table.concat
 local ipairs, pcall, require, tostring, type = ipairs, pcall, require, tostring, type
 local clean, width, pad, truncate, wrap = text.clean, text.width, text.pad, text.truncate, text.wrap
 local qualified = query.qualified
+local severity = internal.severity
+
+-- The colour of a class: its log severity (a column of `authcodes.schema`'s classes).
+local function colour(class) return words.severity_colour[severity(class)] end
 
 local M = {}
 
@@ -52,7 +58,7 @@ function M.record(e, lang, paint, cols)
     for i, a in ipairs(e.aliases) do al[i] = a end
     add("aliases", concat(al, ", "))
   end
-  add("class", e.class, words.class_colour[e.class])
+  add("class", e.class, colour(e.class))
   local http = tostring(e.http)
   if words.http_reason[e.http] then http = http .. " " .. words.http_reason[e.http] end
   add("http", http)
@@ -118,7 +124,7 @@ function M.table(list, lang, paint, cols)
       out[i] = paint("bold", concat(cells, "  ") .. "  " .. last)
     else
       out[i] = concat({ cells[1], paint("bold", cells[2]), cells[3],
-                        paint(words.class_colour[r[4]], cells[4]) }, "  ") .. "  " .. last
+                        paint(colour(r[4]), cells[4]) }, "  ") .. "  " .. last
     end
   end
   return out
@@ -132,9 +138,6 @@ local JSON_FIELDS = { "domain", "code", "name", "aliases", "class", "http", "ret
                       "retry_after", "action", "ok", "summary", "message", "sdk_message",
                       "doc_message", "description", "doc_description", "source", "note" }
 
--- Longest user input echoed in JSON, in display columns (input can be megabytes).
-local MAX_JSON_KEY = 256
-
 --- lua-cjson, or nil and a message saying how to install it.
 function M.cjson()
   local ok, m = pcall(require, "cjson")
@@ -143,20 +146,20 @@ function M.cjson()
     .. "or luarocks install lua-cjson), or leave out --json"
 end
 
--- One JSON value: strings made valid UTF-8 first, and terminal-safe after encoding.
-local function json_value(cjson, v)
+-- One JSON value; a string valid UTF-8 within `max` bytes, then terminal-safe once
+-- encoded (the same value, with what lua-cjson leaves raw written as \u escapes).
+local function json_value(cjson, v, max)
   if v == nil then return "null" end
-  if type(v) == "string" then return text.json_safe(cjson.encode(text.valid(v))) end
+  if type(v) == "string" then
+    return safe.json_printable(cjson.encode(safe.json(v, max or safe.MAX_VALUE)))
+  end
   return cjson.encode(v)
 end
 
--- User input inside JSON: valid UTF-8, bounded.
+-- User input inside JSON: any value, within the cap of an identifier-like value
+-- (input can be megabytes).
 local function json_text(cjson, s)
-  s = tostring(s)
-  if #s > MAX_JSON_KEY * 4 then s = sub(s, 1, MAX_JSON_KEY * 4) end
-  s = text.valid(s)
-  if width(s) > MAX_JSON_KEY then s = truncate(s, MAX_JSON_KEY) end
-  return json_value(cjson, s)
+  return json_value(cjson, tostring(s), safe.MAX_NAME)
 end
 
 --- An entry as a JSON object, led by `key`: the key as given (or DOMAIN.NAME).

@@ -1,6 +1,6 @@
 --- The words the command shows to people, in English and Chinese: record labels, table
 -- headers, retry advice, where a row came from, HTTP reason phrases and the colour of
--- each class. Data only, so that a translation is one table to edit.
+-- each severity. Data only, so that a translation is one table to edit.
 -- @module authcodes.cli.words
 
 local M = {}
@@ -14,18 +14,11 @@ M.http_reason = {
   [504] = "Gateway Timeout",
 }
 
---- Colour of a class on a terminal: green for success, yellow for the caller's
--- credentials, red for the vendor's failures, cyan for transient ones, magenta for
--- requests the caller must change.
-M.class_colour = {
-  OK = "green",
-  UNAUTHENTICATED = "yellow", PERMISSION_DENIED = "yellow",
-  INTERNAL = "red", UNKNOWN = "red", DATA_LOSS = "red",
-  UNAVAILABLE = "cyan", DEADLINE_EXCEEDED = "cyan", RESOURCE_EXHAUSTED = "cyan",
-  ABORTED = "cyan", CANCELLED = "cyan",
-  INVALID_ARGUMENT = "magenta", FAILED_PRECONDITION = "magenta", OUT_OF_RANGE = "magenta",
-  NOT_FOUND = "magenta", ALREADY_EXISTS = "magenta", UNIMPLEMENTED = "magenta",
-}
+--- Colour of a class on a terminal, by its log severity (the third column of
+-- `authcodes.schema`'s classes, which `authcodes.ngx` logs at): red for our or the
+-- vendor's failures, yellow for pressure (transient, rate limits), cyan for what the
+-- caller or user must change, green for success.
+M.severity_colour = { error = "red", warn = "yellow", info = "cyan", debug = "green" }
 
 --- Per language: record labels, which text fields a record shows in which order (the
 -- language's own first), the table header, retry advice, sources and the `ok` line.

@@ -237,31 +237,6 @@ local function crowd_phase(vendor)
   check(most >= 2, "crowd: no two walks ever ran at the same moment (on two worker threads)")
 end
 
--- Issue #13: the heap a service adds by looking every code up, authcodes against the
--- plain-table catalog (skynet's code cache on, as skynet runs). Reported, not checked:
--- memory is a benchmark figure. The median of 3 fresh services each.
-local function heap_phase()
-  local kb = {}
-  for _, mode in ipairs { "authcodes", "peer" } do
-    local runs = {}
-    for i = 1, 3 do
-      local s = skynet.newservice("heap", mode)
-      runs[i] = function() return skynet.call(s, "lua", "measure", RUN_DIR) end
-    end
-    local got = all(runs)
-    local values = {}
-    for i, v in ipairs(got) do
-      if type(v) ~= "number" then check(false, "heap %s: %s", mode, tostring(v and v.error or v)) return end
-      values[i] = v
-    end
-    table.sort(values)
-    kb[mode] = values[2]
-  end
-  report("heap: per service after every code looked up (code cache on): authcodes %.1f KB, "
-    .. "plain-table catalog %.1f KB, ratio %.2f (issue #13 target <= 1.00: %s)",
-    kb.authcodes, kb.peer, kb.authcodes / kb.peer, kb.authcodes <= kb.peer and "PASS" or "MISS")
-end
-
 local function run()
   report("%s, skynet thread = %s", _VERSION, skynet.getenv("thread"))
   local vendor = skynet.newservice("vendor")
@@ -275,7 +250,6 @@ local function run()
   readme_phase(vendor)
   walk_phase()
   crowd_phase(vendor)
-  heap_phase()
 end
 
 skynet.start(function()
