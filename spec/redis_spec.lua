@@ -11,6 +11,10 @@ local server = require "spec.redis_server"
 
 local BACKOFF = -207        -- imsdk session_get_failed: UNAVAILABLE, retryable
 local NEVER = 22010         -- wilddog invalid_password: not retryable
+-- The Redis timeout of budgets and breakers whose test needs Redis to answer: the
+-- default 50 ms is tested on its own below; a loaded machine or valgrind (many times
+-- slower) must not turn these into fallback tests.
+local RT = require("spec.helpers").cpu_limit(1)
 
 -- A log function that keeps its lines.
 local function log_sink()
@@ -221,7 +225,7 @@ describe("with a real redis-server", function()
   describe("budget", function()
     it("keeps the budget contract: capacity, cost, refund, available", function()
       if not need() then return end
-      local b = authcodes.budget { redis = connect(), key = "t:contract", capacity = 20, cost = 5 }
+      local b = authcodes.budget { redis = connect(), key = "t:contract", capacity = 20, cost = 5, timeout = RT }
       assert.are.equal(20, b:available())
       for _ = 1, 4 do assert.is_true(b:acquire()) end
       assert.is_false(b:acquire())
@@ -232,7 +236,7 @@ describe("with a real redis-server", function()
       b:refund(100)
       assert.are.equal(20, b:available())
       assert.is_nil(connect():get("t:contract"))       -- full is no key at all
-      local d = authcodes.budget { redis = connect() }
+      local d = authcodes.budget { redis = connect(), timeout = RT }
       assert.are.equal(500, d:available())              -- AWS's defaults
       assert.are.equal(5, d.cost)
       assert.is_true(d:acquire())
@@ -242,8 +246,8 @@ describe("with a real redis-server", function()
 
     it("is one budget for every client of the same Redis and key", function()
       if not need() then return end
-      local a = authcodes.budget { redis = connect(), key = "t:shared", capacity = 10, cost = 5 }
-      local b = authcodes.budget { redis = connect(), key = "t:shared", capacity = 10, cost = 5 }
+      local a = authcodes.budget { redis = connect(), key = "t:shared", capacity = 10, cost = 5, timeout = RT }
+      local b = authcodes.budget { redis = connect(), key = "t:shared", capacity = 10, cost = 5, timeout = RT }
       assert.is_true(a:acquire())
       assert.is_true(b:acquire())
       assert.is_false(a:acquire())
@@ -281,13 +285,13 @@ describe("with a real redis-server", function()
     it("sends EVALSHA, and EVAL only when Redis does not hold the script", function()
       if not need() then return end
       local c, n = counting(connect())
-      local b = authcodes.budget { redis = c, key = "t:sha" }
+      local b = authcodes.budget { redis = c, key = "t:sha", timeout = RT }
       connect():script("flush")
       assert.is_true(b:acquire())
       assert.are.same({ evalsha = 1, eval = 1 }, n)      -- NOSCRIPT, then EVAL (loads it)
       b:refund(); b:available(); assert.is_true(b:acquire())
       assert.are.same({ evalsha = 4, eval = 1 }, n)      -- the SHA-1 in the module is right
-      local br = authcodes.breaker { name = "sha", redis = c }
+      local br = authcodes.breaker { name = "sha", redis = c, timeout = RT }
       br:allow(); br:record(nil); br:allow()
       assert.are.same({ evalsha = 7, eval = 2 }, n)
       connect():script("flush")
@@ -300,7 +304,7 @@ describe("with a real redis-server", function()
       local c = connect()
       local calls = 0
       local minimal = { eval = function(_, ...) calls = calls + 1; return c:eval(...) end }
-      local b = authcodes.budget { redis = minimal, key = "t:minimal", capacity = 10, cost = 5 }
+      local b = authcodes.budget { redis = minimal, key = "t:minimal", capacity = 10, cost = 5, timeout = RT }
       assert.is_true(b:acquire()); assert.is_true(b:acquire()); assert.is_false(b:acquire())
       assert.are.equal(3, calls)
     end)
@@ -416,7 +420,7 @@ describe("with a real redis-server", function()
 
     it("is accepted by retry, and rejects bad options", function()
       if not need() then return end
-      local b = authcodes.budget { redis = connect(), key = "t:retry", capacity = 10, cost = 5 }
+      local b = authcodes.budget { redis = connect(), key = "t:retry", capacity = 10, cost = 5, timeout = RT }
       local n = 0
       local res, _, tries = authcodes.retry(function() n = n + 1; return nil, BACKOFF end,
         { budget = b, attempts = 5, sleep = function() end, random = function() return 0 end })
@@ -436,8 +440,8 @@ describe("with a real redis-server", function()
   describe("breaker", function()
     it("is one breaker for every client: failures on one machine open it for all", function()
       if not need() then return end
-      local a = authcodes.breaker { name = "v1", redis = connect(), cooldown = 0.3, probe_timeout = 0.3 }
-      local b = authcodes.breaker { name = "v1", redis = connect(), cooldown = 0.3, probe_timeout = 0.3 }
+      local a = authcodes.breaker { name = "v1", redis = connect(), cooldown = 0.3, probe_timeout = 0.3, timeout = RT }
+      local b = authcodes.breaker { name = "v1", redis = connect(), cooldown = 0.3, probe_timeout = 0.3, timeout = RT }
       local fail = authcodes.new(BACKOFF)
       for _ = 1, 3 do a:record(fail) end
       for _ = 1, 2 do b:record(fail) end
