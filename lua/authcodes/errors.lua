@@ -179,6 +179,7 @@ local circuit_open_fields = setmetatable({
   name = "circuit_open", class = "UNAVAILABLE", retry = "after_delay", retryable = true, http = 503,
   action = "wait", ok = false, source = "authcodes",
   summary = "Calls to the vendor are suspended after repeated failures (circuit breaker open).",
+  description = "供应商接口多次失败，已暂停调用（熔断器打开），稍后重试。",
 }, synthetic_mt)
 local circuit_open_mt = make_mt(circuit_open_fields, false)
 
