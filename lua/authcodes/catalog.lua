@@ -324,8 +324,9 @@ local function lookup_any(key)
             if (JIT and head == d) or (not JIT and find(key, prefix[d])) then
               local rest = sub(key, dot + 1)
               local e, w = lookup_in(d, rest)
-              if e ~= nil and sub(key, 1, dot - 1) == d and by_domain[d][rest] == e then cache_bare(key, e) end
-              return e, w
+              if e == nil then return nil, w end
+              if sub(key, 1, dot - 1) == d and by_domain[d][rest] == e then cache_bare(key, e) end
+              return e
             end
           end
         end
