@@ -58,7 +58,7 @@ LUA_MODS  = lua/authcodes.lua $(wildcard lua/authcodes/*.lua)
 
 all: $(CORE_SO)
 
-src/catalog_data.h: $(DATA) tools/gencatalog.lua lua/authcodes/schema.lua lua/authcodes/code.lua
+src/catalog_data.h: $(DATA) tools/gencatalog.lua lua/authcodes/schema.lua lua/authcodes/code.lua lua/authcodes/text.lua
 	$(GEN_LUA) tools/gencatalog.lua --data data --out $@
 
 $(CORE_SO): $(CORE_SRC) $(CORE_HDR)

@@ -523,3 +523,60 @@ describe("what a client, a log and a terminal receive (issue #12)", function()
     assert_safe(a)
   end)
 end)
+
+-- format writes a built-in entry's text as it is, without making it safe again (issue
+-- #13: no VM keeps a safe copy of each catalog string); tools/gencatalog.lua refuses
+-- data that would break this, and this checks what the runtime relies on.
+describe("entry text that goes out as it is", function()
+  local text = require "authcodes.text"
+  local internal = require "authcodes.internal"
+  local NAMES = { domain = true, name = true, class = true, retry = true, action = true }
+  local function assert_as_is(err, what)
+    for _, k in ipairs { "domain", "name", "class", "retry", "action", "summary", "message",
+                         "description", "sdk_message", "doc_message", "doc_description", "note" } do
+      local v = rawget(err, k) == nil and err[k] or nil
+      if type(v) == "string" then
+        local safe = text.json(v, NAMES[k] and text.MAX_NAME or text.MAX_VALUE)
+        assert.are.equal(safe, v, what .. "." .. k)
+      end
+    end
+  end
+
+  it("every built-in entry's, and those of unknown, bad_reply and circuit_open errors", function()
+    local n = 0
+    for _, d in ipairs(authcodes.domains()) do
+      for e in authcodes.each(d) do
+        assert_as_is(authcodes.new(e), d .. "." .. e.name)
+        n = n + 1
+      end
+    end
+    assert.is_true(n >= 280, n .. " entries")
+    assert_as_is(authcodes.new(424242), "unknown")
+    assert_as_is(internal.bad_reply("imsdk", "x"), "bad_reply")
+    assert_as_is(internal.circuit_open("imsdk", 5), "circuit_open")
+  end)
+
+  it("a registered entry's text is made safe in JSON and problem bodies", function()
+    assert.is_true(authcodes.register("fmt_hostile", { {
+      code = 1, name = "bad_text", class = "INTERNAL",
+      summary = "ill\255formed \226\128\174 " .. ("x"):rep(5000),
+      message = "m\0\255", description = "d\237\160\128" } }))
+    local err = authcodes.new(authcodes.lookup("fmt_hostile", 1))
+    for _, lang in ipairs { "en", "zh" } do
+      for _, style in ipairs { "json", "problem" } do
+        local s = authcodes.format(err, style, { lang = lang })
+        assert_utf8(s)
+        local t = decode(s)
+        local summary = style == "json" and t.summary or (lang == "en" and t.title)
+        if summary then
+          assert.is_true(#summary <= text.MAX_VALUE, style)
+          assert.matches("%.%.%.$", summary)
+        end
+        assert.are.equal(s, authcodes.format(err, style, { lang = lang }))
+      end
+    end
+    local t = decode(authcodes.format(err, "json"))
+    assert.are.equal("m\0\239\191\189", t.message)
+    assert.are.equal("d\239\191\189\239\191\189\239\191\189", t.description)
+  end)
+end)

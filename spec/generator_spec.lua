@@ -144,6 +144,9 @@ local BAD = {
   empty_summary = { "data/imsdk.tsv:3: empty summary" },
   blank_summary = { "data/imsdk.tsv:3: empty summary" },
   dash_summary = { "data/imsdk.tsv:3: empty summary" },
+  -- text goes out as it is (authcodes.format does not make it safe again)
+  summary_not_utf8 = { "data/imsdk.tsv:3: summary must be valid UTF-8 of at most 2048 bytes as JSON" },
+  vendor_text_not_utf8 = { "data/imsdk.tsv:3: description must be valid UTF-8 of at most 2048 bytes as JSON" },
   -- seed quirks: a vendor defect must be acknowledged, and only where it is
   seed_missing_column = { "data/vendor/imsdk-seed.md:4: missing column: row has 2 cells;"
     .. " if this is the vendor's, mark seed_quirk two_columns at data/imsdk.tsv:3" },

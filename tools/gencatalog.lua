@@ -12,6 +12,7 @@
 local script_dir = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
 package.path = script_dir .. "/../lua/?.lua;" .. package.path
 local schema = require "authcodes.schema"
+local safe = require "authcodes.text"
 
 local concat, sort, format = table.concat, table.sort, string.format
 
@@ -193,6 +194,22 @@ local function parse_curated(path, shown)
   return rows, rejected
 end
 
+-- A built-in entry's text goes out as it is: `authcodes.format` writes it into JSON and
+-- problem bodies without making it safe again, so no VM keeps a safe copy of each
+-- string (issue #13). That holds because every text field is what `authcodes.text`
+-- leaves unchanged as a JSON value: valid UTF-8, at most its cap as lua-cjson writes
+-- it. (Names, aliases and actions are identifiers by the schema's rules.)
+local TEXT_FIELDS = { "summary", "message", "description", "sdk_message", "doc_message",
+                      "doc_description", "note" }
+local function check_text(row, shown)
+  for _, f in ipairs(TEXT_FIELDS) do
+    local v = row[f]
+    if v ~= nil and safe.json(v, safe.MAX_VALUE) ~= v then
+      fail(shown, row.line, format("%s must be valid UTF-8 of at most %d bytes as JSON", f, safe.MAX_VALUE))
+    end
+  end
+end
+
 -- Join one domain's curated rows with its vendor text.
 local function build_domain(dir, d)
   local function at(f) return dir .. "/" .. f end
@@ -231,6 +248,7 @@ local function build_domain(dir, d)
       row.source = d.source or "vendor_doc"
     end
     row.domain = d.name
+    check_text(row, shown_c)
   end
   local function orphans(map, shown)
     local codes = {}

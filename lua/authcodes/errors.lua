@@ -38,10 +38,10 @@ local MT, LINE = {}, {}
 local by_key = internal.by_key
 -- LuaJIT only: key -> error metatable (never a code 0..1024, never a registered entry's
 -- key, which a later `register` can make ambiguous), and each entry's line in its error
--- metatable too. In a trace one index by key and a constant-key field of the metatable
--- cost less than the dependent lookups through the entry (`by_key[key][MT]`,
+-- metatable too (`mt[1]`). In a trace one index by key and a constant-index slot of the
+-- metatable cost less than the dependent lookups through the entry (`by_key[key][MT]`,
 -- `err[LINE]`): 6.9 against 17 ns per `tostring(new(code))` here. PUC Lua gains nothing
--- from them (a hit there is dominated by the calls) and would pay about 40 KB.
+-- from them (a hit there is dominated by the calls) and would pay about 17 KB.
 local JIT = rawget(_G, "jit") ~= nil
 local mt_by_key = JIT and {} or nil
 local is_small = internal.is_small
@@ -120,7 +120,7 @@ local function err_tostring(err) return render(err) end
 local plain_tostring
 if rawget(_G, "jit") then
   plain_tostring = function(err)
-    if rawget(err, "detail") == nil and rawget(err, "cause") == nil then return getmetatable(err).line end
+    if rawget(err, "detail") == nil and rawget(err, "cause") == nil then return getmetatable(err)[1] end
     return render(err)
   end
 else
@@ -136,16 +136,20 @@ end
 internal.mark_errors(err_concat)   -- how `is_error` knows our metatables
 
 -- Four keys: the table has four slots and no more (docs/design-caches.md, "Error
--- metatables"). An entry's line lives in its fields (`LINE`); on LuaJIT also here.
+-- metatables"). An entry's line lives in its fields (`LINE`); on LuaJIT also here, at
+-- index 1: an array slot of 8 bytes, where a fifth key would double the hash part
+-- (four more 24-byte nodes per entry).
 local function make_mt(fields, has_line)
-  local mt = {
+  if JIT and has_line then
+    return { fields[LINE], __index = fields, __tostring = plain_tostring, __concat = err_concat,
+             __metatable = "authcodes.error" }
+  end
+  return {
     __index = fields,
     __tostring = has_line and plain_tostring or err_tostring,
     __concat = err_concat,
     __metatable = "authcodes.error",
   }
-  if JIT and has_line then mt.line = fields[LINE] end
-  return mt
 end
 
 -- What the fields of unknown and bad_reply objects do not hold: the methods, and

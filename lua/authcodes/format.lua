@@ -60,23 +60,17 @@ local function jstr(v, max)
   return nil
 end
 
--- Entry text made safe once. An error object's own values (its detail, or a field a
--- caller set on it) are anyone's text and are made safe every time; what it reads
--- through its metatable comes from the catalog (built in or registered), a few
--- hundred permanent strings, whose safe forms are kept, keyed by the string.
-local function memo(fn)
-  local cache = {}
-  return function(v)
-    local r = cache[v]
-    if r == nil then
-      r = fn(v)
-      cache[v] = r
-    end
-    return r
-  end
+-- Text of the entry behind an error (read through its metatable) as a JSON string
+-- member. A built-in entry's text goes out as it is: tools/gencatalog.lua refuses
+-- catalog text that `text.json` would change, so it is never made safe again and no VM
+-- keeps a safe copy of each string; so do the fields of unknown, bad_reply and
+-- circuit_open errors (ours, constant; spec/format_spec.lua checks both). A registered
+-- entry's text is anyone's and is made safe, as is whatever an error object holds
+-- itself (its detail, a field a caller set on it).
+local function entry_json(err, v, max)
+  if err.source == "registered" then return json_text(v, max) end
+  return v
 end
-local json_value = memo(function(v) return json_text(v, MAX_VALUE) end)
-local json_name = memo(function(v) return json_text(v, MAX_NAME) end)
 
 -- Field `k` of an error as a JSON string member (nil when it is not a string).
 local function jfield(err, k, max)
@@ -84,7 +78,7 @@ local function jfield(err, k, max)
   if v == nil then
     v = err[k]
     if type(v) ~= "string" then return nil end
-    return (max == MAX_NAME and json_name or json_value)(v)
+    return entry_json(err, v, max)
   end
   return jstr(v, max)
 end
@@ -93,7 +87,9 @@ end
 local function jtitle(err, lang)
   local v = err:text(lang)
   if type(v) ~= "string" then return nil end
-  if rawget(err, "summary") == nil and rawget(err, "description") == nil then return json_value(v) end
+  if rawget(err, "summary") == nil and rawget(err, "description") == nil then
+    return entry_json(err, v, MAX_VALUE)
+  end
   return json_text(v, MAX_VALUE)
 end
 
@@ -328,9 +324,22 @@ local function log_value(v)
   if s ~= "" and not find(s, '[%s"\\=]') then return s end
   return '"' .. s .. '"'
 end
-local log_entry_value = memo(log_value)
+-- An entry's log values, made once: the quoted, escaped form of a few hundred
+-- permanent strings, keyed by the string (only a VM that writes log lines fills it).
+local log_entry_value
+do
+  local cache = {}
+  log_entry_value = function(v)
+    local r = cache[v]
+    if r == nil then
+      r = log_value(v)
+      cache[v] = r
+    end
+    return r
+  end
+end
 
--- Field `k` of an error as a log value: an entry's made once (see `memo`).
+-- Field `k` of an error as a log value: an entry's made once (`log_entry_value`).
 local function log_field(err, k)
   local v = rawget(err, k)
   if v == nil then

@@ -29,7 +29,7 @@
 
 local byte, sub, find, gsub, char, format =
   string.byte, string.sub, string.find, string.gsub, string.char, string.format
-local type, floor, concat, rawget = type, math.floor, table.concat, rawget
+local type, floor, concat, rawget, setmetatable = type, math.floor, table.concat, rawget, setmetatable
 
 local M = {}
 
@@ -50,20 +50,40 @@ local UNSAFE = {
   terminal = "[%z\1-\31\127-\255]",
 }
 
--- What an ASCII byte the class above catches becomes (or, for JSON, what it costs:
--- lua-cjson writes the escape itself).
-local LOG_ESC, TERM_ESC, JSON_COST = {}, {}, {}
-for b = 0, 127 do
-  local hex = format("\\x%02x", b)
-  LOG_ESC[b], TERM_ESC[b], JSON_COST[b] = hex, hex, 6
+-- What a byte the classes above catch becomes. Tables of every escape (by byte, by
+-- character, per style) made at load cost a VM about 20 KB, for text that is almost
+-- never unsafe (catalog text never is: tools/gencatalog.lua refuses any that this
+-- module would change). So each escape is made the first time a byte needs it and
+-- kept: a VM holds the few it meets (a line break, a quote), at most 128 per style.
+local NAMED = { [9] = "\\t", [10] = "\\n", [13] = "\\r" }
+
+-- `\xNN` for byte `b`, or its short name; `"` and `\` are escaped in a log only.
+local function byte_escape(b, mode)
+  local e = NAMED[b]
+  if e ~= nil then return e end
+  if mode == "log" and (b == 34 or b == 92) then return "\\" .. char(b) end
+  return format("\\x%02x", b)
 end
-for c, e in pairs { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" } do
-  LOG_ESC[byte(c)], TERM_ESC[byte(c)] = e, e
+
+-- A table whose value for `k` is `make(k)`, made on the first read and kept.
+local function made_on_use(make)
+  return setmetatable({}, { __index = function(t, k)
+    local v = make(k)
+    t[k] = v
+    return v
+  end })
 end
-LOG_ESC[34], LOG_ESC[92] = '\\"', "\\\\"
-for _, b in ipairs { 8, 9, 10, 12, 13, 34, 47, 92 } do JSON_COST[b] = 2 end
-local BAD_BYTE = {}   -- an ill-formed byte, in a log or on a terminal
-for b = 128, 255 do BAD_BYTE[b] = format("\\x%02x", b) end
+
+local ESC = {   -- by byte: the ASCII bytes each escaping style changes
+  log = made_on_use(function(b) return byte_escape(b, "log") end),
+  terminal = made_on_use(function(b) return byte_escape(b, "terminal") end),
+}
+local BAD_BYTE = made_on_use(function(b) return format("\\x%02x", b) end)   -- ill-formed, both styles
+
+-- The ASCII bytes lua-cjson writes as a 2-byte escape (`\b \t \n \f \r \" \/ \\`);
+-- any other control takes 6 (`\u00NN`).
+local JSON_SHORT = { [8] = true, [9] = true, [10] = true, [12] = true, [13] = true, [34] = true,
+                     [47] = true, [92] = true }
 local REPLACEMENT = "\239\191\189"   -- U+FFFD
 
 -- The length and code point of the well-formed UTF-8 sequence that starts with byte
@@ -145,11 +165,11 @@ local function escaped(cp) return format("\\u{%04x}", cp) end
 -- The ASCII bytes each escaping destination changes.
 local ASCII_UNSAFE = { log = '[%z\1-\31"\\\127]', terminal = "[%z\1-\31\127]" }
 
--- The same escapes, by character, for gsub.
-local ESC_BY_CHAR = { log = {}, terminal = {} }
-for b = 0, 127 do
-  ESC_BY_CHAR.log[char(b)], ESC_BY_CHAR.terminal[char(b)] = LOG_ESC[b], TERM_ESC[b]
-end
+-- The same escapes, by character, for gsub (which reads a table through `__index`).
+local ESC_BY_CHAR = {
+  log = made_on_use(function(c) return ESC.log[byte(c)] end),
+  terminal = made_on_use(function(c) return ESC.terminal[byte(c)] end),
+}
 
 -- Can `s` (n bytes) go out as it is? All in C: for text that needs nothing (most
 -- does, and a vendor's Chinese text too) no Lua loop runs.
@@ -186,7 +206,7 @@ local function clean(s, max, mode)
   local unsafe = UNSAFE[mode]
   local cut = n > max
   if cut then s = sub(s, 1, max); n = max end
-  local esc = mode == "log" and LOG_ESC or TERM_ESC
+  local esc = ESC[mode]
   local parts, sizes, np, used = {}, {}, 0, 0
   local i = 1
   while i <= n do
@@ -201,7 +221,7 @@ local function clean(s, max, mode)
     local piece, size
     local len = 1
     if b < 0x80 then
-      if escaping then piece = esc[b] else piece, size = char(b), JSON_COST[b] end
+      if escaping then piece = esc[b] else piece, size = char(b), JSON_SHORT[b] and 2 or 6 end
     else
       local l, cp = sequence_at(s, j, b)
       if l == nil then
