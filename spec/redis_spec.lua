@@ -322,7 +322,7 @@ describe("with a real redis-server", function()
         end
       end })
       local log, lines = log_sink()
-      local b = authcodes.budget { redis = any, key = "t:any", capacity = 10, cost = 5, log = log }
+      local b = authcodes.budget { redis = any, key = "t:any", capacity = 10, cost = 5, log = log, timeout = RT }
       assert.is_true(b:acquire())
       assert.are.equal("5", connect():get("t:any"))
       assert.are.same({}, lines)
@@ -404,7 +404,7 @@ describe("with a real redis-server", function()
       local get, release = getter()
       local log, lines = log_sink()
       local b = authcodes.budget { redis = get, release = release, key = "t:kill", capacity = 50, cost = 5,
-                                   log = log, recheck = 0.1 }
+                                   log = log, recheck = 0.1, timeout = RT }
       for _ = 1, 3 do assert.is_true(b:acquire()) end
       assert.are.equal(35, b:available())
       srv:kill()
