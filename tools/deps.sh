@@ -47,8 +47,12 @@ fi
 $SUDO apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
-# The Debian nginx package starts a server on port 80 at install; the tests start their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
-  $SUDO systemctl stop nginx || true
-fi
+# Debian's nginx and redis-server packages start a server at install (port 80, 6379);
+# the tests start their own on free loopback ports, so stop and disable those.
+for svc in nginx redis-server; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    $SUDO systemctl stop "$svc" || true
+    $SUDO systemctl disable --quiet "$svc" 2>/dev/null || true
+  fi
+done
 echo "deps: done"

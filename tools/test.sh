@@ -66,7 +66,7 @@ skynet:5.5        | cc make tar                          | sh spec/integration/s
 skynet:5.4        | cc make tar                          | sh spec/integration/skynet.sh services v1.8.0
 '
 # The hardening rows run lean versions (--quick: see tools/suites/hardening.sh) so that
-# the whole table stays within a few minutes on 2 cores; `make hardening` runs the full ones.
+# the whole table takes about 12 minutes on 2 cores; `make hardening` runs the full ones.
 
 MAKE=${MAKE:-make}
 export MAKE
