@@ -46,6 +46,7 @@ build = {
     ["authcodes.code"] = "lua/authcodes/code.lua",
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
     ["authcodes.format"] = "lua/authcodes/format.lua",
+    ["authcodes.format_styles"] = "lua/authcodes/format_styles.lua",
     ["authcodes.ngx"] = "lua/authcodes/ngx.lua",
     ["authcodes.budget"] = "lua/authcodes/budget.lua",
     ["authcodes.loop"] = "lua/authcodes/loop.lua",
