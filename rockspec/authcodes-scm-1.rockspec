@@ -44,6 +44,7 @@ build = {
     ["authcodes.transport"] = "lua/authcodes/transport.lua",
     ["authcodes.internal"] = "lua/authcodes/internal.lua",
     ["authcodes.text"] = "lua/authcodes/text.lua",
+    ["authcodes.text_walk"] = "lua/authcodes/text_walk.lua",
     ["authcodes.schema"] = "lua/authcodes/schema.lua",
     ["authcodes.code"] = "lua/authcodes/code.lua",
     ["authcodes.retry"] = "lua/authcodes/retry.lua",
