@@ -182,16 +182,23 @@ end
 -- A key's head that could be a domain name, and the dot after it (PUC Lua's search).
 local DOMAIN_HEAD = "^[A-Za-z][A-Za-z0-9_]*%."
 
--- True when key[1 .. dot-1] could be a domain name (`%a[%w_]*`): a byte loop, which
--- LuaJIT compiles (a pattern `find` it does not).
+-- True when key[1 .. dot-1] could be a domain name (`%a[%w_]*`), LuaJIT only: a byte
+-- loop, which LuaJIT compiles (a pattern `find` it does not), with one table read per
+-- byte (`WORD`: 1 a letter, 2 a digit or `_`) rather than a chain of range tests, each
+-- a guard that random bytes take both ways (a miss of a name: 34 -> 28 ns here). Made
+-- on the first call: a VM that never misses never holds it.
+local WORD
 local function domain_like(key, dot)
-  local b = byte(key, 1)
-  if not ((b >= 65 and b <= 90) or (b >= 97 and b <= 122)) then return false end
-  for i = 2, dot - 1 do
-    b = byte(key, i)
-    if not ((b >= 65 and b <= 90) or (b >= 97 and b <= 122) or (b >= 48 and b <= 57) or b == 95) then
-      return false
+  if WORD == nil then
+    WORD = {}
+    for b = 0, 255 do
+      if (b >= 65 and b <= 90) or (b >= 97 and b <= 122) then WORD[b] = 1
+      elseif (b >= 48 and b <= 57) or b == 95 then WORD[b] = 2 end
     end
+  end
+  if WORD[byte(key, 1)] ~= 1 then return false end
+  for i = 2, dot - 1 do
+    if WORD[byte(key, i)] == nil then return false end
   end
   return true
 end
