@@ -132,9 +132,14 @@ local function cache_bare(k, e) put(by_key, by_small, k, e) end
 -- table indexes. Codes 0..1024 apart, as in every code-indexed table (no array part).
 -- PUC Lua calls the core: a C call costs no more than a Lua one there, and the tables
 -- would cost memory (docs/design-caches.md, "Misses").
-local jit_codes, jit_small, jit_keys
+-- `jit_heads`: the first two bytes (lower case; 0 for none) of every built-in name and
+-- alias, as `FOLD[b1] * 256 + FOLD[b2]`: a key that starts otherwise names no built-in
+-- entry in any case, and is not lower-cased to be sure (`lower` makes a string: most
+-- of a miss's cost, and all it allocated). About 300 keys.
+local jit_codes, jit_small, jit_keys, jit_heads, FOLD
 local function jit_tables()
-  jit_codes, jit_small, jit_keys = {}, {}, {}
+  jit_codes, jit_small, jit_keys, jit_heads, FOLD = {}, {}, {}, {}, {}
+  for b = 0, 255 do FOLD[b] = (b >= 65 and b <= 90) and b + 32 or b end
   for i = 1, core.count do
     local f = core.entry(i)
     if is_small(f.code) then jit_small[f.code] = i else jit_codes[f.code] = i end
@@ -142,6 +147,7 @@ local function jit_tables()
     names[#names + 1] = f.name
     for _, k in ipairs(names) do
       local low = lower(k)
+      jit_heads[FOLD[byte(low, 1)] * 256 + (#low > 1 and FOLD[byte(low, 2)] or 0)] = true
       local v = jit_keys[low]
       if v == nil then
         jit_keys[low] = i
@@ -164,6 +170,14 @@ local function builtin_code(code)
   end
   if code >= 0 and code <= 1024 then return jit_small[code] end
   return jit_codes[code]
+end
+
+-- LuaJIT: false when no built-in name or alias starts like `key` in any case (known
+-- once the tables exist); true when it may.
+local function may_name(key)
+  if jit_heads == nil then return true end
+  local b2 = byte(key, 2)
+  return jit_heads[FOLD[byte(key, 1)] * 256 + (b2 == nil and 0 or FOLD[b2])] ~= nil
 end
 
 -- The built-in entry indices of a name or alias in any case (`low`: its lower case, on
@@ -284,8 +298,12 @@ local function lookup_any(key)
   if t == "string" then
     -- LuaJIT: an any-case spelling of a cached one, with no C call, so that this path
     -- compiles (LuaJIT interns every string: `lower` of a lower-case key makes none).
+    -- Only for a key that a built-in name or alias could be: the other spellings in
+    -- the cache (decimal codes, `domain.name`, registered keys) are found below as
+    -- surely, and garbage is not lower-cased for nothing.
     local low
-    if JIT and #key <= longest then
+    local named = not JIT or (#key <= LONGEST_BUILTIN and may_name(key))
+    if JIT and named and #key <= longest then
       low = lower(key)
       local e = by_key[low]
       if e ~= nil then return e end
@@ -299,7 +317,7 @@ local function lookup_any(key)
       -- A name: the C core matches it in any case without making a string (and a key
       -- longer than every built-in name and alias is not asked about).
       local i, j
-      if #key <= LONGEST_BUILTIN then
+      if named and #key <= LONGEST_BUILTIN then
         if JIT and low == nil then low = lower(key) end
         i, j = builtin_key(key, low)
       end
