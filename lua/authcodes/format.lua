@@ -111,6 +111,8 @@ local function cjson()
   return cjson_mod
 end
 
+local more   -- the rest of the styles, loaded on first use (below)
+
 --- Pick `"zh"` or `"en"` from an Accept-Language header value. Quality values are
 -- honoured; anything unreadable gives `"en"`.
 --
@@ -119,7 +121,6 @@ end
 -- @param accept_language the header's value (`string`); anything else (nil when the
 -- header is absent) gives `"en"`
 -- @treturn string `"zh"` or `"en"`; never raises
-local more   -- the rest of the styles, loaded on first use (below)
 function M.negotiate(accept_language)
   return more().negotiate(accept_language)
 end
