@@ -8,19 +8,38 @@
 -- `builtin_key`, `may_name` and `domain_like`.
 
 local type, ipairs = type, ipairs
-local lower, byte = string.lower, string.byte
+local lower, byte, concat = string.lower, string.byte, table.concat
 
 return function(core, is_small)
   local find_code, find_key = core.find_code, core.find_key
 
-  -- `jit_heads`: the first two bytes (lower case; 0 for none) of every built-in name and
-  -- alias, as `FOLD[b1] * 256 + FOLD[b2]`: a key that starts otherwise names no built-in
-  -- entry in any case, and is not lower-cased to be sure (`lower` makes a string: most
-  -- of a miss's cost, and all it allocated). About 300 keys.
-  local jit_codes, jit_small, jit_keys, jit_heads, FOLD
+  -- `WORD`: a byte's class, 1..26 a letter in either case, 27..36 a digit, 37 `_`,
+  -- false for any other byte (false, not nil, keeps all 256 in the array part: 2 KB).
+  -- Made on the first miss that needs it: a VM that never misses never holds it.
+  local WORD
+  local function make_word()
+    WORD = {}
+    for b = 0, 255 do
+      WORD[b] = (b >= 65 and b <= 90 and b - 64) or (b >= 97 and b <= 122 and b - 96)
+        or (b >= 48 and b <= 57 and b - 21) or (b == 95 and 37)
+    end
+  end
+  -- The index of a key's first two bytes in `jit_heads`, by class (0: any other byte, or none).
+  local function head_of(s)
+    local b2 = byte(s, 2)
+    return (WORD[byte(s, 1)] or 0) * 38 + (b2 == nil and 0 or WORD[b2] or 0) + 1
+  end
+
+  -- `jit_heads`: one byte per pair of classes, "1" when a built-in name or alias starts
+  -- with that pair (a string of 1444 bytes): a key that starts otherwise names no
+  -- built-in entry in any case, and is not lower-cased to be sure (`lower` makes a
+  -- string: most of a miss's cost, and all it allocated). A map of the pairs cost 12 KB.
+  local jit_codes, jit_small, jit_keys, jit_heads
   local function jit_tables()
-    jit_codes, jit_small, jit_keys, jit_heads, FOLD = {}, {}, {}, {}, {}
-    for b = 0, 255 do FOLD[b] = (b >= 65 and b <= 90) and b + 32 or b end
+    jit_codes, jit_small, jit_keys = {}, {}, {}
+    if WORD == nil then make_word() end
+    local heads = {}
+    for n = 1, 38 * 38 do heads[n] = "0" end
     for i = 1, core.count do
       local f = core.entry(i)
       if is_small(f.code) then jit_small[f.code] = i else jit_codes[f.code] = i end
@@ -28,7 +47,7 @@ return function(core, is_small)
       names[#names + 1] = f.name
       for _, k in ipairs(names) do
         local low = lower(k)
-        jit_heads[FOLD[byte(low, 1)] * 256 + (#low > 1 and FOLD[byte(low, 2)] or 0)] = true
+        heads[head_of(low)] = "1"
         local v = jit_keys[low]
         if v == nil then
           jit_keys[low] = i
@@ -39,6 +58,7 @@ return function(core, is_small)
         end
       end
     end
+    jit_heads = concat(heads)
   end
 
   -- The built-in entry index of a code, or nil (the core's answer). Until the first miss
@@ -57,8 +77,7 @@ return function(core, is_small)
   -- once the tables exist); true when it may.
   local function may_name(key)
     if jit_heads == nil then return true end
-    local b2 = byte(key, 2)
-    return jit_heads[FOLD[byte(key, 1)] * 256 + (b2 == nil and 0 or FOLD[b2])] ~= nil
+    return byte(jit_heads, head_of(key)) == 49   -- "1"
   end
 
   -- The built-in entry indices of a name or alias in any case (`low`: its lower case, on
@@ -74,23 +93,16 @@ return function(core, is_small)
     return v
   end
 
-  -- True when key[1 .. dot-1] could be a domain name (`%a[%w_]*`), LuaJIT only: a byte
-  -- loop, which LuaJIT compiles (a pattern `find` it does not), with one table read per
-  -- byte (`WORD`: 1 a letter, 2 a digit or `_`) rather than a chain of range tests, each
-  -- a guard that random bytes take both ways (a miss of a name: 34 -> 28 ns here). Made
-  -- on the first call: a VM that never misses never holds it.
-  local WORD
+  -- True when key[1 .. dot-1] could be a domain name (`%a[%w_]*`): a byte loop, which
+  -- LuaJIT compiles (a pattern `find` it does not), with one read of `WORD` per byte
+  -- rather than a chain of range tests, each a guard that random bytes take both ways
+  -- (a miss of a name: 34 -> 28 ns here).
   local function domain_like(key, dot)
-    if WORD == nil then
-      WORD = {}
-      for b = 0, 255 do
-        if (b >= 65 and b <= 90) or (b >= 97 and b <= 122) then WORD[b] = 1
-        elseif (b >= 48 and b <= 57) or b == 95 then WORD[b] = 2 end
-      end
-    end
-    if WORD[byte(key, 1)] ~= 1 then return false end
+    if WORD == nil then make_word() end
+    local c = WORD[byte(key, 1)]
+    if not c or c > 26 then return false end
     for i = 2, dot - 1 do
-      if WORD[byte(key, i)] == nil then return false end
+      if not WORD[byte(key, i)] then return false end
     end
     return true
   end
