@@ -127,71 +127,20 @@ end
 local JIT = rawget(_G, "jit") ~= nil
 local function cache_bare(k, e) put(by_key, by_small, k, e) end
 
--- LuaJIT: what the C core's two searches answer, as Lua tables made on the first miss,
--- so that a miss compiles (calling a C function ends a trace): a bare miss is a few
--- table indexes. Codes 0..1024 apart, as in every code-indexed table (no array part).
--- PUC Lua calls the core: a C call costs no more than a Lua one there, and the tables
--- would cost memory (docs/design-caches.md, "Misses").
-local jit_codes, jit_small, jit_keys
-local function jit_tables()
-  jit_codes, jit_small, jit_keys = {}, {}, {}
-  for i = 1, core.count do
-    local f = core.entry(i)
-    if is_small(f.code) then jit_small[f.code] = i else jit_codes[f.code] = i end
-    local names = f.aliases
-    names[#names + 1] = f.name
-    for _, k in ipairs(names) do
-      local low = lower(k)
-      local v = jit_keys[low]
-      if v == nil then
-        jit_keys[low] = i
-      elseif type(v) == "number" then
-        if v ~= i then jit_keys[low] = { v, i } end
-      else
-        v[#v + 1] = i
-      end
-    end
-  end
+-- What a miss asks the C core: the built-in entry index of a code, and the (at most
+-- two) indices of a name or alias in any case. PUC Lua calls the core: a C call costs
+-- no more than a Lua one there. LuaJIT reads Lua tables made on the first miss
+-- (authcodes.catalog_jit, loaded by LuaJIT only: a PUC VM holds none of its code), so
+-- that a miss compiles (calling a C function ends a trace), and it tells keys that
+-- name no built-in entry and `domain.name` heads apart without `lower` or a pattern.
+-- docs/design-caches.md, "Misses".
+local builtin_code, builtin_key, may_name, domain_like = find_code, find_key, nil, nil
+if JIT then
+  builtin_code, builtin_key, may_name, domain_like = require("authcodes.catalog_jit")(core, is_small)
 end
 
--- The built-in entry index of a code, or nil (the core's answer). Until the first miss
--- the core is asked (a VM that never misses never makes the tables).
-local function builtin_code(code)
-  if jit_codes == nil then
-    local i = find_code(code)
-    if i == nil and JIT then jit_tables() end
-    return i
-  end
-  if code >= 0 and code <= 1024 then return jit_small[code] end
-  return jit_codes[code]
-end
-
--- The built-in entry indices of a name or alias in any case (`low`: its lower case, on
--- LuaJIT), at most two of them, or nil (the core's answer).
-local function builtin_key(key, low)
-  if jit_codes == nil then
-    local i, j = find_key(key)
-    if i == nil and JIT then jit_tables() end
-    return i, j
-  end
-  local v = jit_keys[low]
-  if type(v) == "table" then return v[1], v[2] end
-  return v
-end
-
--- True when key[1 .. dot-1] could be a domain name (`%a[%w_]*`): a byte loop, which
--- LuaJIT compiles (a pattern `find` it does not).
-local function domain_like(key, dot)
-  local b = byte(key, 1)
-  if not ((b >= 65 and b <= 90) or (b >= 97 and b <= 122)) then return false end
-  for i = 2, dot - 1 do
-    b = byte(key, i)
-    if not ((b >= 65 and b <= 90) or (b >= 97 and b <= 122) or (b >= 48 and b <= 57) or b == 95) then
-      return false
-    end
-  end
-  return true
-end
+-- A key's head that could be a domain name, and the dot after it (PUC Lua's search).
+local DOMAIN_HEAD = "^[A-Za-z][A-Za-z0-9_]*%."
 
 -- Why a key is no key at all, or nil when it is worth resolving.
 local function bad_key(key)
@@ -274,8 +223,12 @@ local function lookup_any(key)
   if t == "string" then
     -- LuaJIT: an any-case spelling of a cached one, with no C call, so that this path
     -- compiles (LuaJIT interns every string: `lower` of a lower-case key makes none).
+    -- Only for a key that a built-in name or alias could be: the other spellings in
+    -- the cache (decimal codes, `domain.name`, registered keys) are found below as
+    -- surely, and garbage is not lower-cased for nothing.
     local low
-    if JIT and #key <= longest then
+    local named = not JIT or (#key <= LONGEST_BUILTIN and may_name(key))
+    if JIT and named and #key <= longest then
       low = lower(key)
       local e = by_key[low]
       if e ~= nil then return e end
@@ -289,9 +242,9 @@ local function lookup_any(key)
       -- A name: the C core matches it in any case without making a string (and a key
       -- longer than every built-in name and alias is not asked about).
       local i, j
-      if #key <= LONGEST_BUILTIN then
+      if named and #key <= LONGEST_BUILTIN then
         if JIT and low == nil then low = lower(key) end
-        i, j = builtin_key(key, low)
+        if JIT then i, j = builtin_key(key, low) else i, j = find_key(key) end
       end
       if i ~= nil then
         if j ~= nil then
@@ -312,8 +265,13 @@ local function lookup_any(key)
         return e
       end
       -- "domain.name": the key's first dot must come right after a domain name of that
-      -- length (a plain search, then at most a few anchored matches: no string made).
-      local dot = find(key, ".", 1, true)
+      -- length (a search, then at most a few anchored matches: no string made). PUC Lua
+      -- finds the dot only after a head that could be a domain name (`[a-z][a-z0-9_]*`
+      -- in any case, what `register` accepts): one C call answers both, where a byte
+      -- loop there is a C call per byte (a miss of a name was 10-11 x a hit). LuaJIT
+      -- does not compile a pattern `find`: a plain search, then the byte loop.
+      local _, dot
+      if JIT then dot = find(key, ".", 1, true) else _, dot = find(key, DOMAIN_HEAD) end
       if dot ~= nil then
         local same_length = by_length[dot - 1]
         if same_length ~= nil then
@@ -330,7 +288,7 @@ local function lookup_any(key)
             end
           end
         end
-        if dot <= 65 and domain_like(key, dot) then return nil, "unknown domain" end
+        if dot <= 65 and (not JIT or domain_like(key, dot)) then return nil, "unknown domain" end
       end
       if n_registered > 0 and #key <= reg_longest then
         low = low or lower(key)

@@ -34,23 +34,16 @@ local internal = require "authcodes.internal"
 local text = require "authcodes.text"
 
 local type, tostring, ipairs, rawget, next = type, tostring, ipairs, rawget, next
-local format, lower, find, sub, gsub = string.format, string.lower, string.find, string.sub, string.gsub
-local concat, sort = table.concat, table.sort
+local format, sub = string.format, string.sub
 local huge = math.huge
 
 local M = {}
 
-local text_of, is_error, as_error = internal.text_of, internal.is_error, internal.as_error
+local text_of, as_error = internal.text_of, internal.as_error
 
 local MAX_VALUE, MAX_NAME, MAX_OUTPUT = text.MAX_VALUE, text.MAX_NAME, text.MAX_OUTPUT
-local MAX_LOG_KEY = 64    -- bytes of a context key in a log line
-local MAX_DEPTH = 4       -- nesting of context tables copied into JSON
-local MAX_KEYS = 64       -- keys per context table copied
-local MAX_TABLES = 64     -- tables copied from one context in all (a wide, self-referring
-                          -- table would otherwise give MAX_KEYS ^ MAX_DEPTH of them)
-local MAX_CONTEXT = 4096  -- bytes of JSON the context copy may take
 
-local json_text, log_text = text.json, text.log
+local json_text = text.json
 
 local getmetatable = debug.getmetatable  -- error metatables are protected
 
@@ -118,6 +111,8 @@ local function cjson()
   return cjson_mod
 end
 
+local more   -- the rest of the styles, loaded on first use (below)
+
 --- Pick `"zh"` or `"en"` from an Accept-Language header value. Quality values are
 -- honoured; anything unreadable gives `"en"`.
 --
@@ -127,76 +122,7 @@ end
 -- header is absent) gives `"en"`
 -- @treturn string `"zh"` or `"en"`; never raises
 function M.negotiate(accept_language)
-  if type(accept_language) ~= "string" then return "en" end
-  local best, best_q = "en", -1
-  local n = 0
-  for part in accept_language:sub(1, 1024):gmatch("[^,]+") do
-    n = n + 1
-    if n > 32 then break end
-    local tag, params = part:match("^%s*([%a%*][%w%-]*)%s*(.*)$")
-    if tag then
-      local q = 1
-      local qv = params:match("^;%s*[qQ]%s*=%s*([%d%.]+)%s*$")
-      if qv then q = tonumber(qv) or 0
-      elseif params:find("%S") then q = -1 end       -- unreadable parameters: ignore
-      if q > 1 then q = -1 end
-      local primary = lower(tag:match("^[^%-]+"))
-      local lang = (primary == "zh" and "zh") or ((primary == "en" or primary == "*") and "en") or nil
-      if lang and q > 0 and q > best_q then best, best_q = lang, q end
-    end
-  end
-  return best
-end
-
---- A JSON-safe copy of any value: strings (safe, cut), finite numbers, booleans, and
--- tables of those (string keys, bounded depth, size and bytes). Everything else becomes
--- a string. `left` is { tables left, bytes left }: once the bytes run out, nothing
--- more is copied.
-local function plain(v, depth, left)
-  local t = type(v)
-  if t == "boolean" then left[2] = left[2] - 6; return v end
-  if t == "number" then
-    left[2] = left[2] - 24
-    if v ~= v then return "nan" end
-    if v == huge or v == -huge then return v > 0 and "inf" or "-inf" end
-    return v
-  end
-  if t == "table" and not is_error(v) then
-    if depth >= MAX_DEPTH or left[1] <= 0 then left[2] = left[2] - 9; return "<table>" end
-    left[1] = left[1] - 1
-    left[2] = left[2] - 2
-    -- The table's own values first, then the tables in it: what is near the top
-    -- survives a budget that a deep or wide part would use up.
-    local keys, n = {}, 0
-    local k = next(v)
-    while k ~= nil and n < MAX_KEYS do
-      n = n + 1
-      keys[n] = k
-      k = next(v, k)
-    end
-    local out = {}
-    for pass = 1, 2 do
-      for i = 1, n do
-        k = keys[i]
-        local x = rawget(v, k)
-        if (type(x) == "table" and not is_error(x)) == (pass == 2) and left[2] > 0 then
-          local key = json_text(type(k) == "string" and k or text_of(k), MAX_NAME)
-          left[2] = left[2] - #key - 4
-          out[key] = plain(x, depth + 1, left)
-        end
-      end
-    end
-    return out
-  end
-  local s = json_text(text_of(v), left[2] > MAX_VALUE and MAX_VALUE or (left[2] > 8 and left[2] or 8))
-  left[2] = left[2] - #s - 2
-  return s
-end
-
-local function cause_text(err)
-  local c = rawget(err, "cause")
-  if c == nil then return nil end
-  return text_of(c)
+  return more().negotiate(accept_language)
 end
 
 -- The status a problem says and a response is sent with: opts.status, else the
@@ -279,25 +205,6 @@ function M.problem(err, opts)
   return make_problem(as_error(err), opts)
 end
 
-local function json_table(err, opts)
-  local detail = rawget(err, "detail")
-  local ctx = rawget(err, "context")
-  local t = {
-    domain = jfield(err, "domain", MAX_NAME), code = jnum(err.code), name = jfield(err, "name", MAX_NAME),
-    class = jfield(err, "class", MAX_NAME), http = status_of(err.http), retry = jfield(err, "retry", MAX_NAME),
-    retryable = jbool(err.retryable), retry_after = text.seconds(err.retry_after),
-    action = jfield(err, "action", MAX_NAME), summary = jfield(err, "summary", MAX_VALUE),
-    message = jfield(err, "message", MAX_VALUE), description = jfield(err, "description", MAX_VALUE),
-    ok = jbool(err.ok),
-    detail = detail ~= nil and json_text(text_of(detail), MAX_VALUE) or nil,
-    cause = rawget(err, "cause") ~= nil and json_text(cause_text(err), MAX_VALUE) or nil,
-    context = ctx ~= nil and plain(ctx, 0, { MAX_TABLES, MAX_CONTEXT }) or nil,
-  }
-  if t.code == nil and rawget(err, "key") ~= nil then t.key = json_text(text_of(rawget(err, "key")), MAX_NAME) end
-  if opts and rawget(opts, "lang") == "zh" then t.title = jtitle(err, "zh") end
-  return t
-end
-
 -- Encode a body; one that would pass MAX_OUTPUT anyway (the caps above keep it under,
 -- this is the guarantee) loses its largest optional members, then all of them.
 local DROP = { "context", "cause", "detail", "instance", "description", "message" }
@@ -316,128 +223,59 @@ local function encode(t)
     status = text.status(t.status) or 500 })
 end
 
--- One log value: bare when it is a plain word, else quoted, with every control,
--- line-breaking and bidi character escaped (`authcodes.text`), so nothing in it can
--- end the line or forge another field.
-local function log_value(v)
-  local s = log_text(text_of(v), MAX_VALUE)
-  if s ~= "" and not find(s, '[%s"\\=]') then return s end
-  return '"' .. s .. '"'
-end
--- An entry's log values, made once: the quoted, escaped form of a few hundred
--- permanent strings, keyed by the string (only a VM that writes log lines fills it).
-local log_entry_value
-do
-  local cache = {}
-  log_entry_value = function(v)
-    local r = cache[v]
-    if r == nil then
-      r = log_value(v)
-      cache[v] = r
-    end
-    return r
-  end
-end
-
--- Field `k` of an error as a log value: an entry's made once (`log_entry_value`).
-local function log_field(err, k)
-  local v = rawget(err, k)
-  if v == nil then
-    v = err[k]
-    if type(v) == "string" then return log_entry_value(v) end
-  end
-  if v == nil then return nil end
-  return log_value(v)
-end
-
-local function log_key(k)
-  local s = text_of(k)
-  if #s > MAX_LOG_KEY then s = sub(s, 1, MAX_LOG_KEY) end
-  return (gsub(s, "[^%w_%.%-]", "_"))
-end
-
-local function log_line(err)
-  local parts, size = {}, 0
-  local full = false
-  local function add(k, v)   -- v: a log value (made by log_value or log_field)
-    if v == nil or full then return end
-    local part = k .. "=" .. v
-    -- room for " truncated=true" whatever comes next
-    if size + #part + 1 > MAX_OUTPUT - 16 then full = true; return end
-    parts[#parts + 1] = part
-    size = size + #part + 1
-  end
-  add("domain", log_field(err, "domain"))
-  add("code", log_field(err, "code"))
-  if err.code == nil then add("key", log_field(err, "key")) end
-  add("name", log_field(err, "name"))
-  add("class", log_field(err, "class"))
-  add("http", log_field(err, "http"))
-  add("retry", log_field(err, "retry"))
-  add("retry_after", log_field(err, "retry_after"))
-  add("summary", log_field(err, "summary"))
-  add("detail", log_field(err, "detail"))
-  local cause = cause_text(err)
-  add("cause", cause and log_value(cause))
-  local ctx = rawget(err, "context")
-  if type(ctx) == "table" then
-    local keys, n = {}, 0
-    local k = next(ctx)
-    while k ~= nil and n < MAX_KEYS do
-      n = n + 1
-      keys[n] = k
-      k = next(ctx, k)
-    end
-    local names = {}
-    for i, key in ipairs(keys) do names[i] = { log_key(key), key } end
-    sort(names, function(a, b) return a[1] < b[1] end)
-    for _, kv in ipairs(names) do
-      local v = rawget(ctx, kv[2])
-      if type(v) == "table" then v = "<table>" end
-      add("ctx." .. kv[1], v ~= nil and log_value(v) or nil)
-    end
-  end
-  if full then parts[#parts + 1] = "truncated=true" end
-  return concat(parts, " ")
-end
-
--- Problem bodies of errors with nothing of their own: language -> error metatable (one
--- per entry) -> body, for the type base `bodies_base` (a call with another base starts
--- afresh). Plain maps, no table per entry (docs/design-caches.md, "Problem bodies").
+-- Problem bodies of errors with nothing of their own. For the default type base (the
+-- constant string, whatever `M.type_base` says), in the array part of the error
+-- metatable (one per entry): `mt[BODY.en]`, `mt[BODY.zh]`, a slot of 16 bytes (8 on
+-- LuaJIT), where a map keyed by metatable cost a 512-node hash (12 KB for every code).
+-- LuaJIT keeps the entry's line at `mt[1]` (authcodes.errors), hence 2 and 3 there.
+-- For another base: language -> error metatable -> body, for `bodies_base` only (a call
+-- with another base starts afresh). docs/design-caches.md, "Problem bodies".
+local DEFAULT_BASE = M.type_base
+local BODY = rawget(_G, "jit") and { en = 2, zh = 3 } or { en = 1, zh = 2 }
 local bodies, bodies_base = { en = {}, zh = {} }, nil
 
-local styles = {
-  text = function(err, opts)
+-- The text, log and JSON styles and `negotiate` (authcodes.format_styles), loaded on
+-- first use: a VM that only makes problem bodies never holds their code.
+local loaded
+more = function()
+  if loaded == nil then
+    local styles, negotiate = require("authcodes.format_styles") {
+      jfield = jfield, jtitle = jtitle, jnum = jnum, jbool = jbool, encode = encode,
+    }
+    loaded = { text = styles.text, log = styles.log, json = styles.json, negotiate = negotiate }
+  end
+  return loaded
+end
+
+local function problem_body(err, opts)
+  -- An error with nothing of its own (no detail, cause or context, and no instance
+  -- or status asked for: most failures a handler answers) has a body that depends
+  -- only on its entry, the language and the type base: encode it once. Objects of
+  -- unknown codes keep their key on themselves and are never cached.
+  local cache, slot, mt
+  if next(err) == nil and (opts == nil or (rawget(opts, "instance") == nil and rawget(opts, "status") == nil)) then
     local lang = opts and rawget(opts, "lang") or "en"
-    local code = err.code
-    if code == nil then code = err.name end
-    local where = (text_of(err.domain) or "authcodes") .. " " .. (text_of(code) or "-")
-    return text.terminal((text_of(err:text(lang)) or "-") .. " (" .. where .. ")", MAX_OUTPUT)
-  end,
-  log = function(err) return log_line(err) end,
-  json = function(err, opts) return encode(json_table(err, opts)) end,
-  problem = function(err, opts)
-    -- An error with nothing of its own (no detail, cause or context, and no instance
-    -- or status asked for: most failures a handler answers) has a body that depends
-    -- only on its entry, the language and the type base: encode it once. Objects of
-    -- unknown codes keep their key on themselves and are never cached.
-    local cache, mt
-    if next(err) == nil and (opts == nil or (rawget(opts, "instance") == nil and rawget(opts, "status") == nil)) then
-      local lang = opts and rawget(opts, "lang") or "en"
-      local base = opts and rawget(opts, "type_base") or M.type_base
-      mt = getmetatable(err)
-      if (lang == "en" or lang == "zh") and mt ~= nil then
+    local base = opts and rawget(opts, "type_base") or M.type_base
+    mt = getmetatable(err)
+    if mt ~= nil then
+      if base == DEFAULT_BASE then
+        slot = BODY[lang]
+        if slot ~= nil then
+          local body = mt[slot]
+          if body ~= nil then return body end
+        end
+      elseif lang == "en" or lang == "zh" then
         if base ~= bodies_base then bodies, bodies_base = { en = {}, zh = {} }, base end
         cache = bodies[lang]
         local body = cache[mt]
         if body ~= nil then return body end
       end
     end
-    local s = encode(make_problem(err, opts))
-    if cache then cache[mt] = s end
-    return s
-  end,
-}
+  end
+  local s = encode(make_problem(err, opts))
+  if slot then mt[slot] = s elseif cache then cache[mt] = s end
+  return s
+end
 
 --- Format an error: `style` is `"text"` (for people; `opts.lang`), `"log"` (one
 -- key=value line), `"json"` or `"problem"` (RFC 9457 body); raises `bad argument` for
@@ -466,7 +304,9 @@ local styles = {
 -- `authcodes: lua-cjson is required for JSON but cannot be loaded (...)` for `"json"`
 -- and `"problem"` when lua-cjson cannot be loaded
 function M.format(err, style, opts)
-  local f = styles[style]
+  local f
+  if style == "problem" then f = problem_body
+  elseif style == "text" or style == "log" or style == "json" then f = more()[style] end
   if f == nil then
     error("bad argument #2 to 'format' (style must be text, log, json or problem, got "
       .. (type(style) == "string" and format("%q", style:sub(1, 40)) or type(style)) .. ")", 2)
