@@ -6,12 +6,13 @@
 --     if authcodes.should_retry(err, 1) then ... end
 --
 -- This module gathers the public functions; each lives in the submodule named after
--- its concern: `authcodes.catalog` (lookup), `authcodes.entry` (what an entry is and
+-- its concern: `authcodes.catalog` (lookup), `authcodes.register` (domains of your
+-- own), `authcodes.entry` (what an entry is and
 -- its methods), `authcodes.errors` (error objects), `authcodes.reply` (vendor replies),
 -- `authcodes.transport` (client error messages and HTTP statuses as transport errors),
 -- `authcodes.retry` (retry policy), `authcodes.format` (text, log, JSON, RFC 9457) and,
 -- inside nginx, `authcodes.ngx`. Only the catalog loads with `require "authcodes"`; the
--- error, reply, retry and format modules load on first use of one of their functions,
+-- register, error, reply, retry and format modules load on first use of their functions,
 -- so a VM pays for what it uses (BENCHMARKS.md, "heap after require").
 --
 -- `authcodes.X` is the very function `authcodes.<submodule>.X`; its reference is there:
@@ -19,7 +20,7 @@
 -- * `lookup(key)`, `lookup(domain, key)`: entry, or `nil, reason` (`authcodes.catalog.lookup`)
 -- * `domains()`: the domain names (`authcodes.catalog.domains`)
 -- * `each(domain)`: iterate over a domain's entries (`authcodes.catalog.each`)
--- * `register(domain, rows)`: add a domain of your own (`authcodes.catalog.register`)
+-- * `register(domain, rows)`: add a domain of your own (`authcodes.register.register`)
 -- * `new(key [, opts])`: an error object (`authcodes.errors.new`)
 -- * `is_error(v)`: is v an error object? (`authcodes.errors.is_error`)
 -- * `check(reply [, domain [, opts]])`: read a vendor reply, with its HTTP status and
@@ -51,11 +52,11 @@ local M = {
   lookup = catalog.lookup,
   domains = catalog.domains,
   each = catalog.each,
-  register = catalog.register,
 }
 
 -- Functions that live in submodules loaded on first use.
 local lazy = {
+  register = "authcodes.register",
   new = "authcodes.errors", is_error = "authcodes.errors",
   check = "authcodes.reply", has_json = "authcodes.reply",
   should_retry = "authcodes.retry", retry = "authcodes.retry", budget = "authcodes.budget",

@@ -39,6 +39,7 @@ build = {
     ["authcodes"] = "lua/authcodes.lua",
     ["authcodes.catalog"] = "lua/authcodes/catalog.lua",
     ["authcodes.catalog_jit"] = "lua/authcodes/catalog_jit.lua",
+    ["authcodes.register"] = "lua/authcodes/register.lua",
     ["authcodes.entry"] = "lua/authcodes/entry.lua",
     ["authcodes.errors"] = "lua/authcodes/errors.lua",
     ["authcodes.reply"] = "lua/authcodes/reply.lua",

@@ -63,6 +63,9 @@ function M.fresh_authcodes()
   end
   for name in pairs(saved) do package.loaded[name] = nil end
   local lib = require "authcodes"
+  -- `register` loads on first use (authcodes.register): resolve it now, while this
+  -- copy's modules are the loaded ones, so that it registers into this copy's catalog.
+  local _ = lib.register
   for name in pairs(saved) do package.loaded[name] = nil end
   for name, mod in pairs(saved) do package.loaded[name] = mod end
   return lib

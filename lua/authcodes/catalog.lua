@@ -6,14 +6,14 @@
 -- index into a plain cache table. So the hot path makes no C call and allocates
 -- nothing, and LuaJIT compiles it; the heap only holds what the process has used.
 --
--- Domains added with `register` live in Lua with the same entry shape. They never
--- shadow built-in codes or names: a bare key resolves to a built-in entry first.
+-- Domains added with `register` (`authcodes.register`, loaded on first use) live in Lua
+-- with the same entry shape, in this module's tables. They never shadow built-in codes
+-- or names: a bare key resolves to a built-in entry first.
 -- @module authcodes.catalog
 
 local core = require "authcodes.core"
 local internal = require "authcodes.internal"
 local entry = require "authcodes.entry"
-local schema = internal.schema   -- loaded on first use: by `register` only
 local code_rules = require "authcodes.code"
 local parse_code, CODE_MIN, CODE_MAX = code_rules.parse_code, code_rules.min, code_rules.max
 
@@ -29,9 +29,6 @@ local M = {}
 
 local MAX_KEY = 256  -- longer strings name nothing; do no work on them
 local LONGEST_BUILTIN = core.longest_key
--- Domain names an application cannot register: `authcodes` is the library's own (the
--- `type` of unknown and bad_reply problems is `urn:authcodes:authcodes:...`).
-local RESERVED = { authcodes = true }
 
 local builtin = core.domains()          -- { "imsdk", "wilddog", imsdk = {first, count}, ... }
 local registered = {}                   -- domain -> { list = {...}, by_code = {}, by_key = {} }
@@ -40,7 +37,7 @@ local registered = {}                   -- domain -> { list = {...}, by_code = {
 -- or the list of entries when several registered domains have that key.
 local reg_any = {}
 local n_registered, reg_longest = 0, 0   -- reg_longest: the longest name or alias in reg_any
-local all_names = {}                    -- every domain name, sorted at `register`
+local all_names = {}                    -- every domain name, sorted as one is added
 local prefix = {}                       -- domain -> pattern of "domain." at a key's start, any case
 -- The spelling caches: spelling -> entry, filled as spellings are first looked up (so a
 -- VM pays only for the spellings it meets). Only an entry's own spellings are cached
@@ -193,18 +190,6 @@ local function reg_bare(k)
   for i, e in ipairs(v) do list[i] = e end
   sort(list, by_domain_name)
   return nil, list
-end
-
-local function reg_add(k, e)
-  if type(k) == "string" and #k > reg_longest then reg_longest = #k end
-  local v = reg_any[k]
-  if v == nil then
-    reg_any[k] = e
-  elseif type(v) == "table" then
-    v[#v + 1] = e
-  else
-    reg_any[k] = { v, e }
-  end
 end
 
 local lookup_in
@@ -442,71 +427,22 @@ function M.each(domain)
   end
 end
 
---- Add a domain of the caller's own at run time (see `authcodes.register`).
--- Its entries get the same checks and shape as built-in ones (`source` is
--- `"registered"`); look them up with `lookup(domain, key)`, or bare when no built-in
--- entry answers to the key: a registered domain never shadows a built-in code or name.
--- A domain can be registered once; all rows are checked before any is added.
--- @string domain the new domain's name, `[a-z][a-z0-9_]*`, at most 64 bytes, not a
--- built-in or already registered one, and not `authcodes` (the library's own: the
--- `type` of unknown and bad_reply problems)
--- @tparam {table,...} rows one table per code, with the fields of an entry:
--- `code` (integer, required, unique), `name` (`[A-Za-z][A-Za-z0-9_]*`, required, unique
--- with the aliases, case ignored), `class` (a gRPC class name, required), `summary`
--- (required), and optionally `aliases` (list of names), `retry` (default `"never"`),
--- `retry_after` (seconds, required for and only for `"after_delay"`), `http` (default
--- from the class), `action` (default `"none"`), `message`, `description`, `note`,
--- `ok` (default: class is `OK`). Other fields are ignored.
--- @treturn[1] boolean true
--- @return[2] nil when the domain name or a row is invalid (nothing is added)
--- @treturn[2] string the reason, e.g. `row 2: unknown class UNAVAILBLE`
--- @raise `bad argument #1 to 'register'` when domain is not a string,
--- `bad argument #2` when rows is not a table
-function M.register(domain, rows)
-  if type(domain) ~= "string" then
-    error("bad argument #1 to 'register' (string expected, got " .. type(domain) .. ")", 2)
+-- For `authcodes.register`, which fills `reg_any` and then hands over domain `domain`:
+-- `r` its entries ({ list, by_code, by_key }), `keys` their names and aliases (lower
+-- case), `spellings` every bare spelling of them. Such a spelling cached bare for an
+-- older registered entry is ambiguous from now on: its cached answer is forgotten.
+internal.builtin, internal.registered, internal.reg_any = builtin, registered, reg_any
+function internal.add_registered(domain, r, keys, spellings)
+  for i = 1, #keys do
+    if #keys[i] > reg_longest then reg_longest = #keys[i] end
   end
-  if type(rows) ~= "table" then
-    error("bad argument #2 to 'register' (table expected, got " .. type(rows) .. ")", 2)
+  for _, k in ipairs(spellings) do
+    local old = by_key[k] or by_small[k]
+    if old ~= nil and fields_of(old).source == "registered" then by_key[k], by_small[k] = nil, nil end
   end
-  if not domain:find("^[a-z][a-z0-9_]*$") or #domain > 64 then
-    return nil, "domain name " .. show(domain) .. " must match [a-z][a-z0-9_]*"
-  end
-  if builtin[domain] then return nil, "cannot replace built-in domain " .. domain end
-  if RESERVED[domain] then return nil, "domain name " .. domain .. " is reserved for the library" end
-  if registered[domain] then return nil, "domain " .. domain .. " is already registered" end
-  local checked, why = schema.read_rows(rows)
-  if checked == nil then return nil, why end
-  local r, own, own_small = { list = {}, by_code = {}, by_key = {} }, {}, {}
-  for i, row in ipairs(checked) do
-    row.domain, row.source, row.index = domain, "registered", i
-    local aliases = row.aliases
-    local e = entry.new(row, aliases)
-    r.by_key[lower(row.name)] = e
-    reg_add(lower(row.name), e)
-    for _, a in ipairs(aliases) do
-      r.by_key[lower(a)] = e
-      reg_add(lower(a), e)
-    end
-    r.list[i] = e
-    r.by_code[row.code] = e
-    reg_add(row.code, e)
-    -- A bare spelling of this domain that an older registered domain also has is
-    -- ambiguous from now on: forget its cached answer (only lower-case spellings and
-    -- codes of registered entries are ever cached bare).
-    for _, k in ipairs { row.code, tostring(row.code), lower(row.name) } do
-      local old = by_key[k] or by_small[k]
-      if old ~= nil and fields_of(old).source == "registered" then by_key[k], by_small[k] = nil, nil end
-    end
-    for _, a in ipairs(aliases) do
-      local old = by_key[lower(a)]
-      if old ~= nil and fields_of(old).source == "registered" then by_key[lower(a)] = nil end
-    end
-  end
-  registered[domain], by_domain[domain], small_domain[domain] = r, own, own_small
+  registered[domain], by_domain[domain], small_domain[domain] = r, {}, {}
   n_registered = n_registered + 1
   add_domain_name(domain)
-  return true
 end
 
 internal.lookup = M.lookup

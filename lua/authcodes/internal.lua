@@ -8,6 +8,8 @@
 --   anything else, and the entry methods (set by `authcodes.entry`);
 -- * `lookup`, `cached`, `cached_in`, `has_domain`: set by `authcodes.catalog` when it
 --   loads (entries only exist once it has, so readers never see them unset);
+-- * `builtin`, `registered`, `reg_any`, `add_registered`: the catalog's domain tables
+--   and how a domain is added, set by `authcodes.catalog` for `authcodes.register`;
 -- * `mark_errors`, `unknown`, `bad_reply`, `mt_for`: set by `authcodes.errors`;
 -- * helpers written once: `show`, `text_of`, `is_small`, `as_error`, `json`, `has_json`,
 --   `FIELDS`, `severity`, `schema` (loaded on first use).
