@@ -36,8 +36,8 @@ local internal = require "authcodes.internal"
 local core = require "authcodes.core"
 local redis_link = require "authcodes.redis_link"
 
-local type, tonumber, setmetatable, getmetatable, rawget, error, pairs =
-  type, tonumber, setmetatable, getmetatable, rawget, error, pairs
+local type, tonumber, setmetatable, getmetatable, rawget, pairs =
+  type, tonumber, setmetatable, getmetatable, rawget, pairs
 local format, ceil = string.format, math.ceil
 local loadstring = loadstring or load  -- luacheck: ignore 143
 
@@ -231,7 +231,7 @@ end
 
 local function default_counts(err) return err.retryable == true end
 
-local function bad(msg) error(format("bad argument #1 to 'breaker' (%s)", msg), 3) end
+local bad_argument = internal.bad_argument
 
 --- A new circuit breaker.
 -- @tparam table opts `name` (string, the vendor: required), thresholds `failures`,
@@ -245,36 +245,40 @@ local function bad(msg) error(format("bad argument #1 to 'breaker' (%s)", msg), 
 -- @raise `bad argument #1 to 'breaker'` when opts is not a table, name is not a
 -- non-empty string, or an option has a wrong type or value
 function M.breaker(opts)
-  if type(opts) ~= "table" then bad("table expected, got " .. type(opts)) end
+  if type(opts) ~= "table" then bad_argument("breaker", 1, "table expected, got " .. type(opts)) end
   local name = rawget(opts, "name")
-  if type(name) ~= "string" or name == "" then bad("opts.name must be a non-empty string (the vendor)") end
+  if type(name) ~= "string" or name == "" then
+    bad_argument("breaker", 1, "opts.name must be a non-empty string (the vendor)")
+  end
   local b = setmetatable({ name = name }, Breaker)
   for k, default in pairs(M.defaults) do
     local v = rawget(opts, k)
     if v == nil then v = default end
     if type(v) ~= "number" or v ~= v or v < 0 or (k == "rate" and v > 1) then
-      bad(format("opts.%s must be a number >= 0%s", k, k == "rate" and " and <= 1" or ""))
+      bad_argument("breaker", 1, format("opts.%s must be a number >= 0%s", k, k == "rate" and " and <= 1" or ""))
     end
     b[k] = v
   end
   if b.failures < 1 then b.failures = 1 end
   local counts, now = rawget(opts, "counts"), rawget(opts, "now")
-  if counts ~= nil and type(counts) ~= "function" then bad("opts.counts must be a function") end
-  if now ~= nil and type(now) ~= "function" then bad("opts.now must be a function") end
+  if counts ~= nil and type(counts) ~= "function" then bad_argument("breaker", 1, "opts.counts must be a function") end
+  if now ~= nil and type(now) ~= "function" then bad_argument("breaker", 1, "opts.now must be a function") end
   b.counts, b.now = counts or default_counts, now or core.now
   local key = rawget(opts, "key")
   if key == nil then key = "authcodes:breaker:{" .. name .. "}" end
-  if type(key) ~= "string" or key == "" then bad("opts.key must be a non-empty string") end
+  if type(key) ~= "string" or key == "" then bad_argument("breaker", 1, "opts.key must be a non-empty string") end
   local dict = rawget(opts, "dict")
   if dict ~= nil then
-    if type(dict) ~= "table" and type(dict) ~= "userdata" then bad("opts.dict must be a lua_shared_dict") end
+    if type(dict) ~= "table" and type(dict) ~= "userdata" then
+      bad_argument("breaker", 1, "opts.dict must be a lua_shared_dict")
+    end
     b.store = dict_store(dict, key)
   else
     b.store = vm_store(b.now)
   end
   if rawget(opts, "redis") ~= nil then
     local link, err = redis_link.link(opts, "breaker " .. name)
-    if not link then bad(err) end
+    if not link then bad_argument("breaker", 1, err) end
     b.link = link
     b.rkeys = { key .. ":until", key .. ":fails", key .. ":probe", key .. ":calls", key .. ":bad" }
   end

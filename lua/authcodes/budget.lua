@@ -6,10 +6,11 @@
 -- (`dict`, a `lua_shared_dict`) and one per fleet (`redis`, see `authcodes.redis`).
 -- @module authcodes.budget
 
-local type, error, tostring, setmetatable, getmetatable, rawget, ipairs, require =
-  type, error, tostring, setmetatable, getmetatable, rawget, ipairs, require
+local type, tostring, setmetatable, getmetatable, rawget, ipairs, require =
+  type, tostring, setmetatable, getmetatable, rawget, ipairs, require
 local min, huge = math.min, math.huge
-local format = string.format
+
+local internal = require "authcodes.internal"
 
 local M = {}
 
@@ -17,9 +18,7 @@ local M = {}
 -- @table defaults
 M.defaults = { capacity = 500, cost = 5, refund = 1 }
 
-local function bad(fname, n, msg)
-  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
-end
+local bad = internal.bad_argument
 
 local Budget = {}
 Budget.__index = Budget

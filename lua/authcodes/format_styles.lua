@@ -52,6 +52,18 @@ end
 -- tables of those (string keys, bounded depth, size and bytes). Everything else becomes
 -- a string. `left` is { tables left, bytes left }: once the bytes run out, nothing
 -- more is copied.
+-- The first MAX_KEYS keys of a table (raw `next`: no metamethod runs), and how many.
+local function first_keys(t)
+  local keys, n = {}, 0
+  local k = next(t)
+  while k ~= nil and n < MAX_KEYS do
+    n = n + 1
+    keys[n] = k
+    k = next(t, k)
+  end
+  return keys, n
+end
+
 local function plain(v, depth, left)
   local t = type(v)
   if t == "boolean" then left[2] = left[2] - 6; return v end
@@ -67,17 +79,11 @@ local function plain(v, depth, left)
     left[2] = left[2] - 2
     -- The table's own values first, then the tables in it: what is near the top
     -- survives a budget that a deep or wide part would use up.
-    local keys, n = {}, 0
-    local k = next(v)
-    while k ~= nil and n < MAX_KEYS do
-      n = n + 1
-      keys[n] = k
-      k = next(v, k)
-    end
+    local keys, n = first_keys(v)
     local out = {}
     for pass = 1, 2 do
       for i = 1, n do
-        k = keys[i]
+        local k = keys[i]
         local x = rawget(v, k)
         if (type(x) == "table" and not is_error(x)) == (pass == 2) and left[2] > 0 then
           local key = json_text(type(k) == "string" and k or text_of(k), MAX_NAME)
@@ -187,13 +193,7 @@ return function(h)
     add("cause", cause and log_value(cause))
     local ctx = rawget(err, "context")
     if type(ctx) == "table" then
-      local keys, n = {}, 0
-      local k = next(ctx)
-      while k ~= nil and n < MAX_KEYS do
-        n = n + 1
-        keys[n] = k
-        k = next(ctx, k)
-      end
+      local keys = first_keys(ctx)
       local names = {}
       for i, key in ipairs(keys) do names[i] = { log_key(key), key } end
       sort(names, function(a, b) return a[1] < b[1] end)

@@ -134,6 +134,14 @@ end
 -- `unknown`, `bad_reply`, `mt_for` and `circuit_open` are set by `authcodes.errors`, which `require
 -- "authcodes"` no longer loads up front: the first module to ask for one loads it.
 local FROM_ERRORS = { unknown = true, bad_reply = true, mt_for = true, circuit_open = true }
+
+--- Raise `bad argument #n to 'fname' (msg)`, blaming the caller of the function that
+-- called this one (level 3), as Lua's own argument errors do. Programmer misuse only:
+-- network input never comes here.
+function M.bad_argument(fname, n, msg)
+  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+end
+
 return setmetatable(M, { __index = function(t, k)
   if FROM_ERRORS[k] then
     require "authcodes.errors"

@@ -15,8 +15,8 @@ local errors = require "authcodes.errors"
 local budgets = require "authcodes.budget"
 local loop = require "authcodes.loop"
 
-local type, error, select, tostring, rawget, ipairs, next =
-  type, error, select, tostring, rawget, ipairs, next
+local type, select, tostring, rawget, ipairs, next =
+  type, select, tostring, rawget, ipairs, next
 local floor, huge = math.floor, math.huge
 local format = string.format
 local unpack = table.unpack or unpack  -- luacheck: ignore 143
@@ -34,9 +34,7 @@ local M = {}
 -- @table defaults
 M.defaults = { attempts = 3, base = 0.05, cap = 20, request_deadline = 1, sleep = nil }
 
-local function bad(fname, n, msg)
-  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
-end
+local bad = internal.bad_argument
 
 local MAX_DELAY = 86400  -- a day: no answer is longer (the C sleep's own bound)
 
