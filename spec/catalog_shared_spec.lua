@@ -21,6 +21,23 @@ describe("entries and shared objects callers cannot change", function()
     assert.are.equal(22002, err.code)
   end)
 
+  it("no field of an entry or error object reaches its fields table or metatable", function()
+    local e = authcodes.lookup("wilddog", 22002)
+    local err = authcodes.new(e)
+    for _, x in ipairs { e, err } do
+      assert.are.equal(x == e and "authcodes.entry" or "authcodes.error", getmetatable(x))
+      for _, k in ipairs { "__index", "__newindex", "__pairs", "__metatable", "__tostring", "__concat", 1, 2, 3 } do
+        local v = x[k]
+        assert.is_true(v == nil or type(v) == "function" or type(v) == "string", tostring(k))
+        if type(v) == "table" then error("a table behind " .. tostring(k)) end
+      end
+    end
+    -- and every field an entry lists is a value, not a table it shares (aliases: a copy)
+    for k, v in pairs(authcodes.lookup(-204):totable()) do
+      if k ~= "aliases" then assert.are_not.equal("table", type(v), k) end
+    end
+  end)
+
   it("no public module table hands out internals", function()
     for _, m in ipairs { "authcodes", "authcodes.catalog", "authcodes.entry", "authcodes.errors" } do
       local t = require(m)

@@ -50,31 +50,28 @@ static const struct ac_entry *entry_arg(lua_State *L, lua_Integer *index) {
 }
 
 /* The fields every entry keeps in Lua (the ones hot paths read), into the table on top
- * of the stack. The text fields (summary, note, message, description, sdk and doc
- * wording) stay here and are read on demand with core.text: a VM that never shows
- * them never holds them (an error's tostring line and problem bodies, made once per
- * entry, are cached by the Lua side). */
-static void set_hot_fields(lua_State *L, const struct ac_entry *e, lua_Integer i) {
+ * of the stack. The cold fields (below: the text and `action`) stay here and are read
+ * on demand with core.text: a VM that never shows them never holds them (an error's
+ * tostring line and problem bodies, made once per entry, are cached by the Lua side). */
+static void set_hot_fields(lua_State *L, const struct ac_entry *e) {
   set_string(L, "domain", ac_domain_at(e->domain)->name);
   set_integer(L, "code", e->code);
   set_string(L, "name", e->name);
-  set_string(L, "action", e->action);
   lua_pushstring(L, ac_class_name(e->klass));
   lua_setfield(L, -2, "class");
   lua_pushstring(L, ac_retry_name(e->retry));
   lua_setfield(L, -2, "retry");
-  lua_pushstring(L, ac_source_name(e->source));
-  lua_setfield(L, -2, "source");
   set_integer(L, "http", e->http);
   if (e->retry_after > 0) set_integer(L, "retry_after", e->retry_after);
   lua_pushboolean(L, e->ok);
   lua_setfield(L, -2, "ok");
-  set_integer(L, "index", i);
 }
 
-/* The text fields, by name: read on demand (core.text), not kept in every VM. */
+/* The cold fields, by name: read on demand (core.text), not kept in every VM: the text
+ * fields and `action` (read only when an error is formatted), and `source` (below). */
 static const char *const text_fields[] = {
-  "summary", "message", "description", "sdk_message", "doc_message", "doc_description", "note", NULL
+  "summary", "message", "description", "sdk_message", "doc_message", "doc_description", "note",
+  "action", NULL
 };
 
 static uint32_t text_offset(const struct ac_entry *e, int which) {
@@ -85,7 +82,8 @@ static uint32_t text_offset(const struct ac_entry *e, int which) {
   case 3: return e->sdk_message;
   case 4: return e->doc_message;
   case 5: return e->doc_description;
-  default: return e->note;
+  case 6: return e->note;
+  default: return e->action;
   }
 }
 
@@ -96,25 +94,29 @@ static int core_entry(lua_State *L) {
   int j;
   if (e == NULL) return 0;
   lua_createtable(L, 0, 20);
-  set_hot_fields(L, e, i);
+  set_hot_fields(L, e);
+  set_integer(L, "index", i);
+  lua_pushstring(L, ac_source_name(e->source));
+  lua_setfield(L, -2, "source");
   push_aliases(L, e->aliases);
   lua_setfield(L, -2, "aliases");
   for (j = 0; text_fields[j] != NULL; j++) set_string(L, text_fields[j], text_offset(e, j));
   return 1;
 }
 
-/* Entry index -> a new table of the hot fields only, sized for them plus the three
- * methods the Lua side adds (16 slots: one layout for every entry). */
+/* Entry index -> a new table of the hot fields only, sized for them plus `retryable`,
+ * which the Lua side adds: 8 keys in 8 slots (16 for the few entries with a
+ * retry_after); docs/design-caches.md, "What an entry is". */
 static int core_fields(lua_State *L) {
   lua_Integer i;
   const struct ac_entry *e = entry_arg(L, &i);
   if (e == NULL) return 0;
-  lua_createtable(L, 0, 16);
-  set_hot_fields(L, e, i);
+  lua_createtable(L, 0, e->retry_after > 0 ? 16 : 8);
+  set_hot_fields(L, e);
   return 1;
 }
 
-/* (entry index, text field name) -> the string, or nothing when absent. */
+/* (entry index, cold field name) -> the string, or nothing when absent. */
 static int core_text(lua_State *L) {
   lua_Integer i;
   const struct ac_entry *e = entry_arg(L, &i);
@@ -126,6 +128,10 @@ static int core_text(lua_State *L) {
     s = ac_string(text_offset(e, j));
     if (s == NULL) return 0;
     lua_pushstring(L, s);
+    return 1;
+  }
+  if (strcmp(field, "source") == 0) {
+    lua_pushstring(L, ac_source_name(e->source));
     return 1;
   }
   return 0;
@@ -151,7 +157,15 @@ static int core_aliases(lua_State *L) {
 
 /* A new, empty full userdata: what an entry is, so that no caller can rawset on it. */
 static int core_box(lua_State *L) {
-  lua_newuserdata(L, 0);
+  ac_newbox(L);
+  return 1;
+}
+
+/* A new table whose array part has a slot for every entry index: where the Lua side
+ * keeps the entries it has made (16 bytes per catalog entry on 5.4, 8 on LuaJIT, and
+ * never a rehash; docs/design-caches.md, "Entries made"). */
+static int core_slots(lua_State *L) {
+  lua_createtable(L, (int)ac_entry_count(), 0);
   return 1;
 }
 
@@ -251,6 +265,7 @@ static const luaL_Reg core_funcs[] = {
   { "code", core_code },
   { "aliases", core_aliases },
   { "box", core_box },
+  { "slots", core_slots },
   { "find_code", core_find_code },
   { "find_key", core_find_key },
   { "domains", core_domains },

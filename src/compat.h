@@ -17,4 +17,12 @@
 #define ac_newlib(L, l) luaL_newlib(L, l)
 #endif
 
+/* An empty full userdata with no user values: Lua 5.4's lua_newuserdata gives every
+ * userdata one (16 bytes more per entry; an entry has no use for it). */
+#if defined(LUA_VERSION_NUM) && LUA_VERSION_NUM >= 504
+#define ac_newbox(L) ((void)lua_newuserdatauv(L, 0, 0))
+#else
+#define ac_newbox(L) ((void)lua_newuserdata(L, 0))
+#endif
+
 #endif

@@ -23,7 +23,7 @@ local huge = math.huge
 local sort, concat = table.sort, table.concat
 local format, lower, find, sub, gsub, byte =
   string.format, string.lower, string.find, string.sub, string.gsub, string.byte
-local find_code, find_key, core_fields, core_code = core.find_code, core.find_key, core.fields, core.code
+local find_code, find_key, core_fields = core.find_code, core.find_key, core.fields
 
 local M = {}
 
@@ -96,15 +96,15 @@ function internal.cached_in(d, k)
   return e
 end
 
--- The entry of built-in index i (its code, when the caller knows it), made on first
--- use. Its code is always cached: that is how the entry is found again.
-local function materialise(i, code)
-  if code == nil then code = core_code(i) end
-  local e = by_key[code]
-  if e == nil then e = by_small[code] end
+-- The entry of built-in index i, made on first use and kept here by its index, so that
+-- every path to it (a spelling, `each`) gives the same entry; the spelling caches hold
+-- only spellings that were looked up (docs/design-caches.md, "Entries made").
+local made = core.slots()
+local function materialise(i)
+  local e = made[i]
   if e == nil then
     e = entry.new(core_fields(i))
-    put(by_key, by_small, code, e)
+    made[i] = e
   end
   return e
 end
@@ -266,9 +266,9 @@ local function lookup_any(key)
             local d = same_length[n]
             if (JIT and head == d) or (not JIT and find(key, prefix[d])) then
               local rest = sub(key, dot + 1)
-              local e, w = lookup_in(d, rest)
+              local e, w, canonical = lookup_in(d, rest, true)
               if e == nil then return nil, w end
-              if sub(key, 1, dot - 1) == d and by_domain[d][rest] == e then cache_bare(key, e) end
+              if canonical and sub(key, 1, dot - 1) == d then cache_bare(key, e) end
               return e
             end
           end
@@ -290,8 +290,8 @@ local function lookup_any(key)
   -- A code: a number, or a decimal string.
   local i = builtin_code(code)
   if i ~= nil then
-    local e = materialise(i, code)
-    if key ~= code and key == tostring(code) then put(by_key, by_small, key, e) end
+    local e = materialise(i)
+    if key == code or key == tostring(code) then put(by_key, by_small, key, e) end
     return e
   end
   if n_registered > 0 then
@@ -305,8 +305,10 @@ local function lookup_any(key)
   return nil, unknown_code(code)
 end
 
--- lookup(domain, key) on a miss of the caches.
-lookup_in = function(domain, key)
+-- lookup(domain, key) on a miss of the caches. For lookup("domain.key") (`whole`), which
+-- caches the whole key itself, `key` is not cached in the domain's cache (it was not
+-- looked up), and a third result says whether it is one of the entry's own spellings.
+lookup_in = function(domain, key, whole)
   if type(domain) ~= "string" then
     return nil, "domain must be a string, got " .. type(domain)
   end
@@ -327,7 +329,7 @@ lookup_in = function(domain, key)
     else
       local i = find_code(code)
       local b = builtin[d]
-      if i ~= nil and i >= b.first and i < b.first + b.count then e = materialise(i, code) end
+      if i ~= nil and i >= b.first and i < b.first + b.count then e = materialise(i) end
     end
     if e == nil then return nil, unknown_code(code, d) end
     canonical = code == key or key == tostring(code)
@@ -345,6 +347,7 @@ lookup_in = function(domain, key)
     end
     if e == nil then return nil, UNKNOWN_NAME .. " in " .. d end
   end
+  if whole then return e, nil, canonical end
   if canonical then put(cache, small, key, e) end
   return e
 end
@@ -438,7 +441,7 @@ function internal.add_registered(domain, r, keys, spellings)
   end
   for _, k in ipairs(spellings) do
     local old = by_key[k] or by_small[k]
-    if old ~= nil and fields_of(old).source == "registered" then by_key[k], by_small[k] = nil, nil end
+    if old ~= nil and registered[fields_of(old).domain] ~= nil then by_key[k], by_small[k] = nil, nil end
   end
   registered[domain], by_domain[domain], small_domain[domain] = r, {}, {}
   n_registered = n_registered + 1

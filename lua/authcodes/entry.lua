@@ -3,12 +3,12 @@
 --
 -- An entry is an empty full userdata whose metatable reads a fields table and refuses
 -- writes: nothing about it can be changed, not even with `rawset`, and the fields table
--- is never handed out (docs/design-caches.md, "Entries"). Built-in entries are made by
--- `authcodes.catalog` from the C core's rows, registered ones from `register`'s rows;
--- both get the same shape here. A built-in entry's fields table holds only what hot
--- paths read; its text fields (`summary`, `note`, `message`, `description`, the sdk/doc wording)
--- and its `aliases` are read from the C core when asked for, so a VM that never shows
--- them never holds them.
+-- is never handed out (docs/design-caches.md, "What an entry is"). Built-in entries are
+-- made by `authcodes.catalog` from the C core's rows, registered ones from `register`'s
+-- rows; both get the same shape here. A built-in entry's fields table holds only what
+-- hot paths read; its cold fields (`summary`, `note`, `message`, `description`, the
+-- sdk/doc wording, `action`, `source`), `index` and `aliases` are read from the C core
+-- when asked for, so a VM that never shows them never holds them.
 -- @module authcodes.entry
 
 local internal = require "authcodes.internal"
@@ -159,21 +159,29 @@ local function entry_pairs(e) return field_after, e, nil end
 -- What a fields table does not hold itself. `aliases` is handed out as a fresh list on
 -- every read: a real array, so `#` and `ipairs` work on Lua 5.1/LuaJIT too, that a
 -- caller may change without touching the catalog (a shared table could not be both).
--- A built-in entry's text fields come from the C core. Methods are copied into the
--- fields so that `err:is` is one index; the fallback serves methods added later.
-local TEXT = { summary = true, message = true, description = true, sdk_message = true, doc_message = true,
-               doc_description = true, note = true }
+-- The methods are found here, and a built-in entry's cold fields and its `index` come
+-- from the C core. docs/design-caches.md, "What an entry is", says why the fields table
+-- holds no more.
+local COLD = { summary = true, message = true, description = true, sdk_message = true, doc_message = true,
+               doc_description = true, note = true, action = true, source = true }
 local own_aliases = {}  -- a registered entry's fields table -> its aliases (built-in: the C core's)
+local find_code = core.find_code
 local fields_mt = { __index = function(f, k)
-  if k == "aliases" then
-    local list = own_aliases[f]
-    if list == nil then return aliases_of_core(rawget(f, "index")) end
+  local m = methods[k]
+  if m ~= nil then return m end
+  local list = own_aliases[f]
+  if list ~= nil then
+    if k ~= "aliases" then return nil end
     local copy = {}
     for i = 1, #list do copy[i] = list[i] end
     return copy
   end
-  if TEXT[k] and own_aliases[f] == nil then return text_of_core(rawget(f, "index"), k) end
-  return methods[k]
+  -- A built-in entry: its index is its code's (codes are unique across the built-in
+  -- domains), found when asked for, never kept.
+  if k == "index" then return find_code(rawget(f, "code")) end
+  if k == "aliases" then return aliases_of_core(find_code(rawget(f, "code"))) end
+  if COLD[k] then return text_of_core(find_code(rawget(f, "code")), k) end
+  return nil
 end }
 
 --- Make the read-only entry of a fields table: a built-in entry's hot fields from the C
@@ -183,7 +191,6 @@ end }
 function M.new(f, aliases)
   f.aliases = nil
   f.retryable = f.retry == "backoff" or f.retry == "after_delay"
-  for k, fn in pairs(methods) do f[k] = fn end
   if aliases ~= nil then own_aliases[f] = aliases end
   setmetatable(f, fields_mt)
   local e = box()

@@ -28,20 +28,20 @@ local M = {}
 local MAX_CHAIN, MAX_VALUE, MAX_OUTPUT = text.MAX_CHAIN, text.MAX_VALUE, text.MAX_OUTPUT
 local terminal, cut = text.terminal, text.cut
 
--- Private keys of an entry's fields table: its error metatable and its tostring line,
--- made on its first error. Tables, so no caller can name them (the fields table is never
--- handed out, and `pairs(entry)` lists only data fields).
-local MT, LINE = {}, {}
+-- entry -> its error metatable, made on its first error. Not in the entry's fields
+-- table: two more keys there would double it for every entry errors are made of
+-- (docs/design-caches.md, "What an entry is"). The entry's tostring line is in its
+-- error metatable, at index 1 (an array slot).
+local mt_of = {}
 -- The catalog's bare spelling cache, read directly: `new(key)` of a key looked up before
--- is one index, one index through the entry, and a `setmetatable`, like a hand-written
+-- is two indexes (`mt_of[by_key[key]]`) and a `setmetatable`, like a hand-written
 -- Kong-style constructor.
 local by_key = internal.by_key
 -- LuaJIT only: key -> error metatable (never a code 0..1024, never a registered entry's
--- key, which a later `register` can make ambiguous), and each entry's line in its error
--- metatable too (`mt[1]`). In a trace one index by key and a constant-index slot of the
--- metatable cost less than the dependent lookups through the entry (`by_key[key][MT]`,
--- `err[LINE]`): 6.9 against 17 ns per `tostring(new(code))` here. PUC Lua gains nothing
--- from them (a hit there is dominated by the calls) and would pay about 17 KB.
+-- key, which a later `register` can make ambiguous). In a trace one index by key costs
+-- less than the dependent lookups (6.9 against 17 ns per `tostring(new(code))` here).
+-- PUC Lua gains nothing from it (a hit there is dominated by the calls) and would pay
+-- about 17 KB.
 local JIT = rawget(_G, "jit") ~= nil
 local mt_by_key = JIT and {} or nil
 local is_small = internal.is_small
@@ -91,8 +91,14 @@ local function add_tail(out, label, v, depth)
   end
 end
 
+-- An error's line: its entry's, kept in the error metatable (`mt[1]`), or made now for
+-- an error without an entry (unknown codes, bad replies).
+local function line_for(err)
+  return getmetatable(err)[1] or line_of(err, rawget(err, "key"))
+end
+
 render_into = function(out, err, depth)
-  add(out, err[LINE] or line_of(err, rawget(err, "key")))
+  add(out, line_for(err))
   add_tail(out, "; detail: ", rawget(err, "detail"), depth)
   add_tail(out, "; caused by: ", rawget(err, "cause"), depth)
 end
@@ -102,7 +108,7 @@ local function render(err)
   if cause == nil and type(detail) == "string" then
     -- The common case, a detail and nothing else: two safe pieces of at most
     -- MAX_VALUE bytes each, already within MAX_OUTPUT.
-    return (err[LINE] or line_of(err, rawget(err, "key"))) .. "; detail: " .. one_line(detail)
+    return line_for(err) .. "; detail: " .. one_line(detail)
   end
   local out = { n = 0, size = 0 }
   render_into(out, err, 1)
@@ -112,21 +118,24 @@ end
 local function err_tostring(err) return render(err) end
 
 -- `tostring` of an object with nothing of its own (`new(code)`: no detail, no cause)
--- is its entry's line, made once and kept in the entry's fields under a private key,
--- without `render`: one function for every entry (no closure per entry), one index. The
--- test is the cheapest each VM has: PUC Lua, one `next` (a C call costs more there than
--- the rest of the call); LuaJIT, two `rawget`s, which compile (`next` would keep the new
--- object from being sunk).
-local plain_tostring
-if rawget(_G, "jit") then
+-- is its entry's line, made once, without `render`. The cheapest each VM has: LuaJIT,
+-- one function for every entry, two `rawget`s and the metatable's slot, which compile
+-- (`next` would keep the new object from being sunk); PUC Lua, a closure per entry that
+-- errors are made of, holding the line, and one `next` (`debug.getmetatable` would be a
+-- second C call, and a C call costs more there than the rest of the call).
+local plain_tostring, tostring_of
+if JIT then
   plain_tostring = function(err)
     if rawget(err, "detail") == nil and rawget(err, "cause") == nil then return getmetatable(err)[1] end
     return render(err)
   end
+  tostring_of = function() return plain_tostring end
 else
-  plain_tostring = function(err)
-    if next(err) == nil then return err[LINE] end
-    return render(err)
+  tostring_of = function(line)
+    return function(err)
+      if next(err) == nil then return line end
+      return render(err)
+    end
   end
 end
 
@@ -136,17 +145,16 @@ end
 internal.mark_errors(err_concat)   -- how `is_error` knows our metatables
 
 -- Four keys: the table has four slots and no more (docs/design-caches.md, "Error
--- metatables"). An entry's line lives in its fields (`LINE`); on LuaJIT also here, at
--- index 1: an array slot of 8 bytes, where a fifth key would double the hash part
--- (four more 24-byte nodes per entry).
-local function make_mt(fields, has_line)
-  if JIT and has_line then
-    return { fields[LINE], __index = fields, __tostring = plain_tostring, __concat = err_concat,
+-- metatables"). An entry's line is at index 1: an array slot of 16 bytes (8 on LuaJIT),
+-- where a fifth key would double the hash part (four more 24-byte nodes per entry).
+local function make_mt(fields, line)
+  if line ~= nil then
+    return { line, __index = fields, __tostring = tostring_of(line), __concat = err_concat,
              __metatable = "authcodes.error" }
   end
   return {
     __index = fields,
-    __tostring = has_line and plain_tostring or err_tostring,
+    __tostring = err_tostring,
     __concat = err_concat,
     __metatable = "authcodes.error",
   }
@@ -167,7 +175,7 @@ local unknown_fields = setmetatable({
   action = "none", ok = false, source = "unknown",
   summary = "The code is not in the catalog.", description = "错误码不在目录中。",
 }, synthetic_mt)
-local unknown_mt = make_mt(unknown_fields, false)
+local unknown_mt = make_mt(unknown_fields, nil)
 
 -- A vendor reply that could not be read at all: the upstream is at fault (502).
 local bad_reply_fields = setmetatable({
@@ -175,7 +183,7 @@ local bad_reply_fields = setmetatable({
   action = "contact_vendor", ok = false, source = "unknown",
   summary = "The vendor's reply could not be understood.", description = "无法读懂供应商的回复。",
 }, synthetic_mt)
-local bad_reply_mt = make_mt(bad_reply_fields, false)
+local bad_reply_mt = make_mt(bad_reply_fields, nil)
 
 -- The vendor's circuit breaker is open (`authcodes.breaker`, issue #16): no call was
 -- made; try again after `retry_after` seconds, when the breaker lets a probe through.
@@ -185,17 +193,15 @@ local circuit_open_fields = setmetatable({
   summary = "Calls to the vendor are suspended after repeated failures (circuit breaker open).",
   description = "供应商接口多次失败，已暂停调用（熔断器打开），稍后重试。",
 }, synthetic_mt)
-local circuit_open_mt = make_mt(circuit_open_fields, false)
+local circuit_open_mt = make_mt(circuit_open_fields, nil)
 
--- The error metatable of an entry, made on its first error and kept in its fields
--- (`MT`), so that `new(key)` finds it through the spelling cache with one more index.
+-- The error metatable of an entry, made on its first error (`mt_of`).
 local function mt_for(e)
-  local f = fields_of(e)
-  local mt = rawget(f, MT)
+  local mt = mt_of[e]
   if mt == nil then
-    f[LINE] = line_of(f)
-    mt = make_mt(f, true)
-    f[MT] = mt
+    local f = fields_of(e)
+    mt = make_mt(f, line_of(f))
+    mt_of[e] = mt
   end
   return mt
 end
@@ -264,8 +270,7 @@ function M.new(key, opts)
     if JIT then
       mt = mt_by_key[key]
     else
-      local e = by_key[key]
-      if e ~= nil then mt = e[MT] end
+      mt = mt_of[by_key[key]]
     end
     if mt ~= nil then
       local o = setmetatable({}, mt)
@@ -275,7 +280,7 @@ function M.new(key, opts)
     if e == nil then e = entry_of(key) end
     if e ~= nil then
       mt = mt_for(e)
-      if JIT and by_key[key] == e and not is_small(key) and mt.__index.source ~= "registered" then
+      if JIT and by_key[key] == e and not is_small(key) and internal.registered[mt.__index.domain] == nil then
         mt_by_key[key] = mt
       end
       local o = setmetatable({}, mt)

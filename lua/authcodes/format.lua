@@ -60,8 +60,12 @@ end
 -- circuit_open errors (ours, constant; spec/format_spec.lua checks both). A registered
 -- entry's text is anyone's and is made safe, as is whatever an error object holds
 -- itself (its detail, a field a caller set on it).
+-- A registered domain's entries are exactly those whose `source` is "registered" (a
+-- built-in entry's `source` is a cold field: docs/design-caches.md).
+require "authcodes.catalog"              -- (which sets internal.registered)
+local registered = internal.registered   -- registered domain name -> its entries
 local function entry_json(err, v, max)
-  if err.source == "registered" then return json_text(v, max) end
+  if registered[err.domain] ~= nil then return json_text(v, max) end
   return v
 end
 
@@ -227,11 +231,11 @@ end
 -- constant string, whatever `M.type_base` says), in the array part of the error
 -- metatable (one per entry): `mt[BODY.en]`, `mt[BODY.zh]`, a slot of 16 bytes (8 on
 -- LuaJIT), where a map keyed by metatable cost a 512-node hash (12 KB for every code).
--- LuaJIT keeps the entry's line at `mt[1]` (authcodes.errors), hence 2 and 3 there.
+-- The entry's line is at `mt[1]` (authcodes.errors), hence 2 and 3.
 -- For another base: language -> error metatable -> body, for `bodies_base` only (a call
 -- with another base starts afresh). docs/design-caches.md, "Problem bodies".
 local DEFAULT_BASE = M.type_base
-local BODY = rawget(_G, "jit") and { en = 2, zh = 3 } or { en = 1, zh = 2 }
+local BODY = { en = 2, zh = 3 }
 local bodies, bodies_base = { en = {}, zh = {} }, nil
 
 -- The text, log and JSON styles and `negotiate` (authcodes.format_styles), loaded on
