@@ -15,8 +15,8 @@ local internal = require "authcodes.internal"
 
 local core = require "authcodes.core"
 
-local type, tostring, pcall, rawget, rawequal, setmetatable, error, ipairs, pairs =
-  type, tostring, pcall, rawget, rawequal, setmetatable, error, ipairs, pairs
+local type, tostring, pcall, rawget, rawequal, setmetatable, error, ipairs =
+  type, tostring, pcall, rawget, rawequal, setmetatable, error, ipairs
 -- Entries are userdata, and their metatables are protected: only the debug functions
 -- set and read them.
 local dgetmetatable, dsetmetatable = debug.getmetatable, debug.setmetatable
