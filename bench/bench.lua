@@ -298,11 +298,15 @@ end
 local function fresh(c) c.fresh = true; return c end
 
 -- Against the raw index: issue #13 asks 1.1 on LuaJIT (issue #5 asked 1.8 of Lua 5.4).
--- Against the peer's lookup: issue #13 asks 1.05 on Lua 5.4, issue #5 1.0 on LuaJIT.
+-- Against the peer's lookup: issue #13 asks 1.05 on Lua 5.4, "a one-argument hot-path
+-- function is acceptable if documented as such": that is `get`, and `lookup`'s own
+-- figure there (its test for a second argument) is shown, without a target. Issue #5
+-- asked 1.0 on LuaJIT, of both.
 local LOOKUP_LIMIT = JIT and 1.1 or 1.8
 local PEER_LIMIT = JIT and 1.0 or 1.05
-local lookup, new, should_retry, format, problem =
-  authcodes.lookup, authcodes.new, authcodes.should_retry, authcodes.format, authcodes.problem
+local LOOKUP_PEER_LIMIT = JIT and 1.0 or nil
+local lookup, get, new, should_retry, format, problem =
+  authcodes.lookup, authcodes.get, authcodes.new, authcodes.should_retry, authcodes.format, authcodes.problem
 local peer_lookup, peer_lookup_name = peer.lookup, peer.lookup_name
 local encode = cjson.encode
 
@@ -356,21 +360,27 @@ local groups = {
   { name = "lookup by code",
     cands = {
       cand("authcodes.lookup(code)", codes, "s = lookup(k)", { lookup = lookup }),
+      cand("authcodes.get(code)", codes, "s = get(k)", { get = get }),
       cand("raw T[code]", codes, "s = T[k]", { T = T }),
       cand("peer.lookup(code)", codes, "s = peer_lookup(k)", { peer_lookup = peer_lookup }),
     },
     ratios = { { "authcodes.lookup(code)", "raw T[code]", LOOKUP_LIMIT },
-               { "authcodes.lookup(code)", "peer.lookup(code)", PEER_LIMIT } },
-    zero_alloc = { "authcodes.lookup(code)" } },
+               { "authcodes.get(code)", "raw T[code]", LOOKUP_LIMIT },
+               { "authcodes.lookup(code)", "peer.lookup(code)", LOOKUP_PEER_LIMIT },
+               { "authcodes.get(code)", "peer.lookup(code)", PEER_LIMIT } },
+    zero_alloc = { "authcodes.lookup(code)", "authcodes.get(code)" } },
   { name = "lookup by name",
     cands = {
       cand("authcodes.lookup(name)", names, "s = lookup(k)", { lookup = lookup }),
+      cand("authcodes.get(name)", names, "s = get(k)", { get = get }),
       cand("raw T[name]", names, "s = N[k]", { N = N }),
       cand("peer.lookup_name(name)", names, "s = peer_lookup_name(k)", { peer_lookup_name = peer_lookup_name }),
     },
     ratios = { { "authcodes.lookup(name)", "raw T[name]", LOOKUP_LIMIT },
-               { "authcodes.lookup(name)", "peer.lookup_name(name)", PEER_LIMIT } },
-    zero_alloc = { "authcodes.lookup(name)" } },
+               { "authcodes.get(name)", "raw T[name]", LOOKUP_LIMIT },
+               { "authcodes.lookup(name)", "peer.lookup_name(name)", LOOKUP_PEER_LIMIT },
+               { "authcodes.get(name)", "peer.lookup_name(name)", PEER_LIMIT } },
+    zero_alloc = { "authcodes.lookup(name)", "authcodes.get(name)" } },
   { name = "miss",
     cands = {
       cand("authcodes.lookup(code), hit", codes, "s = lookup(k)", { lookup = lookup }),

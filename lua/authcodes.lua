@@ -18,6 +18,7 @@
 -- `authcodes.X` is the very function `authcodes.<submodule>.X`; its reference is there:
 --
 -- * `lookup(key)`, `lookup(domain, key)`: entry, or `nil, reason` (`authcodes.catalog.lookup`)
+-- * `get(key)`: `lookup(key)` with one argument, for hot paths (`authcodes.catalog.get`)
 -- * `domains()`: the domain names (`authcodes.catalog.domains`)
 -- * `each(domain)`: iterate over a domain's entries (`authcodes.catalog.each`)
 -- * `register(domain, rows)`: add a domain of your own (`authcodes.register.register`)
@@ -50,6 +51,7 @@ local catalog = require "authcodes.catalog"
 local M = {
   _VERSION = "0.2.0",
   lookup = catalog.lookup,
+  get = catalog.get,
   domains = catalog.domains,
   each = catalog.each,
 }

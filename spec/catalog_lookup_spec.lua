@@ -261,12 +261,58 @@ end
 local function hostile_calls(lib, v)
   return {
     { "lookup(v)", function() return lib.lookup(v) end },
+    { "get(v)", function() return lib.get(v) end },
     { 'lookup("wilddog", v)', function() return lib.lookup("wilddog", v) end },
     { 'lookup("imsdk", v)', function() return lib.lookup("imsdk", v) end },
     { "lookup(v, 22002)", function() return lib.lookup(v, 22002) end },
     { 'lookup(v, "expired_token")', function() return lib.lookup(v, "expired_token") end },
   }
 end
+
+describe("get(key), the one-argument hot path", function()
+  -- Same answers as lookup(key), cold (a fresh library: get fills the caches) and warm,
+  -- for every bare spelling of every entry, every key form and every miss above.
+  local function same(lib, key)
+    local got = { n = select("#", lib.get(key)), lib.get(key) }
+    local want = { n = select("#", lib.lookup(key)), lib.lookup(key) }
+    assert.are.same(want, got, tostring(key))
+  end
+
+  it("answers as lookup(key) for every entry's code, decimal string, qualified name and aliases", function()
+    for _, warm in ipairs { false, true } do
+      local lib = fresh_authcodes()
+      for _, d in ipairs(lib.domains()) do
+        for e in lib.each(d) do
+          local keys = { e.code, tostring(e.code), d .. "." .. e.name, e.name, e.name:upper() }
+          for _, a in ipairs(e.aliases) do keys[#keys + 1] = a end
+          for _, k in ipairs(keys) do
+            if warm then lib.lookup(k) end
+            -- cold: get first, so it is get that resolves and caches
+            local e1, why1 = lib.get(k)
+            local e2, why2 = lib.lookup(k)
+            assert.are.equal(e2, e1, tostring(k))
+            assert.are.equal(why2, why1, tostring(k))
+            same(lib, k)
+          end
+        end
+      end
+    end
+  end)
+
+  it("answers as lookup(key) for the key forms and misses above", function()
+    for _, case in ipairs(KEY_FORMS) do
+      if #case[1] == 1 then
+        local lib = fresh_authcodes()
+        assert.are.equal(lib.lookup(case[1][1]), lib.get(case[1][1]))
+        same(lib, case[1][1])
+      end
+    end
+    for _, case in ipairs(MISSES) do
+      if #case[1] == 1 then same(fresh_authcodes(), case[1][1]); same(authcodes, case[1][1]) end
+    end
+    same(authcodes, "failure")   -- ambiguous: nil and both qualified names
+  end)
+end)
 
 describe("hostile keys", function()
   local keys = hostile_keys()

@@ -33,7 +33,7 @@ local N = 20000   -- iterations per loop: far past the hot-loop threshold (56) a
 local KNOWN = {}
 
 local authcodes = require "authcodes"
-local lookup, new, should_retry = authcodes.lookup, authcodes.new, authcodes.should_retry
+local lookup, get, new, should_retry = authcodes.lookup, authcodes.get, authcodes.new, authcodes.should_retry
 
 -- Each case: `warm()` (optional) runs first, outside the trace log; `loop()` is measured
 -- and returns a value so that nothing is dead code.
@@ -102,6 +102,17 @@ case("lookup_name", warm_lookups, function()
   for i = 1, N do
     local e = lookup(names[i % 8 + 1])
     sum = sum + e.code
+  end
+  return sum
+end)
+
+-- get(key): lookup(key)'s one-argument hot path, by code and by name.
+case("get_code_and_name", warm_lookups, function()
+  local sum = 0
+  for i = 1, N do
+    local e = get(codes[i % 8 + 1])
+    local f = get(names[i % 8 + 1])
+    sum = sum + e.code + f.code
   end
   return sum
 end)
