@@ -1,8 +1,11 @@
--- bench/gencat.lua N: CPU microseconds per row of tools/gencatalog.lua on a catalog of
+-- bench/gencat.lua N [instructions]: CPU microseconds per row of tools/gencatalog.lua on a catalog of
 -- N Wilddog rows (and the spec fixture's other domains), in a fresh process. The data is
 -- written to build/bench/gencat-N/ first, outside the clock. Run by bench/run.lua at
 -- 1k and 100k rows: the per-row cost must not grow with N (issue #13).
-local n = assert(tonumber(arg[1]), "usage: gencat.lua ROWS")
+local n = assert(tonumber(arg[1]), "usage: gencat.lua ROWS [instructions]")
+-- "instructions": Lua VM instructions per row instead (PUC Lua; a count hook every 100),
+-- as bench/register.lua.
+local instructions = arg[2] == "instructions"
 local dir = "build/bench/gencat-" .. n
 
 local function write(path, text)
@@ -42,10 +45,16 @@ local exit = os.exit
 os.exit = function(code) error({ exit = code }, 0) end -- luacheck: ignore 122
 arg = { [0] = "tools/gencatalog.lua", "--data", dir, "--out", dir .. "/catalog_data.h" } -- luacheck: ignore 121
 collectgarbage("collect")
-local t0 = os.clock()
+local count, t0 = 0, os.clock()
+if instructions then debug.sethook(function() count = count + 1 end, "", 100) end
 local ok, err = pcall(dofile, "tools/gencatalog.lua")
+if instructions then debug.sethook() end
 local t1 = os.clock()
 os.exit = exit -- luacheck: ignore 122
 assert(not ok and type(err) == "table" and err.exit == 0,
   "gencatalog failed: " .. tostring(type(err) == "table" and err.exit or err))
-io.write(string.format("%.3f\n", (t1 - t0) * 1e6 / n))
+if instructions then
+  io.write(string.format("%.1f\n", count * 100 / n))
+else
+  io.write(string.format("%.3f\n", (t1 - t0) * 1e6 / n))
+end

@@ -163,6 +163,20 @@ if not skip.linear then
     add_row { rt, "generator, per row at 100k rows", "100k rows", fmt("%.2f", per[100000]), "1k rows",
       fmt("%.2f", per[1000]), "us/row", fmt("%.2f", r), "<= 1.20", r <= 1.2 and "PASS" or "MISS" }
   end
+  -- The same runs counting Lua VM instructions instead of time (PUC Lua: LuaJIT's hooks
+  -- do not see compiled code): what the code does per row, without the machine. Info:
+  -- the target is on the time rows above; BENCHMARKS.md says what these tell.
+  for _, what in ipairs { { "register", "bench/register.lua", true }, { "generator", "bench/gencat.lua", false } } do
+    local per = {}
+    for _, n in ipairs { 1000, 100000 } do
+      local cmd = what[3] and fmt("%s lua5.4 %s %d instructions", env_for("lua5.4"), what[2], n)
+        or fmt("lua5.4 %s %d instructions", what[2], n)
+      per[n] = tonumber(capture(cmd))
+      say("   lua5.4  %s, %6d rows: %.0f VM instructions per row", what[1], n, per[n])
+    end
+    add_row { "lua5.4", what[1] .. ", VM instructions per row at 100k rows", "100k rows", fmt("%.0f", per[100000]),
+      "1k rows", fmt("%.0f", per[1000]), "instr/row", fmt("%.2f", per[100000] / per[1000]), "-", "info" }
+  end
 end
 
 ---------------------------------------------------------------------------------------

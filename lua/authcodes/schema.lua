@@ -171,6 +171,8 @@ end
 -- never, `action` none, `ok` from the class), every row checked, then all of them
 -- against each other; in code order. Returns the list of new row tables, or nil and
 -- the first reason (`row 2: unknown class UNAVAILBLE`).
+local ROW_FIELDS = { "code", "name", "class", "retry", "retry_after", "http", "action",
+                     "summary", "message", "description", "note", "ok" }
 function M.read_rows(rows)
   local checked = {}
   for i = 1, 2 ^ 31 do   -- raw reads: no __index/__ipairs of the caller's table runs here
@@ -178,8 +180,8 @@ function M.read_rows(rows)
     if raw == nil then break end
     if type(raw) ~= "table" then return nil, format("row %d: table expected, got %s", i, type(raw)) end
     local row = {}
-    for _, k in ipairs { "code", "name", "class", "retry", "retry_after", "http", "action",
-                         "summary", "message", "description", "note", "ok" } do
+    for j = 1, #ROW_FIELDS do
+      local k = ROW_FIELDS[j]
       row[k] = rawget(raw, k)
     end
     row.aliases = {}
@@ -201,9 +203,9 @@ function M.read_rows(rows)
     if row.ok == nil then row.ok = row.class == "OK" end
     local ok, why = M.check_row(row)
     if not ok then return nil, format("row %d: %s", i, why) end
-    checked[#checked + 1] = row
+    checked[i] = row
   end
-  if #checked == 0 then return nil, "no rows" end
+  if checked[1] == nil then return nil, "no rows" end
   local ok, why = M.check_unique(checked, function(i) return "row " .. i end)
   if not ok then return nil, why end
   -- Rows usually come in code order: check that in one pass (linear), sort only if not.
