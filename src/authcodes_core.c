@@ -63,12 +63,11 @@ static void set_hot_fields(lua_State *L, const struct ac_entry *e) {
   lua_setfield(L, -2, "retry");
   set_integer(L, "http", e->http);
   if (e->retry_after > 0) set_integer(L, "retry_after", e->retry_after);
-  lua_pushboolean(L, e->ok);
-  lua_setfield(L, -2, "ok");
 }
 
 /* The cold fields, by name: read on demand (core.text), not kept in every VM: the text
- * fields and `action` (read only when an error is formatted), and `source` (below). */
+ * fields and `action` (read only when an error is formatted), and `source` and `ok`
+ * (below; `check` reads `ok` once per reply). */
 static const char *const text_fields[] = {
   "summary", "message", "description", "sdk_message", "doc_message", "doc_description", "note",
   "action", NULL
@@ -98,14 +97,16 @@ static int core_entry(lua_State *L) {
   set_integer(L, "index", i);
   lua_pushstring(L, ac_source_name(e->source));
   lua_setfield(L, -2, "source");
+  lua_pushboolean(L, e->ok);
+  lua_setfield(L, -2, "ok");
   push_aliases(L, e->aliases);
   lua_setfield(L, -2, "aliases");
   for (j = 0; text_fields[j] != NULL; j++) set_string(L, text_fields[j], text_offset(e, j));
   return 1;
 }
 
-/* Entry index -> a new table of the hot fields only, sized for them plus `retryable`,
- * which the Lua side adds: 8 keys in 8 slots (16 for the few entries with a
+/* Entry index -> a new table of the hot fields only, sized for them plus `retryable`
+ * and `is`, which the Lua side adds: 8 keys in 8 slots (16 for the few entries with a
  * retry_after); docs/design-caches.md, "What an entry is". */
 static int core_fields(lua_State *L) {
   lua_Integer i;
@@ -116,7 +117,7 @@ static int core_fields(lua_State *L) {
   return 1;
 }
 
-/* (entry index, cold field name) -> the string, or nothing when absent. */
+/* (entry index, cold field name) -> its value, or nothing when absent. */
 static int core_text(lua_State *L) {
   lua_Integer i;
   const struct ac_entry *e = entry_arg(L, &i);
@@ -132,6 +133,10 @@ static int core_text(lua_State *L) {
   }
   if (strcmp(field, "source") == 0) {
     lua_pushstring(L, ac_source_name(e->source));
+    return 1;
+  }
+  if (strcmp(field, "ok") == 0) {
+    lua_pushboolean(L, e->ok);
     return 1;
   }
   return 0;

@@ -7,7 +7,7 @@
 -- made by `authcodes.catalog` from the C core's rows, registered ones from `register`'s
 -- rows; both get the same shape here. A built-in entry's fields table holds only what
 -- hot paths read; its cold fields (`summary`, `note`, `message`, `description`, the
--- sdk/doc wording, `action`, `source`), `index` and `aliases` are read from the C core
+-- sdk/doc wording, `action`, `source`, `ok`), `index` and `aliases` are read from the C core
 -- when asked for, so a VM that never shows them never holds them.
 -- @module authcodes.entry
 
@@ -159,11 +159,11 @@ local function entry_pairs(e) return field_after, e, nil end
 -- What a fields table does not hold itself. `aliases` is handed out as a fresh list on
 -- every read: a real array, so `#` and `ipairs` work on Lua 5.1/LuaJIT too, that a
 -- caller may change without touching the catalog (a shared table could not be both).
--- The methods are found here, and a built-in entry's cold fields and its `index` come
--- from the C core. docs/design-caches.md, "What an entry is", says why the fields table
+-- The methods other than `is` are found here, and a built-in entry's cold fields and its
+-- `index` come from the C core. docs/design-caches.md, "What an entry is", says why the fields table
 -- holds no more.
 local COLD = { summary = true, message = true, description = true, sdk_message = true, doc_message = true,
-               doc_description = true, note = true, action = true, source = true }
+               doc_description = true, note = true, action = true, source = true, ok = true }
 local own_aliases = {}  -- a registered entry's fields table -> its aliases (built-in: the C core's)
 local find_code = core.find_code
 local fields_mt = { __index = function(f, k)
@@ -191,6 +191,7 @@ end }
 function M.new(f, aliases)
   f.aliases = nil
   f.retryable = f.retry == "backoff" or f.retry == "after_delay"
+  f.is = methods.is   -- what a request handler calls: one index, not the fallback
   if aliases ~= nil then own_aliases[f] = aliases end
   setmetatable(f, fields_mt)
   local e = box()
