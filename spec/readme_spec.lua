@@ -398,25 +398,12 @@ describe("README.md nginx example in a real nginx", function()
 
   local prefix, port, master
 
-  local function alive(pid) return pid ~= nil and sh("kill -0 " .. pid) == 0 end
-
   local function stop()
     if prefix == nil then return end
     local pidfile = io.open(prefix .. "/nginx.pid")
     local pid = pidfile and tonumber(pidfile:read("*a")) or master
     if pidfile then pidfile:close() end
-    if pid then
-      local _, workers = sh("pgrep -P " .. pid)
-      sh("kill -TERM " .. pid)
-      for _ = 1, 50 do
-        if not alive(pid) then break end
-        sh("sleep 0.1")
-      end
-      if alive(pid) then sh("kill -KILL " .. pid) end
-      for w in workers:gmatch("%d+") do
-        if alive(w) then sh("kill -KILL " .. w) end
-      end
-    end
+    if pid then require("spec.process").stop_nginx(pid) end
     sh("rm -rf " .. q(prefix))
     prefix, master = nil, nil
   end

@@ -13,55 +13,9 @@ local helpers = require "spec.helpers"
 
 local M = {}
 
-local function run(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("*a")
-  local ok = p:close()
-  return ok, out
-end
-
-local function sh_ok(cmd)
-  local r = os.execute(cmd .. " >/dev/null 2>&1")
-  return r == true or r == 0
-end
-
-local function sleep(s) os.execute("sleep " .. s) end
-
--- TCP ports something listens on now (/proc/net/tcp, tcp6: state 0A).
-local function listening()
-  local used = {}
-  for _, f in ipairs { "/proc/net/tcp", "/proc/net/tcp6" } do
-    for port in (helpers.read(f) or ""):gmatch("\n%s*%d+: %x+:(%x+) %x+:%x+ 0A") do used[tonumber(port, 16)] = true end
-  end
-  return used
-end
-M.listening = listening
-
-function M.free_port()
-  local used = listening()
-  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
-  while true do
-    local port = math.random(20000, 59999)
-    if not used[port] then return port end
-  end
-end
-
-local function alive(pid)
-  local s = helpers.read("/proc/" .. pid .. "/stat")
-  if not s then return false end
-  local state = s:match("^%d+ %b() (%a)")
-  return state ~= nil and state ~= "Z"
-end
-M.alive = alive
-
-local function wait_until(seconds, f)
-  for _ = 1, math.ceil(seconds / 0.05) do
-    if f() then return true end
-    sleep(0.05)
-  end
-  return f()
-end
-M.wait_until = wait_until
+local process = require "spec.process"
+local run, sh_ok, listening, alive, wait_until =
+  process.run, process.sh_ok, process.listening, process.alive, process.wait_until
 
 --- redis-lua's module, or nil and why.
 function M.client_module()
@@ -133,7 +87,7 @@ function M.start()
   local srv = setmetatable({ dir = dir:gsub("%s+$", "") }, Server)
   local ok, err
   for _ = 1, 5 do   -- a free port is picked, not reserved: pick again when it was taken
-    srv.port = M.free_port()
+    srv.port = process.free_port()
     ok, err = srv:launch()
     if ok then return srv end
   end

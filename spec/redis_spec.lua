@@ -8,6 +8,7 @@ local authcodes = require "authcodes"
 local breaker_mod = require "authcodes.breaker"
 local core = require "authcodes.core"
 local server = require "spec.redis_server"
+local process = require "spec.process"
 
 local BACKOFF = -207        -- imsdk session_get_failed: UNAVAILABLE, retryable
 local NEVER = 22010         -- wilddog invalid_password: not retryable
@@ -332,7 +333,7 @@ describe("with a real redis-server", function()
     it("falls back to the local budget when Redis is down, logs once per interval, never raises", function()
       if not need() then return end
       local log, lines = log_sink()
-      local port = server.free_port()
+      local port = process.free_port()
       local function down()      -- nothing listens there
         local ok, c = pcall(redis.connect, { host = "127.0.0.1", port = port, timeout = 0.05 })
         if not ok then return nil, c end
@@ -464,7 +465,7 @@ describe("with a real redis-server", function()
     it("falls back to this VM's state when Redis is down", function()
       if not need() then return end
       local log, lines = log_sink()
-      local port = server.free_port()
+      local port = process.free_port()
       local br = authcodes.breaker { name = "v2", log = log, redis = function()
         local ok, c = pcall(redis.connect, { host = "127.0.0.1", port = port, timeout = 0.05 })
         if ok then return c end

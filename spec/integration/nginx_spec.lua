@@ -25,15 +25,11 @@
 -- tools/deps.sh).
 local cjson = require "cjson"
 
-local function run(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok, out
-end
-
 local helpers = require "spec.helpers"
+local process = require "spec.process"
 local quote, readfile, writefile = helpers.shell_quote, helpers.read, helpers.write
+local run, alive, children, listening, free_port, wait_until =
+  process.run, process.alive, process.children, process.listening, process.free_port, process.wait_until
 
 local ROOT = os.getenv("AUTHCODES_ROOT") or select(2, run("pwd")):gsub("%s+$", "")
 local NGINX = os.getenv("NGINX") or "nginx"
@@ -42,52 +38,9 @@ local WARMUP = tonumber(os.getenv("NGINX_WARMUP_REQUESTS")) or 10000
 local RSS_SLACK = tonumber(os.getenv("NGINX_RSS_SLACK")) or 0.05
 local EXAMPLE = ROOT .. "/examples/nginx"
 
--- A process that still runs (a zombie has ended: only its exit status is left).
-local function alive(pid)
-  local s = readfile("/proc/" .. pid .. "/stat")
-  if not s then return false end
-  local state = s:match("^%d+ %b() (%a)")
-  return state ~= nil and state ~= "Z"
-end
-
-local function children(pid)
-  local _, out = run("pgrep -P " .. pid)
-  local list = {}
-  for p in out:gmatch("%d+") do list[#list + 1] = tonumber(p) end
-  table.sort(list)
-  return list
-end
-
 local function rss_kb(pid)
   local s = readfile("/proc/" .. pid .. "/status") or ""
   return tonumber(s:match("VmRSS:%s*(%d+)"))
-end
-
--- TCP ports something listens on now (/proc/net/tcp, tcp6: state 0A).
-local function listening()
-  local used = {}
-  for _, f in ipairs { "/proc/net/tcp", "/proc/net/tcp6" } do
-    for port in (readfile(f) or ""):gmatch("\n%s*%d+: %x+:(%x+) %x+:%x+ 0A") do used[tonumber(port, 16)] = true end
-  end
-  return used
-end
-
-local function free_port(not_this)
-  local used = listening()
-  while true do
-    local port = math.random(20000, 59999)
-    if not used[port] and port ~= not_this then return port end
-  end
-end
-
-local function sleep(seconds) os.execute("sleep " .. seconds) end
-
-local function wait_until(seconds, f)
-  for _ = 1, math.ceil(seconds / 0.05) do
-    if f() then return true end
-    sleep(0.05)
-  end
-  return f()
 end
 
 -- Does anything listen on the port? (Asked of the kernel: a request would be logged.)
@@ -206,21 +159,9 @@ end
 -- Returns the pids that would not die.
 local function stop()
   if not srv.master then return {} end
-  local pids = { srv.master }
-  for _, p in ipairs(children(srv.master)) do pids[#pids + 1] = p end
-  for _, p in ipairs(srv.workers or {}) do pids[#pids + 1] = p end
+  local master = srv.master
   srv.master = nil
-  run("kill -QUIT " .. pids[1])
-  local function all_gone()
-    for _, p in ipairs(pids) do if alive(p) then return false end end
-    return true
-  end
-  if not wait_until(10, all_gone) then
-    for _, p in ipairs(pids) do if alive(p) then run("kill -KILL " .. p) end end
-    wait_until(3, all_gone)
-  end
-  local left = {}
-  for _, p in ipairs(pids) do if alive(p) then left[#left + 1] = p end end
+  local pids, left = process.stop_nginx(master, srv.workers)
   srv.stopped_pids = pids
   return left
 end

@@ -31,16 +31,10 @@
 local cjson = require "cjson"
 local helpers = require "spec.helpers"
 local server = require "spec.redis_server"
+local process = require "spec.process"
 
 local quote, readfile, writefile = helpers.shell_quote, helpers.read, helpers.write
-local wait_until, alive = server.wait_until, server.alive
-
-local function run(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok, out
-end
+local run, wait_until, children = process.run, process.wait_until, process.children
 
 local ROOT = os.getenv("AUTHCODES_ROOT") or select(2, run("pwd")):gsub("%s+$", "")
 local NGINX = os.getenv("NGINX") or "nginx"
@@ -54,13 +48,6 @@ local mute, mute_port    -- a listening socket that never accepts: a Redis that 
 local instances = {}
 local metrics = {}
 
-local function children(pid)
-  local _, out = run("pgrep -P " .. pid)
-  local list = {}
-  for p in out:gmatch("%d+") do list[#list + 1] = tonumber(p) end
-  return list
-end
-
 local function start_nginx(name)
   local _, dir = run("mktemp -d " .. quote((os.getenv("AUTHCODES_TMP") or "/tmp") .. "/authcodes-fleet.XXXXXX"))
   local inst = { name = name, dir = dir:gsub("%s+$", "") }
@@ -72,7 +59,7 @@ local function start_nginx(name)
   local g = uid:match("^0%s*$") and " -g 'user root;'" or ""
   local ok, out
   for _ = 1, 5 do
-    inst.port = server.free_port()
+    inst.port = process.free_port()
     local conf = template:gsub("127%.0%.0%.1:8080", "127.0.0.1:" .. inst.port)
       :gsub("AUTHCODES_ROOT/", (ROOT:gsub("%%", "%%%%")) .. "/")
     writefile(inst.dir .. "/nginx.conf", conf)
@@ -84,7 +71,7 @@ local function start_nginx(name)
   assert(ok, "nginx did not start: " .. out .. (readfile(inst.dir .. "/logs/error.log") or ""))
   assert(wait_until(5, function() return readfile(inst.dir .. "/logs/nginx.pid") ~= nil end), "no pid file")
   inst.master = tonumber(readfile(inst.dir .. "/logs/nginx.pid"):match("%d+"))
-  assert(wait_until(5, function() return server.listening()[inst.port] end), "nginx does not listen")
+  assert(wait_until(5, function() return process.listening()[inst.port] end), "nginx does not listen")
   assert(wait_until(5, function() return #children(inst.master) == 2 end), "want 2 workers")
   inst.workers = children(inst.master)
   inst.base = "http://127.0.0.1:" .. inst.port
@@ -94,18 +81,9 @@ end
 
 local function stop_nginx(inst)
   if not inst.master then return end
-  local pids = { inst.master }
-  for _, p in ipairs(children(inst.master)) do pids[#pids + 1] = p end
+  local master = inst.master
   inst.master = nil
-  run("kill -QUIT " .. pids[1])
-  local function gone()
-    for _, p in ipairs(pids) do if alive(p) then return false end end
-    return true
-  end
-  if not wait_until(10, gone) then
-    for _, p in ipairs(pids) do if alive(p) then run("kill -KILL " .. p) end end
-    wait_until(3, gone)
-  end
+  process.stop_nginx(master)
 end
 
 -- Start n requests to `path` on an instance, 8 at a time (curl --parallel, so they
