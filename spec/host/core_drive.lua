@@ -197,11 +197,25 @@ end
 
 -- What the Lua side reads on demand (issue #13): the hot fields, one text field, the
 -- code, the aliases, an entry box, find_key restricted to one domain's range.
-local TEXT = { "summary", "message", "description", "sdk_message", "doc_message", "doc_description", "note" }
+-- The cold fields: every field of core.entry but the hot ones (and `index`, `aliases`).
+local COLD = { "summary", "message", "description", "sdk_message", "doc_message", "doc_description", "note",
+               "action", "source", "ok" }
+local HOT = { "domain", "code", "name", "class", "retry", "http", "retry_after" }
+local slots = core.slots()
+check(type(slots) == "table" and next(slots) == nil, "slots")
 for i = 1, core.count do
   local full, hot = core.entry(i), core.fields(i)
-  check(hot.code == full.code and hot.name == full.name and hot.index == i and hot.summary == nil, "fields ", i)
-  for _, f in ipairs(TEXT) do check(core.text(i, f) == full[f], "text ", i, " ", f) end
+  check(full.index == i, "entry index ", i)
+  local nhot = 0
+  for k, v in pairs(hot) do
+    nhot = nhot + 1
+    check(full[k] == v, "fields ", i, " ", k)
+  end
+  local want = 0
+  for _, k in ipairs(HOT) do if full[k] ~= nil then want = want + 1 end end
+  check(nhot == want, "fields ", i, ": only the hot ones")
+  for _, f in ipairs(COLD) do check(core.text(i, f) == full[f], "text ", i, " ", f) end
+  slots[i] = i
   check(core.text(i, "name") == nil and core.text(i, "") == nil, "text of a hot field ", i)
   check(core.code(i) == full.code, "code ", i)
   local al = core.aliases(i)
