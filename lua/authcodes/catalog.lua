@@ -47,7 +47,7 @@ local prefix = {}                       -- domain -> pattern of "domain." at a k
 local by_key = {}                       -- canonical spelling -> entry, bare (no domain)
 local by_domain = {}                    -- domain -> { canonical spelling -> entry }
 -- Codes 0..1024 (iMSDK's success and next-step codes 1..6) are cached in tables of
--- their own, read only when the main ones miss (docs/design-caches.md, "Small codes").
+-- their own, read only when the main ones miss (docs/design.md, "Small codes").
 local by_small = {}                     -- code -> entry, for codes 0..1024
 local small_domain = {}                 -- domain -> { code -> entry }
 

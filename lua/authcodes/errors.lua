@@ -145,7 +145,7 @@ end
 internal.mark_errors(err_concat)   -- how `is_error` knows our metatables
 
 -- Four keys: the table has four slots and no more (docs/design-caches.md, "Error
--- metatables"). An entry's line is at index 1: an array slot of 16 bytes (8 on LuaJIT),
+-- objects"). An entry's line is at index 1: an array slot of 16 bytes (8 on LuaJIT),
 -- where a fifth key would double the hash part (four more 24-byte nodes per entry).
 local function make_mt(fields, line)
   if line ~= nil then

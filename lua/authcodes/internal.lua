@@ -70,7 +70,7 @@ end
 
 --- True when `v` is an authcodes error object: a table whose (protected) metatable holds
 -- `authcodes.errors`' own `__concat`, a function no one else has (so no map of
--- metatables is kept; docs/design-caches.md, "Error metatables"). Never raises: only raw
+-- metatables is kept; docs/design-caches.md, "Error objects"). Never raises: only raw
 -- reads.
 local getmetatable = debug.getmetatable
 local err_concat   -- set by `authcodes.errors` (`mark_errors`); nil until it loads
