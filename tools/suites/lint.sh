@@ -3,4 +3,4 @@
 # settings of .luacheckrc (bin/authcodes named on its own: it has no .lua suffix).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-exec luacheck --no-color lua bin/authcodes spec tools bench examples fuzz
+exec luacheck --no-color lua bin/authcodes spec tools bench examples fuzz library
