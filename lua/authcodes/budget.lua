@@ -33,6 +33,7 @@ local function amount(v, default, fname)
   end
   return v
 end
+internal.budget_amount = amount   -- the Redis budget's methods take the same amounts
 
 --- Budget methods (call them with a colon: `b:acquire()`).
 -- @section methods

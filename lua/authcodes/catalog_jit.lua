@@ -41,9 +41,10 @@ return function(core, is_small)
     local heads = {}
     for n = 1, 38 * 38 do heads[n] = "0" end
     for i = 1, core.count do
-      local f = core.entry(i)
+      -- (the hot fields and the aliases only: core.entry would copy every text in)
+      local f = core.fields(i)
       if is_small(f.code) then jit_small[f.code] = i else jit_codes[f.code] = i end
-      local names = f.aliases
+      local names = core.aliases(i)
       names[#names + 1] = f.name
       for _, k in ipairs(names) do
         local low = lower(k)

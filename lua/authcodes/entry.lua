@@ -26,6 +26,7 @@ local text_of_core, aliases_of_core, box = core.text, core.aliases, core.box
 local is_error = internal.is_error
 local CLASSES = {}  -- class name -> true: `err:is("NOT_FOUND")` needs no lookup
 for _, c in ipairs(core.classes) do CLASSES[c] = true end
+internal.CLASSES = CLASSES   -- also read by authcodes.retry (never written there)
 
 local M = {}
 

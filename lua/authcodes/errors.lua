@@ -44,7 +44,6 @@ local by_key = internal.by_key
 -- about 17 KB.
 local JIT = rawget(_G, "jit") ~= nil
 local mt_by_key = JIT and {} or nil
-local is_small = internal.is_small
 
 -- Free text inside `tostring(err)`: safe for a terminal (`authcodes.text`: no control,
 -- line-breaking or bidi character, valid UTF-8) and at most MAX_VALUE bytes.
@@ -276,11 +275,14 @@ function M.new(key, opts)
       local o = setmetatable({}, mt)
       return o
     end
-    local e = lookup(key)
-    if e == nil then e = entry_of(key) end
+    -- An entry or an error object is no key: lookup would only make its reason.
+    local tk = type(key)
+    local e
+    if tk == "userdata" or tk == "table" then e = entry_of(key) else e = lookup(key) end
     if e ~= nil then
       mt = mt_for(e)
-      if JIT and by_key[key] == e and not is_small(key) and internal.registered[mt.__index.domain] == nil then
+      -- (by_key never holds a code 0..1024: authcodes.catalog keeps those apart)
+      if JIT and by_key[key] == e and internal.registered[mt.__index.domain] == nil then
         mt_by_key[key] = mt
       end
       local o = setmetatable({}, mt)
@@ -290,9 +292,10 @@ function M.new(key, opts)
   end
   check_opts(opts, "new")
   local domain = rawget(opts, "domain")
-  local e, why
-  if domain ~= nil then e, why = lookup(domain, key) else e, why = lookup(key) end
-  if e == nil then e = entry_of(key) end
+  local e, why = entry_of(key), nil
+  if e == nil then
+    if domain ~= nil then e, why = lookup(domain, key) else e, why = lookup(key) end
+  end
   local o
   if e ~= nil then
     o = setmetatable({}, mt_for(e))

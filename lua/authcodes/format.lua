@@ -153,6 +153,7 @@ local function check_problem_opts(opts, what)
       .. (type(status) == "number" and tostring(status) or type(status)) .. ")", 3)
   end
 end
+internal.check_problem_opts, internal.status_for = check_problem_opts, status_for   -- for authcodes.ngx
 
 -- The type base made safe, for the last base seen (it is the same on every call but
 -- for a service that passes its own): one comparison instead of a walk.

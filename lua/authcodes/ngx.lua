@@ -18,12 +18,13 @@ local internal = require "authcodes.internal"
 local fmt = require "authcodes.format"
 local text = require "authcodes.text"
 
-local type, tostring, rawget, ipairs, error = type, tostring, rawget, ipairs, error
+local type, tostring, rawget, ipairs = type, tostring, rawget, ipairs
 local find, lower, format = string.find, string.lower, string.format
 
 local M = {}
 
 local as_error = internal.as_error
+local check_problem_opts, status_for = internal.check_problem_opts, internal.status_for
 
 -- Log level per class: our own or the vendor's failures are errors, pressure is a
 -- warning, a caller's or user's mistake is information.
@@ -85,24 +86,11 @@ end
 -- @raise `bad argument #2 to 'respond'` when opts is not a table, opts.type_base is
 -- not a string or opts.status is not an HTTP status
 function M.respond(err, opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #2 to 'respond' (table expected, got " .. type(opts) .. ")", 2)
-  end
+  check_problem_opts(opts, "#2 to 'respond'")   -- the same options as a problem's
   local lang, instance, type_base, status, expose
   if opts ~= nil then
     lang, instance, type_base = rawget(opts, "lang"), rawget(opts, "instance"), rawget(opts, "type_base")
-    status, expose = rawget(opts, "status"), rawget(opts, "expose_detail")
-    if type_base ~= nil and type(type_base) ~= "string" then
-      error("bad argument #2 to 'respond' (opts.type_base must be a string, got " .. type(type_base) .. ")", 2)
-    end
-    if status ~= nil then
-      local s = text.status(status)
-      if s == nil then
-        error("bad argument #2 to 'respond' (opts.status must be an HTTP status from 100 to 599, got "
-          .. (type(status) == "number" and tostring(status) or type(status)) .. ")", 2)
-      end
-      status = s
-    end
+    status, expose = text.status(rawget(opts, "status")), rawget(opts, "expose_detail")
   end
   err = as_error(err)
   if ngx.headers_sent then return nil, "headers already sent" end
@@ -113,7 +101,7 @@ function M.respond(err, opts)
   end
   -- No Chinese text for this code: the title is the English one, and says so.
   if lang == "zh" and err:text("zh") == err:text("en") then lang = "en" end
-  ngx.status = status or text.status(err.http) or 500
+  ngx.status = status_for(err, status)
   ngx.header["Content-Type"] = "application/problem+json"
   ngx.header["Content-Language"] = lang
   if negotiated then vary_on_language() end

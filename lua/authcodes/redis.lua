@@ -44,7 +44,7 @@
 -- operations fell back; one more when Redis answers again.
 -- @module authcodes.redis
 
-local type, tostring, pcall, error, require = type, tostring, pcall, error, require
+local type, tostring, pcall, require = type, tostring, pcall, require
 
 local M = {}
 
@@ -67,7 +67,7 @@ M.defaults = { timeout = 0.05, recheck = 1, log_interval = 10 }
 -- @treturn function release, `release(client, ok)`
 function M.nginx(opts)
   if type(opts) ~= "table" then
-    error("bad argument #1 to 'nginx' (table expected, got " .. type(opts) .. ")", 2)
+    require("authcodes.internal").bad_argument("nginx", 1, "table expected, got " .. type(opts))
   end
   local host, port = opts.host or "127.0.0.1", opts.port or 6379
   local pool_size, idle = opts.pool_size or 100, opts.idle or 60000

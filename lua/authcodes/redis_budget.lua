@@ -14,6 +14,9 @@
 -- @local
 
 local redis_link = require "authcodes.redis_link"
+-- The check of a token amount, shared with the local budget (authcodes.budget sets it
+-- before it loads this module).
+local budget_amount = require("authcodes.internal").budget_amount
 
 local tonumber, tostring, setmetatable, getmetatable, type =
   tonumber, tostring, setmetatable, getmetatable, type
@@ -68,7 +71,7 @@ end
 
 --- Take the cost of one retry; false when the budget is spent.
 function RBudget:acquire(cost)
-  cost = cost or self.cost
+  cost = budget_amount(cost, self.cost, "acquire")
   local ok = op(self, "a", cost)
   if ok == nil then return self.fallback:acquire(cost) end
   return ok
@@ -76,7 +79,7 @@ end
 
 --- Give back tokens after a success, up to the capacity.
 function RBudget:refund(n)
-  n = n or self.refund_amount
+  n = budget_amount(n, self.refund_amount, "refund")
   if n <= 0 then return end
   if op(self, "r", n) == nil then self.fallback:refund(n) end
 end
@@ -91,8 +94,7 @@ end
 --- A Redis budget: `opts` as `authcodes.budget` documents them, `fallback` the local
 -- budget made from the same options. Returns the budget, or `nil, msg` for a bad option.
 function M.new(opts, fallback)
-  local key = opts.key
-  if key == nil then key = "authcodes:retry_budget" end
+  local key = fallback.key   -- read and defaulted by authcodes.budget
   if type(key) ~= "string" or key == "" then return nil, "opts.key must be a non-empty string" end
   local link, err = redis_link.link(opts, "retry budget " .. key)
   if not link then return nil, err end

@@ -6,9 +6,10 @@
 
 local core = require "authcodes.core"
 local redis = require "authcodes.redis"
+local text_of = require("authcodes.internal").text_of
 
-local type, tostring, pcall, ipairs, rawget, setmetatable, unpack =
-  type, tostring, pcall, ipairs, rawget, setmetatable, table.unpack or unpack  -- luacheck: ignore 143
+local type, pcall, ipairs, rawget, setmetatable, unpack =
+  type, pcall, ipairs, rawget, setmetatable, table.unpack or unpack  -- luacheck: ignore 143
 local format, floor = string.format, math.floor
 
 local M = {}
@@ -16,7 +17,7 @@ local M = {}
 -- Error text from Redis or a client, made fit for one log line: printable ASCII only,
 -- at most 200 bytes.
 local function clean(v)
-  local s = type(v) == "string" and v or tostring(v)
+  local s = text_of(v) or "nil"
   s = s:gsub("[^\32-\126]", "?")
   if #s > 200 then s = s:sub(1, 200) .. "..." end
   return s

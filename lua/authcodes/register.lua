@@ -16,7 +16,6 @@ local internal = require "authcodes.internal"
 local entry = require "authcodes.entry"
 
 local type, tostring, ipairs, error = type, tostring, ipairs, error
-local lower = string.lower
 
 local schema, show = internal.schema, internal.show
 local builtin, registered, reg_any = internal.builtin, internal.registered, internal.reg_any
@@ -83,25 +82,19 @@ function M.register(domain, rows)
   local r, keys, spellings = { list = {}, by_code = {}, by_key = {} }, {}, {}
   for i, row in ipairs(checked) do
     row.domain, row.source, row.index = domain, "registered", i
-    local aliases = row.aliases
-    local e = entry.new(row, aliases)
-    local name = lower(row.name)
-    r.by_key[name] = e
-    reg_add(name, e)
-    keys[#keys + 1] = name
-    for _, a in ipairs(aliases) do
-      a = lower(a)
-      r.by_key[a] = e
-      reg_add(a, e)
-      keys[#keys + 1] = a
-      spellings[#spellings + 1] = a
+    local names = schema.keys_of(row)   -- name, then aliases, in lower case
+    local e = entry.new(row, row.aliases)
+    for _, k in ipairs(names) do
+      r.by_key[k] = e
+      reg_add(k, e)
+      keys[#keys + 1] = k
+      spellings[#spellings + 1] = k
     end
     r.list[i] = e
     r.by_code[row.code] = e
     reg_add(row.code, e)
     spellings[#spellings + 1] = row.code
     spellings[#spellings + 1] = tostring(row.code)
-    spellings[#spellings + 1] = name
   end
   add_registered(domain, r, keys, spellings)
   return true

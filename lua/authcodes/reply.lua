@@ -18,8 +18,9 @@ local function transport_mod()
   if transport == nil then transport = require "authcodes.transport" end
   return transport
 end
-local schema = internal.schema
-local utf8_text = require("authcodes.text").utf8
+local parse_code = require("authcodes.code").parse_code
+local text = require "authcodes.text"
+local utf8_text, http_status = text.utf8, text.status
 
 local M = {}
 
@@ -82,7 +83,7 @@ local function read_body(reply, domain)
     return nil, bad_reply(domain, "reply has no code"), true
   end
   if type(code) == "string" then
-    code = schema.parse_code(code) or code
+    code = parse_code(code) or code
   end
   if type(code) ~= "number" or code ~= code or code == huge or code == -huge or floor(code) ~= code then
     return nil, bad_reply(domain, format("reply %s is %s, not an integer code", field,
@@ -117,8 +118,7 @@ local function read_status(v)
   elseif t ~= "number" then
     error("bad argument #3 to 'check' (opts.status must be a number, got " .. t .. ")", 4)
   end
-  if v == nil or v ~= v or v < 100 or v > 599 or floor(v) ~= v then return nil end
-  return floor(v)
+  return http_status(v)
 end
 
 --- Read a vendor reply: a decoded table or a JSON string, and when given, the HTTP

@@ -15,8 +15,8 @@ local errors = require "authcodes.errors"
 local budgets = require "authcodes.budget"
 local loop = require "authcodes.loop"
 
-local type, select, tostring, rawget, ipairs, next =
-  type, select, tostring, rawget, ipairs, next
+local type, select, tostring, rawget, next =
+  type, select, tostring, rawget, next
 local floor, huge = math.floor, math.huge
 local format = string.format
 local unpack = table.unpack or unpack  -- luacheck: ignore 143
@@ -69,8 +69,7 @@ local function not_fn(v) return v ~= nil and type(v) ~= "function" end
 local NO_POLICY = {}  -- what a missing policy reads as; never written
 
 -- The class names (`retry_on = { "INTERNAL" }` names a class, not a code).
-local CLASSES = {}
-for _, c in ipairs(core.classes) do CLASSES[c] = true end
+local CLASSES = internal.CLASSES   -- class name -> true (authcodes.entry)
 
 -- `retry_on` / `no_retry_on`: a list of class names, codes and names, read once per
 -- call into { classes = { CLASS = true }, keys = { ["domain\0code"] = true } }.

@@ -57,8 +57,7 @@ for i, s in ipairs(M.sources) do M.source_index[s] = i - 1 end
 -- What a code is (range, decimal spelling): `authcodes.code`, which the lookup path
 -- uses without loading this module.
 local code_rules = require "authcodes.code"
-M.code_min, M.code_max = code_rules.min, code_rules.max
-M.is_code, M.parse_code = code_rules.is_code, code_rules.parse_code
+M.is_code = code_rules.is_code
 
 local function valid_name(s)
   return type(s) == "string" and #s <= 128 and s:find("^[A-Za-z][A-Za-z0-9_]*$") ~= nil
@@ -69,7 +68,7 @@ local function valid_action(s)
 end
 
 --- Check one row (a table with the curated fields, already typed) and fill the derived
--- ones (`http` from the class, `retryable`). Returns the row, or nil and a reason.
+-- ones (`http` from the class). Returns the row, or nil and a reason.
 -- `row.aliases` is an array of strings.
 function M.check_row(row)
   if not M.is_code(row.code) then return nil, "code must be an integer" end
@@ -117,7 +116,6 @@ function M.check_row(row)
   end
   -- Whole-number floats (10.0) become integers on Lua 5.3+, as literal codes are.
   row.code, row.http, row.retry_after = floor(row.code), floor(row.http), ra and floor(ra)
-  row.retryable = row.retry == "backoff" or row.retry == "after_delay"
   return row
 end
 

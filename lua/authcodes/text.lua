@@ -39,7 +39,6 @@ M.MAX_OUTPUT = 16384   -- a whole tostring, log line, JSON or problem body
 M.MAX_CHAIN = 8        -- error objects followed through `cause` and `detail`
 
 local MARK = "..."
-M.MARK = MARK
 
 -- Is `s` well-formed UTF-8? The check of the fast path below, in C: Lua 5.3+'s
 -- utf8.len (5.4's is strict; 5.3's lets surrogates through, hence the find), else one
