@@ -52,7 +52,6 @@ CORE_SRC  = src/authcodes_core.c src/catalog.c src/clock.c
 CORE_HDR  = src/catalog.h src/catalog_data.h src/clock.h src/compat.h
 CORE_SO   = $(BUILD)/$(LUA)/authcodes/core.so
 DATA      = $(wildcard data/*.tsv data/vendor/*)
-LUA_MODS  = lua/authcodes.lua $(wildcard lua/authcodes/*.lua)
 
 .PHONY: all build-all demo test lint install deps clean
 

@@ -20,9 +20,7 @@ describe("authcodes command (" .. LUA .. ")", function()
     local function names()
       local t = {}
       for _, opt in ipairs(args.OPTIONS) do
-        for _, n in ipairs { opt.short or false, opt.long, opt.alias or false } do
-          if n then t[#t + 1] = n end
-        end
+        for _, n in ipairs(args.spellings(opt)) do t[#t + 1] = n end
       end
       return t
     end

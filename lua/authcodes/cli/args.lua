@@ -37,7 +37,7 @@ function M.retry_kinds() return schema_list("retry_kinds") end
 --- Every option. Fields: `short`, `long` (the names), `alias` (another long spelling),
 -- `key` (what it sets), `value` (metavariable when it takes a value), `optional` (the
 -- value may only follow as --opt=VALUE), `values` (what completes the value: a list, or
--- the name of a function of this module, or "domains"), `args` (what completes the
+-- the name of a function of this module), `args` (what completes the
 -- arguments that follow it: "domains"), `brief` (one line, for the completions) and
 -- `help` (the lines of --help; "{classes}" and "{kinds}" expand).
 M.OPTIONS = {
@@ -80,11 +80,19 @@ M.OPTIONS = {
     help = { "show the version" } },
 }
 
+--- Every spelling of an option: its short name, long name and alias, those it has.
+function M.spellings(opt)
+  local list = { opt.short, opt.long, opt.alias }
+  local out = {}
+  for i = 1, 3 do if list[i] then out[#out + 1] = list[i] end end
+  return out
+end
+
 -- name -> option, and the sorted long names for "did you mean".
 local BY_NAME, LONG_NAMES = {}, {}
 for _, opt in ipairs(M.OPTIONS) do
-  for _, name in ipairs { opt.short or false, opt.long, opt.alias or false } do
-    if name and name ~= "--" then
+  for _, name in ipairs(M.spellings(opt)) do
+    if name ~= "--" then
       BY_NAME[name] = opt
       if sub(name, 1, 2) == "--" then LONG_NAMES[#LONG_NAMES + 1] = name end
     end
@@ -93,10 +101,9 @@ end
 sort(LONG_NAMES)
 
 --- The values an option's value may take (for checks, help and completion).
-function M.values_of(opt, domains)
+function M.values_of(opt)
   local v = opt.values
   if type(v) == "table" then return v end
-  if v == "domains" then return domains or {} end
   if v then return M[v]() end
   return nil
 end

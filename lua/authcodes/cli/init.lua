@@ -14,7 +14,6 @@
 -- @module authcodes.cli
 
 local args = require "authcodes.cli.args"
-local doc = require "authcodes.cli.doc"
 local query = require "authcodes.cli.query"
 local scan = require "authcodes.cli.scan"
 local text = require "authcodes.cli.text"
@@ -128,10 +127,10 @@ end
 
 local function run(argv, sys, say, errors)
   local o = args.parse(argv)
-  if o.help then say((doc.help():gsub("\n$", ""))) return 0 end
+  if o.help then say((require("authcodes.cli.doc").help():gsub("\n$", ""))) return 0 end
   if o.completion then
     local ok, lib = pcall(load_library, sys)
-    local script = doc.completion(lower(o.completion), ok and lib.domains() or {})
+    local script = require("authcodes.cli.doc").completion(lower(o.completion), ok and lib.domains() or {})
     if not script then
       usage(format("unknown shell %s for --completion; type --completion bash or --completion zsh",
         quote(o.completion)))

@@ -53,11 +53,8 @@ function M.record(e, lang, paint, cols)
   add("domain", e.domain)
   add("code", tostring(e.code), "bold")
   add("name", e.name, "bold")
-  if e.aliases and #e.aliases > 0 then
-    local al = {}
-    for i, a in ipairs(e.aliases) do al[i] = a end
-    add("aliases", concat(al, ", "))
-  end
+  local al = e.aliases   -- (a new list on every read)
+  if al and #al > 0 then add("aliases", concat(al, ", ")) end
   add("class", e.class, colour(e.class))
   local http = tostring(e.http)
   if words.http_reason[e.http] then http = http .. " " .. words.http_reason[e.http] end
