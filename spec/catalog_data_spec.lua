@@ -14,12 +14,6 @@ local helpers = require "spec.helpers"
 
 local is_integer, contains, entries_of = helpers.is_integer, helpers.contains, helpers.entries_of
 
-local ROOT do
-  local src = debug.getinfo(1, "S").source
-  local dir = src:match("^@(.*)spec/[^/]+$")
-  ROOT = (dir == nil or dir == "") and "." or dir:gsub("/$", "")
-end
-
 ---------------------------------------------------------------------------------------
 -- Independent readers of data/
 ---------------------------------------------------------------------------------------
@@ -27,9 +21,7 @@ end
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 
 local function lines_of(path)
-  local f = assert(io.open(ROOT .. "/" .. path, "rb"))
-  local text = f:read("*a")
-  f:close()
+  local text = helpers.slurp(path)
   local lines = {}
   for line in text:gmatch("([^\n]*)\n?") do lines[#lines + 1] = (line:gsub("\r$", "")) end
   while lines[#lines] == "" do lines[#lines] = nil end

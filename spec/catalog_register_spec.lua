@@ -11,11 +11,7 @@ local fresh_authcodes, snapshot = helpers.fresh_authcodes, helpers.snapshot
 
 ---------------------------------------------------------------------------------------
 
-local function row(t)
-  local r = { code = 1, name = "a", summary = "A.", class = "INTERNAL" }
-  for k, v in pairs(t or {}) do r[k] = v end
-  return r
-end
+local row = helpers.row
 local function without(t, field)
   local r = row(t)
   r[field] = nil

@@ -9,13 +9,10 @@ local authcodes = require "authcodes"
 local spec_helpers = require "spec.helpers"
 local shell_quote, slurp = spec_helpers.shell_quote, spec_helpers.slurp
 
-local LUA = require("spec.helpers").runtime()
+local LUA = spec_helpers.runtime()
 
 -- Is `cmd` installed?
-local function have(cmd)
-  local r = os.execute("command -v " .. cmd .. " >/dev/null 2>&1")
-  return r == true or r == 0
-end
+local function have(cmd) return require("spec.process").sh_ok("command -v " .. cmd) end
 
 local function capture(cmd)
   local p = assert(io.popen(cmd))
@@ -147,22 +144,15 @@ local function display_width(s)
   return w
 end
 
-local function count(domain)
-  local n = 0
-  for _ in authcodes.each(domain) do n = n + 1 end
-  return n
-end
+local function count(domain) return #spec_helpers.entries_of(authcodes, domain) end
 
 return {
   LUA = LUA,
   have = have,
-  capture = capture,
   ROOT = ROOT,
   ABI = ABI,
   sh = sh,
   run_process = run_process,
-  sink = sink,
-  source = source,
   run_with = run_with,
   run = run,
   with_library = with_library,

@@ -507,8 +507,9 @@ describe("what a client, a log and a terminal receive (issue #12)", function()
   end)
 
   it("a chain built by assigning detail ends after 8 objects", function()
+    -- (100 deep is far past the 8 shown; spec/hostile_spec.lua times a 10^5 chain)
     local e = authcodes.new(-1)
-    for _ = 1, 100000 do
+    for _ = 1, 100 do
       local top = authcodes.new(-207)
       top.detail = e
       e = top

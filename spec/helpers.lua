@@ -137,6 +137,22 @@ function M.shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
+--- A row for `register`: a valid minimal one, with the fields of `t` over it.
+function M.row(t)
+  local r = { code = 1, name = "a", summary = "A.", class = "INTERNAL" }
+  for k, v in pairs(t or {}) do r[k] = v end
+  return r
+end
+
+--- Run a shell command: its exit status and its output (stdout and stderr). The status
+-- is read from the shell itself: on Lua 5.1 and LuaJIT `close` of a pipe does not give it.
+function M.sh(cmd)
+  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"EXIT:$?\""))
+  local out = p:read("*a")
+  p:close()
+  return tonumber(out:match("EXIT:(%d+)%s*$")), (out:gsub("EXIT:%d+%s*$", ""))
+end
+
 --- The interpreter the specs run on (`AUTHCODES_LUA`, set by tools/suites/specs.sh,
 -- else the one running this), for specs that start another process on the same one.
 function M.runtime()

@@ -12,12 +12,11 @@ local helpers = require "spec.helpers"
 
 local M = {}
 
---- Run a shell command: ok (true when it exited 0) and its output, stderr included.
+--- Run a shell command: ok (true when it exited 0, on every Lua) and its output,
+-- stderr included.
 function M.run(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("*a")
-  local ok = p:close()
-  return ok, out
+  local code, out = helpers.sh(cmd)
+  return code == 0, out
 end
 
 --- True when a shell command exits 0 (its output thrown away).

@@ -18,16 +18,8 @@ local README = "README.md"
 local helpers = require "spec.helpers"
 local read, write = helpers.slurp, helpers.write
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
--- Run a shell command; its exit status and its output (stdout and stderr).
-local function sh(cmd)
-  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"EXIT:$?\""))
-  local out = p:read("*a")
-  p:close()
-  local code = tonumber(out:match("EXIT:(%d+)%s*$"))
-  return code, (out:gsub("EXIT:%d+%s*$", ""))
-end
+local function q(s) return require("spec.helpers").shell_quote(tostring(s)) end
+local sh = require("spec.helpers").sh   -- exit status, output
 
 -- The interpreter this spec runs on, so that examples run on the same one.
 local RT = require("spec.helpers").runtime()
@@ -412,9 +404,9 @@ describe("README.md nginx example in a real nginx", function()
     local _, dir = sh("mktemp -d /tmp/authcodes-readme-nginx.XXXXXX")
     prefix = dir:gsub("%s+$", "")
     -- A free port: let nginx try a few, as only binding tells for sure.
-    local seed = os.time() % 20000
+    local process = require "spec.process"
     for attempt = 0, 9 do
-      port = 20000 + (seed + attempt * 2111) % 40000
+      port = process.free_port()
       if attempt == 0 then
         -- nginx workers (user nobody when started as root) read the installed modules.
         sh("chmod 755 " .. q(prefix))
@@ -425,12 +417,10 @@ describe("README.md nginx example in a real nginx", function()
       local code, out = sh("env -u LUA_PATH -u LUA_CPATH nginx -p " .. q(prefix) .. " -c " .. q(prefix .. "/nginx.conf")
         .. " -e " .. q(prefix .. "/error.log"))
       if code == 0 then
-        for _ = 1, 50 do
-          local f = io.open(prefix .. "/nginx.pid")
-          if f then master = tonumber(f:read("*a")); f:close() end
-          if master then break end
-          sh("sleep 0.1")
-        end
+        process.wait_until(5, function()
+          master = tonumber(helpers.read(prefix .. "/nginx.pid") or "")
+          return master ~= nil
+        end)
         break
       end
       if not read(prefix .. "/error.log"):find("Address already in use", 1, true) then

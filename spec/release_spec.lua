@@ -5,12 +5,7 @@
 local helpers = require "spec.helpers"
 local q = helpers.shell_quote
 
-local function sh(cmd)
-  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"EXIT:$?\""))
-  local out = p:read("*a")
-  p:close()
-  return tonumber(out:match("EXIT:(%d+)%s*$")), (out:gsub("EXIT:%d+%s*$", ""))
-end
+local sh = helpers.sh   -- exit status, output
 
 local RT = require("spec.helpers").runtime()
 

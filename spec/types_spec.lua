@@ -321,8 +321,7 @@ describe("library/ (LuaLS definitions)", function()
     end)
 
     it("finds lazily loaded functions before anything loads them", function()
-      package.loaded.authcodes, package.loaded["authcodes.retry"], package.loaded["authcodes.format"] = nil, nil, nil
-      local fresh = require "authcodes"
+      local fresh = helpers.fresh_authcodes()   -- (the shared copy's modules stay loaded)
       assert.is_nil(rawget(fresh, "negotiate"), "negotiate is loaded on first use")
       assert.is_nil(rawget(fresh, "budget"), "budget is loaded on first use")
       local found = exports(fresh)
