@@ -310,14 +310,20 @@ end
 -- detail, or nil. Loaded on first use: only unknown strings get here.
 local name_of_transport
 local MAX_TRANSPORT_DETAIL = 1024
+
+-- A new error object of the built-in `transport` entry `name` with this detail (also
+-- `check`'s, which may give it its own `retry_after`).
+local function of_transport(name, detail)
+  return setmetatable({ detail = detail }, mt_for((lookup("transport", name))))
+end
+internal.transport_error = of_transport
+
 local function transport_error(key)
   if name_of_transport == nil then name_of_transport = require("authcodes.transport").name_of end
   local name = name_of_transport(key)
   if name == nil then return nil end
-  local e = lookup("transport", name)
-  if e == nil then return nil end
   local detail = #key > MAX_TRANSPORT_DETAIL and key:sub(1, MAX_TRANSPORT_DETAIL) .. "..." or key
-  return setmetatable({ detail = detail }, mt_for(e))
+  return of_transport(name, detail)
 end
 
 -- An UNKNOWN error object for a key that names nothing (or the transport error a

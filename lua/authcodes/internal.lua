@@ -4,14 +4,18 @@
 -- modules hold nothing internal on their own tables; what one of them must hand to
 -- another goes through this table instead:
 --
--- * `fields_of(entry)`, `methods`: the fields table behind a read-only entry, nil for
---   anything else, and the entry methods (set by `authcodes.entry`);
+-- * `fields_of(entry)`, `methods`, `CLASSES`: the fields table behind a read-only entry,
+--   nil for anything else, the entry methods and the set of class names (set by
+--   `authcodes.entry`);
 -- * `lookup`, `cached`, `cached_in`, `has_domain`: set by `authcodes.catalog` when it
 --   loads (entries only exist once it has, so readers never see them unset);
 -- * `builtin`, `registered`, `reg_any`, `add_registered`: the catalog's domain tables
 --   and how a domain is added, set by `authcodes.catalog` for `authcodes.register`;
--- * `mark_errors`, `unknown`, `bad_reply`, `mt_for`: set by `authcodes.errors`;
--- * helpers written once: `show`, `text_of`, `is_small`, `as_error`, `json`, `has_json`,
+-- * `mark_errors`, `unknown`, `bad_reply`, `mt_for`, `circuit_open`, `transport_error`:
+--   set by `authcodes.errors`;
+-- * `check_problem_opts`, `status_for`: set by `authcodes.format` for `authcodes.ngx`;
+--   `budget_amount`: set by `authcodes.budget` for its Redis budget;
+-- * helpers written once: `bad_argument`, `show`, `text_of`, `is_small`, `as_error`, `json`, `has_json`,
 --   `FIELDS`, `severity`, `schema` (loaded on first use).
 -- @module authcodes.internal
 -- @local
@@ -133,7 +137,7 @@ end
 
 -- `unknown`, `bad_reply`, `mt_for` and `circuit_open` are set by `authcodes.errors`, which `require
 -- "authcodes"` no longer loads up front: the first module to ask for one loads it.
-local FROM_ERRORS = { unknown = true, bad_reply = true, mt_for = true, circuit_open = true }
+local FROM_ERRORS = { unknown = true, bad_reply = true, mt_for = true, circuit_open = true, transport_error = true }
 
 --- Raise `bad argument #n to 'fname' (msg)`, blaming the caller of the function that
 -- called this one (level 3), as Lua's own argument errors do. Programmer misuse only:

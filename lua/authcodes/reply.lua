@@ -42,16 +42,8 @@ local MAX_MESSAGE = 1024
 local CODE_FIELDS = { wilddog = { "errcode", "code" }, imsdk = { "code" } }
 local ANY_FIELDS = { "errcode", "code" }
 
--- The entry of a `transport` name, e.g. "bad_gateway"; built in, so always there.
-local function transport_entry(name)
-  return (lookup("transport", name))
-end
-
--- An error object of a `transport` entry with this detail: a fresh object, which
--- `check` may give its own `retry_after`.
-local function transport_error(name, detail)
-  return setmetatable({ detail = detail }, internal.mt_for(transport_entry(name)))
-end
+-- An error object of a `transport` entry (e.g. "bad_gateway") with this detail.
+local function transport_error(name, detail) return internal.transport_error(name, detail) end
 
 -- Read the body: the reply and its entry (a success or next step), or nil, an error
 -- object and whether the body was no reply at all (unreadable).
