@@ -13,7 +13,7 @@
 # The checks are tools/suites/hardening.sh (the suites "sanitize", "valgrind", "threads"
 # and "fuzz" of `make test` run the same script, with leaner settings); this file only
 # builds what it runs. Variables (passed to the script from the command line):
-# FUZZ_SECONDS (60), THREADS (8), THREAD_ITERS (1000000), SPEC_ARGS (--exclude-tags=slow),
+# FUZZ_SECONDS (60), FUZZ_FLAGS (also make fuzz-merge's), THREADS (8), THREAD_ITERS (1000000), SPEC_ARGS (--exclude-tags=slow),
 # VALGRIND_SKIP, VALGRIND_OWN, VALGRIND_FLAGS (see the script); HARDEN_CC (clang-14).
 # Everything is built under $(BUILD)/hardening/; nothing here touches the normal build
 # except that check-valgrind runs the lua5.4 module ($(BUILD)/lua5.4/authcodes/core.so).
@@ -36,22 +36,15 @@ H_FUZZ     := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined$(H
 FUZZERS      := fuzz_catalog fuzz_lua fuzz_gencatalog
 FUZZ_COMMON  := fuzz/lua_fuzz.c
 FUZZ_HDR     := fuzz/lua_fuzz.h
-# fuzz-merge's flags (a run's are in tools/suites/hardening.sh, which says why the Lua
-# harnesses run without per-input leak checks).
-FUZZ_MERGE_FLAGS ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1
 # -jN (from make's command line) runs N valgrind jobs or harnesses at once.
 H_JOBS = $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS)))
 
 H_RUN  = BUILD=$(BUILD) sh tools/suites/hardening.sh
 
 .PHONY: hardening check-sanitize check-valgrind check-threads fuzz fuzz-merge \
-        fuzz-build $(addprefix fuzz-run-,$(FUZZERS)) $(addprefix fuzz-merge-,$(FUZZERS)) h-lua54
+        fuzz-build $(addprefix fuzz-run-,$(FUZZERS)) $(addprefix fuzz-merge-,$(FUZZERS))
 
 hardening: check-sanitize check-valgrind check-threads fuzz
-
-# The normal lua5.4 module (for check-valgrind, and for specs that start lua5.4).
-h-lua54:
-	@$(MAKE) --no-print-directory LUA=lua5.4 all
 
 # --- AddressSanitizer + UndefinedBehaviorSanitizer ------------------------------------
 
@@ -98,5 +91,4 @@ $(addprefix fuzz-run-,$(FUZZERS)): fuzz-run-%: $(HB)/fuzz/%
 fuzz-merge: $(addprefix fuzz-merge-,$(FUZZERS))
 
 $(addprefix fuzz-merge-,$(FUZZERS)): fuzz-merge-%: $(HB)/fuzz/%
-	@mkdir -p fuzz/corpus/$* $(HB)/fuzz/work/$*
-	$(HB)/fuzz/$* -merge=1 $(FUZZ_MERGE_FLAGS) $(if $(filter fuzz_catalog,$*),,-detect_leaks=0) fuzz/corpus/$* $(HB)/fuzz/work/$*
+	@$(H_RUN) fuzz-merge-one $*

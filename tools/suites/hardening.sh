@@ -79,13 +79,14 @@ vg_job() {
 # written to $HB/fuzz/artifacts/NAME/ and fails the suite. The Lua harnesses load lua/,
 # tools/ and spec/fixtures/ relative to the top of the tree.
 FUZZ_FLAGS=${FUZZ_FLAGS:--timeout=20 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1}
+# The Lua harnesses keep one lua_State across inputs, so the heap legitimately differs
+# from one input to the next and libFuzzer's per-input leak check would run
+# LeakSanitizer after nearly every input (10x slower) to find nothing: leaks of the
+# binding are the sanitize and valgrind suites' job. The C harness keeps it.
+leak_flag() { case $1 in fuzz_lua|fuzz_gencatalog) echo -detect_leaks=0;; esac; }
 fuzz_one() {
   name=$1
-  # The Lua harnesses keep one lua_State across inputs, so the heap legitimately differs
-  # from one input to the next and libFuzzer's per-input leak check would run
-  # LeakSanitizer after nearly every input (10x slower) to find nothing: leaks of the
-  # binding are the sanitize and valgrind suites' job. The C harness keeps it.
-  case $name in fuzz_lua|fuzz_gencatalog) own=-detect_leaks=0;; *) own="";; esac
+  own=$(leak_flag "$name")
   dict=""; [ -f "fuzz/$name.dict" ] && dict="-dict=fuzz/$name.dict"
   mkdir -p "$HB/fuzz/work/$name" "$HB/fuzz/artifacts/$name"
   # shellcheck disable=SC2086
@@ -115,7 +116,7 @@ export SPEC_ARGS VALGRIND_SKIP VALGRIND_OWN FUZZ_FLAGS FUZZ_SECONDS
 
 case ${1:-} in
   sanitize)
-    build h-lua54 "$HB/san/lua_host"
+    build LUA=lua5.4 all "$HB/san/lua_host"
     export AUTHCODES_TIME_SCALE=5     # the specs' complexity bounds (spec/helpers.lua cpu_limit)
     # shellcheck disable=SC2086
     "$HB/san/lua_host" /usr/bin/busted $SPEC_ARGS spec || exit 1
@@ -123,7 +124,7 @@ case ${1:-} in
     echo "sanitize: no AddressSanitizer/UndefinedBehaviorSanitizer report"
     ;;
   valgrind)
-    build h-lua54
+    build LUA=lua5.4 all
     mkdir -p "$HB/valgrind"
     export AUTHCODES_TIME_SCALE=60    # memcheck runs Lua 30-50x slower (spec/helpers.lua cpu_limit)
     jobs="specs drive"
@@ -137,13 +138,14 @@ case ${1:-} in
     "$HB/tsan/threads_host" spec/host/threads_work.lua "${THREADS:-8}" "${THREAD_ITERS:-1000000}" || exit 1
     ;;
   fuzz)
-    bins=""
-    for f in $FUZZERS; do bins="$bins $HB/fuzz/$f"; done
-    # shellcheck disable=SC2086
-    build -j"${FUZZ_JOBS:-1}" $bins
+    build -j"${FUZZ_JOBS:-1}" fuzz-build
     parallel fuzz-one "${FUZZ_JOBS:-1}" "$FUZZERS" || exit 1
     echo "fuzz: $FUZZERS: ${FUZZ_SECONDS}s each, no crash"
     ;;
   fuzz-one) fuzz_one "$2";;
+  fuzz-merge-one)   # add what runs of harness $2 found (new coverage only) to its corpus
+    mkdir -p "fuzz/corpus/$2" "$HB/fuzz/work/$2"
+    # shellcheck disable=SC2046,SC2086
+    "$HB/fuzz/$2" -merge=1 $FUZZ_FLAGS $(leak_flag "$2") "fuzz/corpus/$2" "$HB/fuzz/work/$2";;
   *) echo "usage: sh tools/suites/hardening.sh sanitize|valgrind|threads|fuzz" >&2; exit 2;;
 esac
