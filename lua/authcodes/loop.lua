@@ -27,8 +27,13 @@ local REQUEST = { rewrite = true, server_rewrite = true, access = true, content 
 -- ngx.sleep counts whole milliseconds: a shorter delay is a sleep(0), which nginx
 -- without OpenResty's delayed-events patch (Debian's libnginx-mod-http-lua) answers with
 -- a warning in the error log, on every call. So inside nginx, wait at least 1 ms.
+-- (Made once per sleep function, not per call: `retry` asks at its first wait.)
+local wrapped_for, wrapped
 local function at_least_1ms(sleep)
-  return function(seconds) return sleep(seconds < 0.001 and 0.001 or seconds) end
+  if sleep ~= wrapped_for then
+    wrapped_for, wrapped = sleep, function(seconds) return sleep(seconds < 0.001 and 0.001 or seconds) end
+  end
+  return wrapped
 end
 
 -- skynet.sleep counts ticks of 10 ms; a wait is at least one tick (0 would not yield

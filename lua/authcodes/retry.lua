@@ -292,14 +292,14 @@ local function pack(...) return { n = select("#", ...), ... } end
 -- @treturn number seconds
 M.now = loop.now
 
--- The sleep to use, or nil and why there is none (`authcodes.loop`): `defaults.sleep`
--- (another event loop's) comes after nginx's and before skynet's.
-local function choose_sleep(fname)
+-- `defaults.sleep`, checked: another event loop's sleep, which `authcodes.loop` uses
+-- after nginx's and before skynet's.
+local function default_sleep(fname)
   local d = M.defaults.sleep
   if d ~= nil and type(d) ~= "function" then
     bad(fname, 2, "authcodes.retry.defaults.sleep must be a function")
   end
-  return loop.sleep(d)
+  return d
 end
 
 local function clock_of(p)
@@ -396,8 +396,11 @@ function M.retry(fn, policy)
   local p = read_policy(policy, "retry", 2)
   if p.budget == nil then p.budget = budgets.default_budget() end
   local budget = p.budget
-  local sleep, cannot = p.sleep, nil
-  if sleep == nil then sleep, cannot = choose_sleep("retry") end
+  -- The sleep is chosen at the first wait (most calls never wait: asking nginx its
+  -- phase on each call would be for nothing); defaults.sleep is checked now.
+  local sleep, cannot, other = p.sleep, nil, nil
+  local chosen = sleep ~= nil
+  if not chosen then other = default_sleep("retry") end
   local now = clock_of(p)
   local start = now()
   local deadline, running = deadline_of(p, start, "retry")
@@ -437,6 +440,10 @@ function M.retry(fn, policy)
     if not ok then why, reason = no, kind; break end
     if deadline ~= nil and now() + delay >= deadline then
       why, reason = "deadline", "deadline would pass"; break
+    end
+    if delay > 0 and not chosen then
+      sleep, cannot = loop.sleep(other)
+      chosen = true
     end
     if delay > 0 and sleep == nil then why, reason = "cannot_wait", cannot; break end
     if budget and not budget:acquire() then why, reason = "budget", "retry budget exhausted"; break end
