@@ -17,7 +17,7 @@ local entry = require "authcodes.entry"
 local code_rules = require "authcodes.code"
 local parse_code, CODE_MIN, CODE_MAX = code_rules.parse_code, code_rules.min, code_rules.max
 
-local type, tostring, ipairs, error = type, tostring, ipairs, error
+local type, tostring, ipairs = type, tostring, ipairs
 local rawget = rawget
 local huge = math.huge
 local sort, concat = table.sort, table.concat
@@ -445,7 +445,7 @@ function M.each(domain)
   end
   local r = type(domain) == "string" and registered[domain]
   if not r then
-    error(format("bad argument #1 to 'each' (unknown domain %s)", show(domain)), 2)
+    internal.bad_argument("each", 1, "unknown domain " .. show(domain))
   end
   local i, list = 0, r.list
   return function()

@@ -313,11 +313,11 @@ function M.format(err, style, opts)
   if style == "problem" then f = problem_body
   elseif style == "text" or style == "log" or style == "json" then f = more()[style] end
   if f == nil then
-    error("bad argument #2 to 'format' (style must be text, log, json or problem, got "
-      .. (type(style) == "string" and format("%q", style:sub(1, 40)) or type(style)) .. ")", 2)
+    internal.bad_argument("format", 2, "style must be text, log, json or problem, got "
+      .. (type(style) == "string" and format("%q", style:sub(1, 40)) or type(style)))
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #3 to 'format' (table expected, got " .. type(opts) .. ")", 2)
+    internal.bad_argument("format", 3, "table expected, got " .. type(opts))
   end
   if opts ~= nil and style == "problem" then check_problem_opts(opts, "#3 to 'format'") end
   return f(as_error(err), opts)

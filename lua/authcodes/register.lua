@@ -15,9 +15,9 @@ require "authcodes.catalog"   -- sets what it shares on `internal` (below) when 
 local internal = require "authcodes.internal"
 local entry = require "authcodes.entry"
 
-local type, tostring, ipairs, error = type, tostring, ipairs, error
+local type, tostring, ipairs = type, tostring, ipairs
 
-local schema, show = internal.schema, internal.show
+local schema, show, bad_argument = internal.schema, internal.show, internal.bad_argument
 local builtin, registered, reg_any = internal.builtin, internal.registered, internal.reg_any
 local add_registered = internal.add_registered
 
@@ -63,10 +63,10 @@ end
 -- `bad argument #2` when rows is not a table
 function M.register(domain, rows)
   if type(domain) ~= "string" then
-    error("bad argument #1 to 'register' (string expected, got " .. type(domain) .. ")", 2)
+    bad_argument("register", 1, "string expected, got " .. type(domain))
   end
   if type(rows) ~= "table" then
-    error("bad argument #2 to 'register' (table expected, got " .. type(rows) .. ")", 2)
+    bad_argument("register", 2, "table expected, got " .. type(rows))
   end
   if not domain:find("^[a-z][a-z0-9_]*$") or #domain > 64 then
     return nil, "domain name " .. show(domain) .. " must match [a-z][a-z0-9_]*"

@@ -9,7 +9,7 @@ local type, rawget, setmetatable, error, ipairs, tonumber =
 local format, find = string.format, string.find
 local floor, huge = math.floor, math.huge
 
-local lookup, show, text_of = catalog.lookup, internal.show, internal.text_of
+local lookup, show, text_of, bad_argument = catalog.lookup, internal.show, internal.text_of, internal.bad_argument
 
 -- `authcodes.transport`, loaded on first use: only a reply with an HTTP status or
 -- headers needs it, and `require "authcodes"` stays small.
@@ -163,16 +163,16 @@ end
 -- mistake, not a bad reply)
 function M.check(reply, domain, opts)
   if domain ~= nil and not internal.has_domain(domain) then
-    error("bad argument #2 to 'check' (unknown domain " .. show(domain) .. ")", 2)
+    bad_argument("check", 2, "unknown domain " .. show(domain))
   end
   local status, headers
   if opts ~= nil then
     if type(opts) ~= "table" then
-      error("bad argument #3 to 'check' (table expected, got " .. type(opts) .. ")", 2)
+      bad_argument("check", 3, "table expected, got " .. type(opts))
     end
     status, headers = read_status(rawget(opts, "status")), rawget(opts, "headers")
     if headers ~= nil and type(headers) ~= "table" then
-      error("bad argument #3 to 'check' (opts.headers must be a table, got " .. type(headers) .. ")", 2)
+      bad_argument("check", 3, "opts.headers must be a table, got " .. type(headers))
     end
   end
   local t, r, unreadable = read_body(reply, domain)
