@@ -36,8 +36,8 @@ local internal = require "authcodes.internal"
 local core = require "authcodes.core"
 local redis_link = require "authcodes.redis_link"
 
-local type, tonumber, setmetatable, getmetatable, rawget, pairs =
-  type, tonumber, setmetatable, getmetatable, rawget, pairs
+local type, tonumber, setmetatable, getmetatable, rawget, pairs, ipairs =
+  type, tonumber, setmetatable, getmetatable, rawget, pairs, ipairs
 local format, ceil = string.format, math.ceil
 local loadstring = loadstring or load  -- luacheck: ignore 143
 
@@ -149,10 +149,20 @@ local function vm_store(now)
   return S
 end
 
--- A lua_shared_dict as the store, under a key prefix.
-local function dict_store(dict, prefix)
+-- The names of a breaker's state, in the order of the Redis script's KEYS[1..5]; the
+-- keys of a breaker under `prefix`, by name and by that order.
+local STATE = { "until", "fails", "probe", "calls", "bad" }
+local function keys_of(prefix)
   local keys = {}
-  for _, k in pairs { "until", "fails", "probe", "calls", "bad" } do keys[k] = prefix .. ":" .. k end
+  for i, k in ipairs(STATE) do
+    keys[i] = prefix .. ":" .. k
+    keys[k] = keys[i]
+  end
+  return keys
+end
+
+-- A lua_shared_dict as the store, over the keys of keys_of.
+local function dict_store(dict, keys)
   return {
     get = function(k) return dict:get(keys[k]) end,
     set = function(k, v, ttl) dict:set(keys[k], v, ttl) end,
@@ -272,7 +282,7 @@ function M.breaker(opts)
     if type(dict) ~= "table" and type(dict) ~= "userdata" then
       bad_argument("breaker", 1, "opts.dict must be a lua_shared_dict")
     end
-    b.store = dict_store(dict, key)
+    b.store = dict_store(dict, keys_of(key))
   else
     b.store = vm_store(b.now)
   end
@@ -280,7 +290,7 @@ function M.breaker(opts)
     local link, err = redis_link.link(opts, "breaker " .. name)
     if not link then bad_argument("breaker", 1, err) end
     b.link = link
-    b.rkeys = { key .. ":until", key .. ":fails", key .. ":probe", key .. ":calls", key .. ":bad" }
+    b.rkeys = keys_of(key)   -- (the script reads KEYS[1..5])
   end
   return b
 end
