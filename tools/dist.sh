@@ -71,12 +71,9 @@ git -C "$root" push -q "$repo" "$commit:refs/heads/main" "$commit:refs/tags/v$V"
   git -C "$repo" update-ref refs/heads/main "$commit" && git -C "$repo" symbolic-ref HEAD refs/heads/main &&
   git -C "$repo" update-ref "refs/tags/v$V" "$commit"; } || fail "cannot copy $commit into a temporary repository"
 
-offline=""
-if command -v unshare >/dev/null 2>&1; then
-  if unshare -n true 2>/dev/null; then offline="unshare -n"
-  elif unshare -rn true 2>/dev/null; then offline="unshare -rn"
-  fi
-fi
+# shellcheck source=tools/offline.sh
+. "$root/tools/offline.sh"
+offline=$(offline_cmd)
 
 # luarocks pack in $work/pack, with git reading $git_url from $repo.
 pack() {

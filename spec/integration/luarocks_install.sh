@@ -67,12 +67,9 @@ mkdir -p "$HOME"
 unset LUA_PATH LUA_CPATH LUA_PATH_5_4 LUA_CPATH_5_4 LUA_INIT LUA_INIT_5_4 || true
 
 # No network at all when we may have a namespace of our own; else trust the config.
-offline=""
-if command -v unshare >/dev/null 2>&1; then
-  if unshare -n true 2>/dev/null; then offline="unshare -n"
-  elif unshare -rn true 2>/dev/null; then offline="unshare -rn"
-  fi
-fi
+# shellcheck source=tools/offline.sh
+. "$root/tools/offline.sh"
+offline=$(offline_cmd)
 echo "luarocks:$flavour: $(luarocks --version | head -n 1), ${offline:-no network namespace (unshare not allowed)}"
 
 start=$(date +%s)

@@ -65,12 +65,9 @@ EOM
 
   # Builds and skynet itself run without a network (a network namespace of their own) when
   # unshare is allowed here: proof that nothing is fetched, and skynet can reach nothing.
-  offline=""
-  if command -v unshare >/dev/null 2>&1; then
-    if unshare -n true 2>/dev/null; then offline="unshare -n"
-    elif unshare -rn true 2>/dev/null; then offline="unshare -rn"
-    fi
-  fi
+  # shellcheck source=tools/offline.sh
+  . "$root/tools/offline.sh"
+  offline=$(offline_cmd)
 
   skynet_key=$(sha256sum <"$skynet_tar" | cut -c1-64)
   cjson_key="$(sha256sum <"$cjson_tar" | cut -c1-64) $skynet_key"
