@@ -137,6 +137,35 @@ function M.shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
+--- A fake global `ngx`: the part of the ngx API authcodes.ngx uses (levels as
+-- lua-nginx-module numbers them). What it prints goes to `printed`, what it logs to
+-- `logs` as `{ level, msg, level = level, msg = msg }`.
+function M.fake_ngx(accept_language)
+  local n = {
+    STDERR = 0, EMERG = 1, ALERT = 2, CRIT = 3, ERR = 4, WARN = 5, NOTICE = 6, INFO = 7, DEBUG = 8,
+    status = 0, header = {}, headers_sent = false,
+    var = { http_accept_language = accept_language },
+    printed = {}, logs = {},
+  }
+  function n.print(...)
+    n.printed[#n.printed + 1] = table.concat({ ... })
+  end
+  function n.log(level, ...)
+    local msg = table.concat({ ... })
+    n.logs[#n.logs + 1] = { level, msg, level = level, msg = msg }
+  end
+  return n
+end
+
+--- Install a new fake `ngx` as the global and load `authcodes.ngx` afresh over it:
+-- the module and the fake. The caller puts the real global and module back.
+function M.use_fake_ngx(accept_language)
+  local fake = M.fake_ngx(accept_language)
+  rawset(_G, "ngx", fake)
+  package.loaded["authcodes.ngx"] = nil
+  return require "authcodes.ngx", fake
+end
+
 --- A row for `register`: a valid minimal one, with the fields of `t` over it.
 function M.row(t)
   local r = { code = 1, name = "a", summary = "A.", class = "INTERNAL" }

@@ -687,13 +687,9 @@ describe("hostile input", function()
       local saved = rawget(_G, "ngx")
       local fake
       local function fresh(accept_language)
-        fake = { ERR = 4, WARN = 5, INFO = 7, DEBUG = 8, status = 0, header = {}, headers_sent = false,
-                 var = { http_accept_language = accept_language }, printed = {}, logs = {} }
-        fake.print = function(...) fake.printed[#fake.printed + 1] = table.concat({ ... }) end
-        fake.log = function(level, ...) fake.logs[#fake.logs + 1] = { level, table.concat({ ... }) } end
-        rawset(_G, "ngx", fake)
-        package.loaded["authcodes.ngx"] = nil
-        return require "authcodes.ngx"
+        local acngx
+        acngx, fake = require("spec.helpers").use_fake_ngx(accept_language)
+        return acngx
       end
       local ok, why = pcall(function()
         local function valid_response(detail_allowed)

@@ -4,31 +4,13 @@
 local authcodes = require "authcodes"
 local cjson = require "cjson.safe"
 
--- The part of the ngx API authcodes.ngx uses; levels as lua-nginx-module numbers them.
-local function fake_ngx(accept_language)
-  local n = {
-    STDERR = 0, EMERG = 1, ALERT = 2, CRIT = 3, ERR = 4, WARN = 5, NOTICE = 6, INFO = 7, DEBUG = 8,
-    status = 0, header = {}, headers_sent = false,
-    var = { http_accept_language = accept_language },
-    printed = {}, logs = {},
-  }
-  function n.print(...)
-    n.printed[#n.printed + 1] = table.concat({ ... })
-  end
-  function n.log(level, ...)
-    n.logs[#n.logs + 1] = { level = level, msg = table.concat({ ... }) }
-  end
-  return n
-end
+local use_fake_ngx = require("spec.helpers").use_fake_ngx
 
 describe("authcodes.ngx", function()
   local saved, fake, acngx
 
   local function load(accept_language)
-    fake = fake_ngx(accept_language)
-    rawset(_G, "ngx", fake)
-    package.loaded["authcodes.ngx"] = nil
-    acngx = require "authcodes.ngx"
+    acngx, fake = use_fake_ngx(accept_language)
   end
 
   before_each(function()

@@ -190,13 +190,7 @@ end
 -- A fake ngx: what authcodes.ngx reads when it loads.
 local function with_fake_ngx(fn)
   local saved, saved_mod = rawget(_G, "ngx"), package.loaded["authcodes.ngx"]
-  rawset(_G, "ngx", {
-    print = function() end, say = function() end, log = function() end,
-    STDERR = 0, EMERG = 1, ALERT = 2, CRIT = 3, ERR = 4, WARN = 5, NOTICE = 6, INFO = 7, DEBUG = 8,
-    var = {}, header = {}, headers_sent = false,
-  })
-  package.loaded["authcodes.ngx"] = nil
-  local ok, err = pcall(fn, require "authcodes.ngx")
+  local ok, err = pcall(fn, (helpers.use_fake_ngx()))
   package.loaded["authcodes.ngx"] = saved_mod
   rawset(_G, "ngx", saved)
   if not ok then error(err, 0) end
