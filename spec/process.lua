@@ -81,6 +81,32 @@ function M.free_port(not_this)
   end
 end
 
+--- Start an nginx with 2 workers from the config in `dir` (which has `logs/`): each try,
+-- `write_conf()` picks its ports, writes `dir/nginx.conf` and returns the port nginx
+-- listens on; a port taken meanwhile is picked again (5 tries). `env`: a shell prefix
+-- of variables for nginx, or nil. Raises with nginx's own words when it does not start.
+-- Returns the master's pid, the workers' pids and the port.
+function M.start_nginx(nginx, dir, write_conf, env)
+  -- As root, nginx would run its workers as "nobody": run them as the caller, who can
+  -- read the checkout wherever it is.
+  local _, uid = M.run("id -u")
+  local g = uid:match("^0%s*$") and " -g 'user root;'" or ""
+  local ok, out, port
+  for _ = 1, 5 do
+    port = write_conf()
+    ok, out = M.run((env and env .. " " or "") .. nginx .. " -p " .. helpers.shell_quote(dir .. "/")
+      .. " -c nginx.conf" .. g)
+    if ok or not out:find("Address already in use", 1, true) then break end
+  end
+  local function log() return helpers.read(dir .. "/logs/error.log") or "" end
+  assert(ok, "nginx did not start: " .. out .. log())
+  assert(M.wait_until(5, function() return helpers.read(dir .. "/logs/nginx.pid") ~= nil end), "no pid file")
+  local master = tonumber(helpers.read(dir .. "/logs/nginx.pid"):match("%d+"))
+  assert(M.wait_until(5, function() return M.listening()[port] end), "nginx does not listen: " .. log())
+  assert(M.wait_until(5, function() return #M.children(master) == 2 end), "want 2 workers")
+  return master, M.children(master), port
+end
+
 --- Stop an nginx: QUIT to its master, then KILL to whatever of it is left after 10 s;
 -- waits for every process to end. `also`: more pids of it (workers seen earlier).
 -- Returns every pid it stopped, and those that would not die.

@@ -115,14 +115,8 @@ local function start()
   end
   writefile(srv.dir .. "/nginx_call_cases.lua", assert(readfile(ROOT .. "/spec/integration/nginx_call_cases.lua")))
   local template = assert(readfile(EXAMPLE .. "/nginx.conf"))
-  -- As root, nginx would run its workers as "nobody": run them as the caller, who
-  -- can read the checkout wherever it is.
-  local _, uid = run("id -u")
-  local g = uid:match("^0%s*$") and " -g 'user root;'" or ""
-
   -- Free ports are picked, not reserved: when one is taken meanwhile, pick again.
-  local ok, out
-  for _ = 1, 5 do
+  local function write_conf()
     srv.port = free_port()
     srv.vport = free_port(srv.port)
     srv.tport = free_port(srv.vport)
@@ -138,18 +132,9 @@ local function start()
     conf, n4 = conf:gsub("}%s*$", function() return call_server(srv.tport, srv.down_port) end)
     assert(n4 == 1, "examples/nginx/nginx.conf must end with the http block's }")
     writefile(srv.dir .. "/nginx.conf", conf)
-    ok, out = run(NGINX .. " -p " .. quote(srv.dir .. "/") .. " -c nginx.conf" .. g)
-    if ok or not out:find("Address already in use", 1, true) then break end
+    return srv.port
   end
-  if not ok then
-    error("nginx did not start: " .. out .. (readfile(srv.dir .. "/logs/error.log") or ""))
-  end
-  assert(wait_until(5, function() return readfile(srv.dir .. "/logs/nginx.pid") ~= nil end), "no pid file")
-  srv.master = tonumber(readfile(srv.dir .. "/logs/nginx.pid"):match("%d+"))
-  assert(wait_until(5, function() return answers(srv.port) end),
-    "nginx does not answer: " .. (readfile(srv.dir .. "/logs/error.log") or ""))
-  assert(wait_until(5, function() return #children(srv.master) == 2 end), "want 2 workers")
-  srv.workers = children(srv.master)
+  srv.master, srv.workers = process.start_nginx(NGINX, srv.dir, write_conf)
   srv.base = "http://127.0.0.1:" .. srv.port
   srv.tbase = "http://127.0.0.1:" .. srv.tport
   assert(wait_until(5, function() return answers(srv.tport) end), "the test server does not answer")

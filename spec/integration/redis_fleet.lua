@@ -34,7 +34,7 @@ local server = require "spec.redis_server"
 local process = require "spec.process"
 
 local quote, readfile, writefile = helpers.shell_quote, helpers.read, helpers.write
-local run, wait_until, children = process.run, process.wait_until, process.children
+local run = process.run
 
 local ROOT = os.getenv("AUTHCODES_ROOT") or select(2, run("pwd")):gsub("%s+$", "")
 local NGINX = os.getenv("NGINX") or "nginx"
@@ -55,25 +55,15 @@ local function start_nginx(name)
   writefile(inst.dir .. "/fleet_handler.lua", assert(readfile(HERE .. "/fleet_handler.lua")))
   writefile(inst.dir .. "/vendor_sim.lua", assert(readfile(ROOT .. "/examples/nginx/vendor_sim.lua")))
   local template = assert(readfile(HERE .. "/nginx.conf"))
-  local _, uid = run("id -u")
-  local g = uid:match("^0%s*$") and " -g 'user root;'" or ""
-  local ok, out
-  for _ = 1, 5 do
+  local function write_conf()
     inst.port = process.free_port()
     local conf = template:gsub("127%.0%.0%.1:8080", "127.0.0.1:" .. inst.port)
       :gsub("AUTHCODES_ROOT/", (ROOT:gsub("%%", "%%%%")) .. "/")
     writefile(inst.dir .. "/nginx.conf", conf)
-    ok, out = run("AUTHCODES_REDIS_PORT=" .. redis_srv.port .. " AUTHCODES_MUTE_PORT=" .. mute_port
-      .. " " .. NGINX .. " -p " .. quote(inst.dir .. "/")
-      .. " -c nginx.conf" .. g)
-    if ok or not out:find("Address already in use", 1, true) then break end
+    return inst.port
   end
-  assert(ok, "nginx did not start: " .. out .. (readfile(inst.dir .. "/logs/error.log") or ""))
-  assert(wait_until(5, function() return readfile(inst.dir .. "/logs/nginx.pid") ~= nil end), "no pid file")
-  inst.master = tonumber(readfile(inst.dir .. "/logs/nginx.pid"):match("%d+"))
-  assert(wait_until(5, function() return process.listening()[inst.port] end), "nginx does not listen")
-  assert(wait_until(5, function() return #children(inst.master) == 2 end), "want 2 workers")
-  inst.workers = children(inst.master)
+  inst.master, inst.workers = process.start_nginx(NGINX, inst.dir, write_conf,
+    "AUTHCODES_REDIS_PORT=" .. redis_srv.port .. " AUTHCODES_MUTE_PORT=" .. mute_port)
   inst.base = "http://127.0.0.1:" .. inst.port
   instances[#instances + 1] = inst
   return inst
