@@ -30,10 +30,7 @@ case ${1:-} in
     echo "docs-check: docs/codes.md and docs/api are up to date"
     ;;
   readme-nginx)
-    $MAKE --no-print-directory LUA=luajit all >/dev/null || exit 1
-    AUTHCODES_README_NGINX=1 AUTHCODES_LUA=luajit \
-      LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="./build/luajit/?.so;;" \
-      luajit /usr/bin/busted spec/readme_spec.lua || exit 1   # busted exits with a count
+    AUTHCODES_README_NGINX=1 exec sh tools/suites/specs.sh luajit spec/readme_spec.lua
     ;;
   *) echo "usage: sh tools/suites/docs.sh check|readme-nginx" >&2; exit 2;;
 esac
