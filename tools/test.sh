@@ -74,13 +74,17 @@ passed=0 failed=0 skipped=0 failures="" skips=""
 log_dir=${TEST_LOG_DIR:-build/test-logs}
 mkdir -p "$log_dir"
 
-rows() { printf '%s\n' "$SUITES" | grep -v -e '^[[:space:]]*$' -e '^[[:space:]]*#'; }
-field() { printf '%s' "$1" | cut -d'|' -f"$2" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
+# The table, read once: name, needs and command of each row, tab-separated (only the
+# first two '|' of a row separate: a command may hold one).
+tab=$(printf '\t')
+list=$(printf '%s\n' "$SUITES" | grep -v -e '^[[:space:]]*$' -e '^[[:space:]]*#' |
+  sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' \
+      -e "s/[[:space:]]*|[[:space:]]*/$tab/" -e "s/[[:space:]]*|[[:space:]]*/$tab/")
 
 if [ "${1:-}" = --list ]; then
   printf '%-18s| %-37s| %s\n' name needs command
-  rows | while IFS= read -r row; do
-    printf '%-18s| %-37s| %s\n' "$(field "$row" 1)" "$(field "$row" 2)" "$(field "$row" 3)"
+  printf '%s\n' "$list" | while IFS="$tab" read -r name needs cmd; do
+    printf '%-18s| %-37s| %s\n' "$name" "$needs" "$cmd"
   done
   exit 0
 fi
@@ -141,11 +145,7 @@ run_suite() {
   fi
 }
 
-# The table is read first, then run: a suite may read stdin.
-tab=$(printf '\t')
-list=$(rows | while IFS= read -r row; do
-  printf '%s\t%s\t%s\n' "$(field "$row" 1)" "$(field "$row" 2)" "$(field "$row" 3)"
-done)
+# The table was read first, then run: a suite may read stdin.
 while IFS="$tab" read -r name needs cmd; do
   [ -n "$name" ] && want "$name" && run_suite "$name" "$needs" "$cmd" </dev/null
 done <<EOF
