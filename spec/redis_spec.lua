@@ -194,13 +194,17 @@ describe("with a real redis-server", function()
     }, { __index = c }), n
   end
 
+  -- A client of 127.0.0.1:port, or nil and why: a connection for each operation.
+  local function client_at(port, timeout_s)
+    local ok, c = pcall(redis.connect, { host = "127.0.0.1", port = port, timeout = timeout_s })
+    if not ok then return nil, c end
+    return c
+  end
+
   -- A getter that connects for each operation, as a pool would: survives a restart.
   local function getter()
-    return function(timeout_ms)
-      local ok, c = pcall(redis.connect, { host = "127.0.0.1", port = srv.port, timeout = timeout_ms / 1000 })
-      if not ok then return nil, c end
-      return c
-    end, function(c) pcall(c.quit, c) end
+    return function(timeout_ms) return client_at(srv.port, timeout_ms / 1000) end,
+      function(c) pcall(c.quit, c) end
   end
 
   setup(function()
@@ -334,11 +338,7 @@ describe("with a real redis-server", function()
       if not need() then return end
       local log, lines = log_sink()
       local port = process.free_port()
-      local function down()      -- nothing listens there
-        local ok, c = pcall(redis.connect, { host = "127.0.0.1", port = port, timeout = 0.05 })
-        if not ok then return nil, c end
-        return c
-      end
+      local function down() return client_at(port, 0.05) end   -- nothing listens there
       local b = authcodes.budget { redis = down, key = "t:down", capacity = 20, cost = 5, log = log,
                                    log_interval = 0.3 }
       local t0 = core.now()
@@ -350,7 +350,7 @@ describe("with a real redis-server", function()
       assert.are.equal(1, #lines)
       assert.matches("retry budget t:down: Redis failed %(no connection: .*could not connect", lines[1])
       assert.matches("using the local backend", lines[1])
-      os.execute("sleep 0.35")
+      process.sleep(0.35)
       b:acquire()
       assert.are.equal(2, #lines)              -- one more line after log_interval
       assert.matches("11 operation%(s%) fell back", lines[2])   -- 9 + available + this one
@@ -412,7 +412,7 @@ describe("with a real redis-server", function()
       for _ = 1, 3 do assert.is_true(b:acquire()) end          -- the local budget (full)
       assert.are.equal(35, b:available())
       srv:restart()                                              -- empty: nothing was saved
-      os.execute("sleep 0.15")
+      process.sleep(0.15)
       assert.is_true(b:acquire())
       assert.are.equal(45, b:available())                        -- Redis's count again
       assert.are.equal("45", connect():get("t:kill"))
@@ -450,7 +450,7 @@ describe("with a real redis-server", function()
       assert.is_false(go)
       assert.is_true(wait > 0 and wait <= 0.3)
       assert.are.equal("open", (b:state()))
-      os.execute("sleep 0.35")
+      process.sleep(0.35)
       assert.are.equal("half_open", b:state())
       assert.is_true(b:allow())            -- one probe, fleet-wide
       assert.is_false(a:allow())
@@ -466,11 +466,7 @@ describe("with a real redis-server", function()
       if not need() then return end
       local log, lines = log_sink()
       local port = process.free_port()
-      local br = authcodes.breaker { name = "v2", log = log, redis = function()
-        local ok, c = pcall(redis.connect, { host = "127.0.0.1", port = port, timeout = 0.05 })
-        if ok then return c end
-        return nil, c
-      end }
+      local br = authcodes.breaker { name = "v2", log = log, redis = function() return client_at(port, 0.05) end }
       local fail = authcodes.new(BACKOFF)
       for _ = 1, 5 do br:record(fail) end
       assert.is_false(br:allow())

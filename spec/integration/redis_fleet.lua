@@ -277,7 +277,7 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
       assert.are.equal("breaker_open", h["x-stop"])
     end
     assert.are.equal(calls0, (stats()))
-    os.execute("sleep 3.1")                                 -- the cool-down (fleet_handler.lua)
+    process.sleep(3.1)                                 -- the cool-down (fleet_handler.lua)
     status, h = get(B, "/login?backend=redis&breaker=1")     -- the probe
     assert.are.equal(200, status)
     assert.are.equal("1", h["x-auth-attempts"])
@@ -336,9 +336,9 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
     for i, inst in ipairs(instances) do
       waits[i] = batch(inst, 2 * LOGINS, "backend=redis&breaker=1&code=-207")
     end
-    os.execute("sleep 0.3")
+    process.sleep(0.3)
     redis_srv:kill()
-    os.execute("sleep 1")
+    process.sleep(1)
     redis_srv:restart()
     local answers = {}
     for _, w in ipairs(waits) do for _, a in ipairs(w()) do answers[#answers + 1] = a end end
@@ -356,7 +356,7 @@ describe("a fleet of 2 nginx x 2 workers sharing a Redis budget and breaker", fu
     assert.is_true(fell >= 1, "the fallback was used")
     assert.is_true(fell <= 4 * 2 * (math.ceil(seconds / 2) + 1), "log lines: " .. fell)
     -- Redis is back (and empty): after the recheck interval the budget is Redis's again.
-    os.execute("sleep 0.6")
+    process.sleep(0.6)
     rclient = server.redis.connect { host = "127.0.0.1", port = redis_srv.port, timeout = 2 }
     local retries = outage("backend=redis")
     assert.are.equal(CAPACITY / COST, retries)
