@@ -12,6 +12,14 @@ local LUA, sh, shell_quote = h.LUA, h.sh, h.shell_quote
 local run, run_with, with_library = h.run, h.run_with, h.with_library
 local lines, record, display_width = h.lines, h.record, h.display_width
 
+-- bin/authcodes run by a new interpreter with `arg` set in Lua (so any bytes reach it):
+-- `args` is Lua source for the arguments, `prelude` runs first.
+local function run_launcher(args, prelude)
+  local code = (prelude and prelude .. " " or "") .. "arg = { [0] = 'bin/authcodes', " .. args
+    .. " } dofile('bin/authcodes')"
+  return sh(LUA .. " -e " .. shell_quote(code))
+end
+
 local function no_traceback(r)
   assert.is_nil(r.err:find("stack traceback", 1, true))
   assert.is_nil(r.out:find("stack traceback", 1, true))
@@ -49,8 +57,7 @@ describe("authcodes command (" .. LUA .. ")", function()
         assert.is_nil(r.err:find("%z"))
       end
       -- the same through a real process and its `arg`
-      local code = "arg = { [0] = 'bin/authcodes', 'expired\\0_token', ('y'):rep(2^20) } dofile('bin/authcodes')"
-      local r = sh(LUA .. " -e " .. shell_quote(code))
+      local r = run_launcher("'expired\\0_token', ('y'):rep(2^20)")
       assert.equal(1, r.status)
       no_traceback(r)
       assert.is_nil(r.err:find("%z"))
@@ -78,9 +85,8 @@ describe("authcodes command (" .. LUA .. ")", function()
         assert.is_nil(r.err:find("stack traceback", 1, true))
       end)
       -- and through the launcher, as a process
-      local code = "package.preload.authcodes = function() return { lookup = function() error('boom') end, "
-        .. "domains = function() return {} end } end arg = { [0] = 'bin/authcodes', '22002' } dofile('bin/authcodes')"
-      local r = sh(LUA .. " -e " .. shell_quote(code))
+      local r = run_launcher("'22002'", "package.preload.authcodes = function() return { lookup = function() "
+        .. "error('boom') end, domains = function() return {} end } end")
       assert.equal(2, r.status)
       assert.truthy(r.err:find("internal error", 1, true))
       assert.is_nil(r.err:find("stack traceback", 1, true))
@@ -97,9 +103,7 @@ describe("authcodes command (" .. LUA .. ")", function()
         assert.truthy(r.err:find("make LUA=", 1, true) or r.err:find("luarocks", 1, true))
       end)
       -- from the checkout, through the launcher: the hint is to build for this runtime
-      local code = "package.preload.authcodes = function() error('no core') end "
-        .. "arg = { [0] = 'bin/authcodes', '22002' } dofile('bin/authcodes')"
-      local r = sh(LUA .. " -e " .. shell_quote(code))
+      local r = run_launcher("'22002'", "package.preload.authcodes = function() error('no core') end")
       assert.equal(2, r.status)
       assert.truthy(r.err:find("cannot load the authcodes module", 1, true))
       assert.truthy(r.err:find("make LUA=" .. LUA, 1, true))
