@@ -562,7 +562,8 @@ describe("README.md facts", function()
   for target in text:gmatch("%]%(([^)#]+)[^)]*%)") do add(target) end
   for path in text:gmatch("`([%w_.%-]+/[%w_./%-]*)`") do
     local top = path:match("^([^/]+)/")
-    if sh("test -d " .. q(top)) == 0 then add(path) end
+    -- (`../shared/...` is beside a checkout, not in it: a user's clone has none)
+    if top ~= ".." and sh("test -d " .. q(top)) == 0 then add(path) end
   end
 
   for _, target in ipairs(targets) do
